@@ -1,0 +1,326 @@
+//! The command line: clap definitions of `gomtin fetch | search | reindex | sources`,
+//! and the code that runs each command and prints for people (Vietnamese) or machines
+//! (`--json`). Errors travel back to `main`, which prints them once and picks the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::{OutcomeKind, SourceOutcome};
+use crate::search::SearchRequest;
+
+/// gomtin — gom tin tức địa phương, tìm kiếm tiếng Việt.
+#[derive(Debug, Parser)]
+#[command(name = "gomtin", version, about, long_about = None)]
+pub struct Cli {
+    /// Tệp cấu hình (mặc định: config/gomtin.toml)
+    #[arg(long, global = true, env = "GOMTIN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Dạng nhật ký (log) ghi ra stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Ghi nhật ký chi tiết hơn (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tải tin từ các nguồn ngay bây giờ (tất cả, hoặc các mã nguồn đã nêu)
+    Fetch {
+        /// Mã nguồn cần tải; bỏ trống = mọi nguồn đang bật
+        sources: Vec<String>,
+        /// In kết quả dạng JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tìm tin đã lưu
+    Search {
+        /// In kết quả dạng JSON
+        #[arg(long)]
+        json: bool,
+        /// Số kết quả tối đa
+        #[arg(long, short = 'n')]
+        limit: Option<usize>,
+        /// Bỏ qua N kết quả đầu (phân trang)
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Câu tìm kiếm (không dấu cũng được)
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        query: Vec<String>,
+    },
+    /// Dựng lại chỉ mục tìm kiếm từ cơ sở dữ liệu
+    Reindex,
+    /// Quản lý nguồn tin
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Liệt kê nguồn tin và tình trạng
+    List {
+        /// In dạng JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where the config is read from when neither `--config` nor `GOMTIN_CONFIG` says.
+pub const DEFAULT_CONFIG: &str = "config/gomtin.toml";
+
+/// What `main` should exit with.
+pub enum Exit {
+    Ok,
+    /// The command ran but something partly failed (e.g. some sources).
+    Partial,
+}
+
+/// Load the config named on the command line.
+pub fn load_config(cli: &Cli) -> Result<Config> {
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    Config::load(&path)
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> Result<Exit> {
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Fetch { sources, json } => cmd_fetch(config, &sources, json).await,
+        Command::Search {
+            json,
+            limit,
+            offset,
+            query,
+        } => cmd_search(config, &query.join(" "), limit, offset, json).await,
+        Command::Reindex => cmd_reindex(config).await,
+        Command::Sources {
+            command: SourcesCommand::List { json },
+        } => cmd_sources_list(config, json).await,
+    }
+}
+
+fn open_app(config: Config) -> Result<App> {
+    App::open(config)
+}
+
+fn outcome_line(o: &SourceOutcome) -> String {
+    match &o.result {
+        OutcomeKind::Fetched { counts, skipped } => {
+            let mut s = if counts.new == 0 && counts.updated == 0 {
+                format!("= {}: không có tin mới ({} tin đã có)", o.source_id, counts.unchanged)
+            } else {
+                format!(
+                    "✓ {}: {} tin mới, {} tin cập nhật, {} không đổi",
+                    o.source_id, counts.new, counts.updated, counts.unchanged
+                )
+            };
+            if *skipped > 0 {
+                s.push_str(&format!(" ({skipped} mục bỏ qua vì không có tiêu đề/liên kết)"));
+            }
+            s
+        }
+        OutcomeKind::NotModified => format!("= {}: không đổi (máy chủ trả 304)", o.source_id),
+        OutcomeKind::Failed { kind, message } => {
+            format!("✗ {}: lỗi [{kind}] {message}", o.source_id)
+        }
+    }
+}
+
+async fn cmd_fetch(config: Config, ids: &[String], json: bool) -> Result<Exit> {
+    let app = open_app(config)?;
+    let tty = std::io::stdout().is_terminal() && !json;
+    let total = if ids.is_empty() {
+        app.config.sources.iter().filter(|s| s.enabled).count()
+    } else {
+        ids.len()
+    };
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let progress = done.clone();
+    let outcomes = crate::pipeline::fetch_pass(&app, ids, move |o| {
+        if json {
+            return;
+        }
+        let n = progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let line = outcome_line(o);
+        if tty {
+            println!("[{n}/{total}] {line}");
+        } else {
+            println!("{line}");
+        }
+    })
+    .await?;
+    let failed = outcomes.iter().filter(|o| o.is_failure()).count();
+    if json {
+        let v = serde_json::json!({ "sources": outcomes, "failed": failed });
+        println!("{v}");
+    } else {
+        let new: usize = outcomes
+            .iter()
+            .map(|o| match &o.result {
+                OutcomeKind::Fetched { counts, .. } => counts.new,
+                _ => 0,
+            })
+            .sum();
+        println!(
+            "Xong: {} nguồn, {} lỗi, {} tin mới; chỉ mục có {} tin.",
+            outcomes.len(),
+            failed,
+            new,
+            app.index.doc_count()
+        );
+    }
+    app.index.close()?;
+    Ok(if failed > 0 { Exit::Partial } else { Exit::Ok })
+}
+
+async fn cmd_search(
+    config: Config,
+    query: &str,
+    limit: Option<usize>,
+    offset: usize,
+    json: bool,
+) -> Result<Exit> {
+    let tz = config.display.timezone;
+    let limit = limit.unwrap_or(config.search.default_limit);
+    let app = open_app(config)?;
+    let mut req = SearchRequest::new(query, limit);
+    req.offset = offset;
+    let app2 = app.clone();
+    let results = tokio::task::spawn_blocking(move || app2.search(&req)).await??;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::to_string(&results).map_err(|e| Error::Task(e.to_string()))?;
+        writeln!(out, "{v}").ok();
+        return Ok(Exit::Ok);
+    }
+    let tty = std::io::stdout().is_terminal();
+    for n in &results.notices {
+        writeln!(out, "! {n}").ok();
+    }
+    if results.total == 0 {
+        writeln!(out, "Không tìm thấy tin nào cho \"{query}\".").ok();
+        return Ok(Exit::Ok);
+    }
+    let facets = results
+        .facets
+        .iter()
+        .map(|f| format!("{} {}", f.source, f.count))
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(
+        out,
+        "{} kết quả cho \"{query}\" (theo nguồn: {facets}); hiển thị {}–{}:",
+        results.total,
+        results.offset + 1,
+        results.offset + results.hits.len()
+    )
+    .ok();
+    for (i, h) in results.hits.iter().enumerate() {
+        let when = chrono::DateTime::parse_from_rfc3339(&h.published)
+            .map(|d| d.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_else(|_| h.published.clone());
+        writeln!(out, "\n{}. {}", results.offset + i + 1, h.title).ok();
+        writeln!(
+            out,
+            "   {} · {} · {}",
+            h.source,
+            when,
+            h.url.as_deref().unwrap_or("(không có liên kết)")
+        )
+        .ok();
+        writeln!(out, "   {}", highlight_for_terminal(&h.snippet, &h.highlights, tty)).ok();
+    }
+    Ok(Exit::Ok)
+}
+
+/// Mark highlighted ranges: bold on a terminal, «…» otherwise.
+fn highlight_for_terminal(snippet: &str, ranges: &[[usize; 2]], tty: bool) -> String {
+    let (open, close) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("«", "»") };
+    let mut out = String::new();
+    for (i, c) in snippet.chars().enumerate() {
+        if ranges.iter().any(|r| r[0] == i) {
+            out.push_str(open);
+        }
+        if ranges.iter().any(|r| r[1] == i) {
+            out.push_str(close);
+        }
+        out.push(c);
+    }
+    if ranges.iter().any(|r| r[1] == snippet.chars().count()) {
+        out.push_str(close);
+    }
+    out
+}
+
+async fn cmd_reindex(config: Config) -> Result<Exit> {
+    let app = open_app(config)?;
+    let (index, store) = (app.index.clone(), app.store.clone());
+    let n = tokio::task::spawn_blocking(move || index.rebuild(&store)).await??;
+    app.index.close()?;
+    println!("Đã dựng lại chỉ mục: {n} tin.");
+    Ok(Exit::Ok)
+}
+
+async fn cmd_sources_list(config: Config, json: bool) -> Result<Exit> {
+    let tz = config.display.timezone;
+    let app = open_app(config)?;
+    let statuses = app.store.source_statuses(chrono::Utc::now())?;
+    if json {
+        let v = serde_json::to_string(&statuses).map_err(|e| Error::Task(e.to_string()))?;
+        println!("{v}");
+        return Ok(Exit::Ok);
+    }
+    let fmt = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_else(|| "chưa có".to_string())
+    };
+    for s in &statuses {
+        let state = if s.last_error.is_some() {
+            "✗"
+        } else if s.last_success_at.is_some() {
+            "✓"
+        } else {
+            "·"
+        };
+        println!(
+            "{state} {} — {}{}",
+            s.id,
+            s.name,
+            if s.in_config { "" } else { " (đã bỏ khỏi cấu hình)" }
+        );
+        println!("    loại: {} · địa chỉ: {}", s.kind, s.url);
+        println!(
+            "    thành công gần nhất: {} · số tin: {} ({} trong 7 ngày)",
+            fmt(s.last_success_at),
+            s.item_count,
+            s.items_last_7_days
+        );
+        if let Some(err) = &s.last_error {
+            println!(
+                "    lỗi gần nhất: [{}] {} (lỗi liên tiếp: {})",
+                s.last_error_kind.as_deref().unwrap_or("?"),
+                err,
+                s.consecutive_failures
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}

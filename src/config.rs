@@ -1,0 +1,582 @@
+//! Configuration: one `Config` read from `config/gomtin.toml` (or `--config` / `GOMTIN_CONFIG`),
+//! with a few `GOMTIN_*` environment overrides. It sits before every pipeline stage: the
+//! sources it lists are what `fetch` pulls. Every section has defaults, unknown keys are
+//! rejected, and bad values are reported with the key and line they came from.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub fetch: FetchConfig,
+    #[serde(default)]
+    pub search: SearchConfig,
+    #[serde(default)]
+    pub display: DisplayConfig,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// Folder of the config file; relative paths in the file are resolved against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the config was read from (for messages).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// `[storage]`: where the SQLite database and the tantivy index live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+/// `[server]`: the web server of `gomtin serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen", deserialize_with = "de_socket_addr")]
+    pub listen: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+/// `[fetch]`: how politely and how far the fetcher may go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Loopback and private addresses are refused unless this is true (tests set it).
+    #[serde(default)]
+    pub allow_private_networks: bool,
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Total time allowed for one request, body included.
+    #[serde(default = "default_timeout", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// Redirects followed before giving up (at most 10).
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+    /// Sources fetched at the same time in one pass.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Requests in flight to one host at the same time.
+    #[serde(default = "default_per_host")]
+    pub per_host: usize,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            allow_private_networks: false,
+            user_agent: default_user_agent(),
+            timeout: default_timeout(),
+            max_body_bytes: default_max_body_bytes(),
+            max_redirects: default_max_redirects(),
+            concurrency: default_concurrency(),
+            per_host: default_per_host(),
+        }
+    }
+}
+
+fn default_user_agent() -> String {
+    format!(
+        "gomtin/{} (+https://example.org/contact)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_max_body_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_max_redirects() -> usize {
+    10
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_per_host() -> usize {
+    2
+}
+
+/// `[search]`: query-time behaviour.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Extra spelling variants (one group a line, `a = b = c`), added to the built-in list.
+    /// Relative to the config folder; a missing file is an error only if set explicitly.
+    #[serde(default)]
+    pub variants_file: Option<PathBuf>,
+    /// Hits per page when the caller does not say.
+    #[serde(default = "default_limit")]
+    pub default_limit: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            variants_file: None,
+            default_limit: default_limit(),
+        }
+    }
+}
+
+fn default_limit() -> usize {
+    10
+}
+
+/// `[display]`: how times are shown to people.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    #[serde(default = "default_timezone", deserialize_with = "de_timezone")]
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            timezone: default_timezone(),
+        }
+    }
+}
+
+fn default_timezone() -> chrono_tz::Tz {
+    chrono_tz::Asia::Ho_Chi_Minh
+}
+
+/// What kind of source a `[[sources]]` entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+        }
+    }
+}
+
+/// One `[[sources]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Short unique id, `[a-z0-9-]`.
+    #[serde(deserialize_with = "de_source_id")]
+    pub id: Spanned<String>,
+    pub name: String,
+    pub kind: SourceKind,
+    /// `http(s)://` or `file://` address of the feed.
+    #[serde(default, deserialize_with = "de_opt_url")]
+    pub url: Option<url::Url>,
+    /// A feed file on disk, relative to the config folder (instead of `url`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// How often the daemon checks the source.
+    #[serde(default = "default_interval", deserialize_with = "de_duration")]
+    pub interval: Duration,
+    /// A disabled source is kept (with its items) but never fetched.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_true() -> bool {
+    true
+}
+
+impl SourceConfig {
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+
+    /// Where the source is read from, as shown to people and stored in SQLite.
+    pub fn location(&self, base_dir: &Path) -> String {
+        match (&self.url, &self.path) {
+            (Some(u), _) => u.to_string(),
+            (None, Some(p)) => resolve(base_dir, p).display().to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Resolve `p` against `base` unless it is absolute.
+pub fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Spanned<String>, D::Error> {
+    let id = Spanned::<String>::deserialize(d)?;
+    let s = id.get_ref();
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(id)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "mã nguồn `{s}` không hợp lệ: chỉ dùng chữ thường a-z, số 0-9 và dấu '-', tối đa 64 ký tự"
+        )))
+    }
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "khoảng thời gian `{s}` không hợp lệ ({e}); ví dụ: \"30s\", \"15m\", \"2h\""
+        ))
+    })
+}
+
+fn de_socket_addr<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<SocketAddr, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "địa chỉ `{s}` không hợp lệ; ví dụ: \"127.0.0.1:8080\""
+        ))
+    })
+}
+
+fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<chrono_tz::Tz, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "múi giờ `{s}` không hợp lệ; ví dụ: \"Asia/Ho_Chi_Minh\""
+        ))
+    })
+}
+
+fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<url::Url>, D::Error> {
+    let s = String::deserialize(d)?;
+    let u = url::Url::parse(s.trim()).map_err(|e| {
+        serde::de::Error::custom(format!("địa chỉ `{s}` không hợp lệ: {e}"))
+    })?;
+    match u.scheme() {
+        "http" | "https" | "file" => Ok(Some(u)),
+        other => Err(serde::de::Error::custom(format!(
+            "địa chỉ `{s}`: giao thức `{other}` không được hỗ trợ (chỉ http, https, file)"
+        ))),
+    }
+}
+
+/// 1-based line of a byte offset in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .iter()
+        .take(offset.min(text.len()))
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+impl Config {
+    /// Read, parse, apply environment overrides and validate the config at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::parse(&text, path)?;
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    /// Parse and validate config text; `path` names it in messages and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let invalid = |message: String| Error::ConfigInvalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let msg = e.message().trim().to_string();
+            match line {
+                Some(l) => invalid(format!("dòng {l}: {}", translate_toml_message(&msg))),
+                None => invalid(translate_toml_message(&msg)),
+            }
+        })?;
+        config.path = path.to_path_buf();
+        config.base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        config.validate(text)?;
+        Ok(config)
+    }
+
+    /// Check what serde cannot: unique ids, a location for every source, sane limits.
+    fn validate(&self, text: &str) -> Result<()> {
+        let invalid = |message: String| Error::ConfigInvalid {
+            path: self.path.clone(),
+            message,
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for s in &self.sources {
+            let line = line_of(text, s.id.span().start);
+            if let Some(first) = seen.insert(s.id(), line) {
+                return Err(invalid(format!(
+                    "dòng {line}: sources.id `{}` bị trùng (đã dùng ở dòng {first}); mỗi nguồn cần một mã riêng",
+                    s.id()
+                )));
+            }
+            match (&s.url, &s.path) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "dòng {line}: nguồn `{}` có cả `url` lẫn `path`; chỉ dùng một",
+                        s.id()
+                    )));
+                }
+                (None, None) => {
+                    return Err(invalid(format!(
+                        "dòng {line}: nguồn `{}` thiếu `url` (hoặc `path` cho tệp trên máy)",
+                        s.id()
+                    )));
+                }
+                _ => {}
+            }
+            if s.name.trim().is_empty() {
+                return Err(invalid(format!(
+                    "dòng {line}: nguồn `{}` thiếu `name`",
+                    s.id()
+                )));
+            }
+            if s.interval < Duration::from_secs(60) {
+                return Err(invalid(format!(
+                    "dòng {line}: sources.interval của `{}` phải từ 1 phút trở lên",
+                    s.id()
+                )));
+            }
+        }
+        let f = &self.fetch;
+        if f.user_agent.trim().is_empty() {
+            return Err(invalid("fetch.user_agent không được để trống".into()));
+        }
+        if f.max_redirects > 10 {
+            return Err(invalid(
+                "fetch.max_redirects tối đa là 10".into(),
+            ));
+        }
+        if f.concurrency == 0 || f.per_host == 0 {
+            return Err(invalid(
+                "fetch.concurrency và fetch.per_host phải lớn hơn 0".into(),
+            ));
+        }
+        if f.max_body_bytes < 1024 {
+            return Err(invalid("fetch.max_body_bytes quá nhỏ (tối thiểu 1024)".into()));
+        }
+        if self.search.default_limit == 0 || self.search.default_limit > 1000 {
+            return Err(invalid(
+                "search.default_limit phải trong khoảng 1..1000".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Apply `GOMTIN_DATA_DIR`, `GOMTIN_LISTEN` and `GOMTIN_ALLOW_PRIVATE_NETWORKS`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let invalid = |message: String| Error::ConfigInvalid {
+            path: self.path.clone(),
+            message,
+        };
+        if let Some(v) = var("GOMTIN_DATA_DIR") {
+            self.storage.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("GOMTIN_LISTEN") {
+            self.server.listen = v
+                .parse()
+                .map_err(|_| invalid(format!("GOMTIN_LISTEN=`{v}` không phải địa chỉ hợp lệ")))?;
+        }
+        if let Some(v) = var("GOMTIN_ALLOW_PRIVATE_NETWORKS") {
+            self.fetch.allow_private_networks = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(invalid(format!(
+                        "GOMTIN_ALLOW_PRIVATE_NETWORKS=`{v}`: dùng true hoặc false"
+                    )));
+                }
+            };
+        }
+        Ok(())
+    }
+
+    /// The data folder, resolved against the config file's folder.
+    pub fn data_dir(&self) -> PathBuf {
+        resolve(&self.base_dir, &self.storage.data_dir)
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id() == id)
+    }
+}
+
+/// toml's messages are English; keep them but add a Vietnamese lead for the common ones.
+fn translate_toml_message(msg: &str) -> String {
+    if msg.starts_with("unknown field") {
+        format!("khoá không được hỗ trợ — {msg}")
+    } else if msg.starts_with("missing field") {
+        format!("thiếu khoá bắt buộc — {msg}")
+    } else if msg.starts_with("invalid type") {
+        format!("giá trị sai kiểu — {msg}")
+    } else if msg.starts_with("unknown variant") {
+        format!("giá trị không được hỗ trợ — {msg}")
+    } else {
+        msg.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("/etc/gomtin/gomtin.toml"))
+    }
+
+    #[test]
+    fn empty_file_gets_defaults() {
+        let c = parse("").expect("empty config is valid");
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert!(!c.fetch.allow_private_networks);
+        assert_eq!(c.data_dir(), PathBuf::from("/etc/gomtin/data"));
+        assert_eq!(c.display.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let c = parse(
+            r#"
+[storage]
+data_dir = "/var/lib/gomtin"
+[server]
+listen = "0.0.0.0:9000"
+[fetch]
+allow_private_networks = true
+user_agent = "x/1"
+[[sources]]
+id = "vnexpress-moi"
+name = "VnExpress – Tin mới nhất"
+kind = "feed"
+url = "https://vnexpress.net/rss/tin-moi-nhat.rss"
+interval = "15m"
+"#,
+        )
+        .expect("valid");
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sources[0].interval, Duration::from_secs(900));
+        assert_eq!(c.data_dir(), PathBuf::from("/var/lib/gomtin"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("[fetch]\nuser_agent = \"a\"\ntimeout_secs = 3\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("dòng 3"), "{err}");
+        assert!(err.contains("timeout_secs"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_id_names_both_lines() {
+        let text = "[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"feed\"\nurl = \"https://a.vn/rss\"\n\n[[sources]]\nid = \"a\"\nname = \"B\"\nkind = \"feed\"\nurl = \"https://b.vn/rss\"\n";
+        let err = parse(text).expect_err("dup").to_string();
+        assert!(err.contains("bị trùng"), "{err}");
+        assert!(err.contains("dòng 8") && err.contains("dòng 2"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_line() {
+        for (text, needle) in [
+            ("[server]\nlisten = \"nowhere\"\n", "dòng 2"),
+            (
+                "[[sources]]\nid = \"Bad Id\"\nname = \"x\"\nkind = \"feed\"\nurl = \"https://a.vn\"\n",
+                "Bad Id",
+            ),
+            (
+                "[[sources]]\nid = \"a\"\nname = \"x\"\nkind = \"feed\"\nurl = \"ftp://a.vn\"\n",
+                "ftp",
+            ),
+            (
+                "[[sources]]\nid = \"a\"\nname = \"x\"\nkind = \"feed\"\nurl = \"https://a.vn\"\ninterval = \"soon\"\n",
+                "dòng 6",
+            ),
+            (
+                "[[sources]]\nid = \"a\"\nname = \"x\"\nkind = \"telepathy\"\nurl = \"https://a.vn\"\n",
+                "telepathy",
+            ),
+            ("[display]\ntimezone = \"Mars/Base\"\n", "Mars/Base"),
+        ] {
+            let err = parse(text).expect_err(text).to_string();
+            assert!(err.contains(needle), "{text:?} -> {err}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_apply() {
+        let mut c = parse("").expect("valid");
+        c.apply_env(|k| match k {
+            "GOMTIN_LISTEN" => Some("127.0.0.1:0".into()),
+            "GOMTIN_ALLOW_PRIVATE_NETWORKS" => Some("true".into()),
+            _ => None,
+        })
+        .expect("env ok");
+        assert_eq!(c.server.listen.port(), 0);
+        assert!(c.fetch.allow_private_networks);
+        assert!(c.apply_env(|_| Some("maybe".into())).is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! Errors of every pipeline stage in one `#[non_exhaustive]` enum whose variants carry
+//! their context (which file, which source, which URL), so a message printed once by
+//! `main` tells the admin what failed and where. User-facing text is Vietnamese with the
+//! technical detail kept verbatim; `kind()` gives a stable English tag for logs and health.
+
+use std::path::PathBuf;
+
+/// The crate-wide result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in gomtin, with enough context to act on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration file could not be read.
+    #[error("không đọc được tệp cấu hình {path}: {source}")]
+    ConfigRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid (syntax, unknown key, bad value).
+    #[error("cấu hình {path} không hợp lệ: {message}")]
+    ConfigInvalid { path: PathBuf, message: String },
+    /// A network-level failure talking to a source (DNS, connect, TLS, timeout).
+    #[error("không tải được {url}: {message}")]
+    Network { url: String, message: String },
+    /// The server answered with an HTTP error status.
+    #[error("{url} trả về mã HTTP {status}")]
+    HttpStatus {
+        url: String,
+        status: u16,
+        /// Seconds the server asked us to wait (Retry-After), if any.
+        retry_after: Option<u64>,
+    },
+    /// The address is private or loopback and `allow_private_networks` is off.
+    #[error("từ chối tải {url}: địa chỉ mạng nội bộ ({addr}); đặt [fetch] allow_private_networks = true nếu đây là chủ ý")]
+    PrivateAddress { url: String, addr: String },
+    /// The response body exceeded the configured cap.
+    #[error("{url}: nội dung vượt quá giới hạn {limit} byte")]
+    BodyTooLarge { url: String, limit: u64 },
+    /// The URL is malformed or uses an unsupported scheme.
+    #[error("địa chỉ không hợp lệ {url}: {message}")]
+    BadUrl { url: String, message: String },
+    /// The bytes fetched are not a feed we can parse.
+    #[error("không phân tích được nguồn tin {url}: {message}")]
+    FeedParse { url: String, message: String },
+    /// Reading a local file source failed.
+    #[error("không đọc được tệp {path}: {source}")]
+    LocalFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// SQLite failed.
+    #[error("lỗi cơ sở dữ liệu: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// The tantivy index failed.
+    #[error("lỗi chỉ mục tìm kiếm: {0}")]
+    Index(String),
+    /// The search query could not be understood.
+    #[error("câu tìm kiếm không hợp lệ: {0}")]
+    Query(String),
+    /// Something referred to a source id that does not exist.
+    #[error("không có nguồn tin nào mã `{0}`")]
+    UnknownSource(String),
+    /// Another file-system operation failed.
+    #[error("lỗi tệp {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A background task failed to run to completion.
+    #[error("tác vụ nền thất bại: {0}")]
+    Task(String),
+}
+
+impl Error {
+    /// A short, stable, English tag for logs, health records and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::ConfigRead { .. } | Error::ConfigInvalid { .. } => "config",
+            Error::Network { .. } => "network",
+            Error::HttpStatus { .. } => "http_status",
+            Error::PrivateAddress { .. } => "private_address",
+            Error::BodyTooLarge { .. } => "body_too_large",
+            Error::BadUrl { .. } => "bad_url",
+            Error::FeedParse { .. } => "parse",
+            Error::LocalFile { .. } => "local_file",
+            Error::Store(_) => "store",
+            Error::Index(_) => "index",
+            Error::Query(_) => "query",
+            Error::UnknownSource(_) => "unknown_source",
+            Error::Io { .. } => "io",
+            Error::Task(_) => "task",
+        }
+    }
+
+    /// True for errors caused by the configuration or the command line (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::ConfigRead { .. }
+                | Error::ConfigInvalid { .. }
+                | Error::UnknownSource(_)
+                | Error::Query(_)
+        )
+    }
+}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Error::Index(e.to_string())
+    }
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for Error {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        Error::Index(e.to_string())
+    }
+}
+
+impl From<tantivy::query::QueryParserError> for Error {
+    fn from(e: tantivy::query::QueryParserError) -> Self {
+        Error::Query(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Task(e.to_string())
+    }
+}

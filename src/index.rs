@@ -1,0 +1,370 @@
+//! The tantivy index: derived from SQLite, never the other way round. It sits after the
+//! store and before search. Items are fed in `seq` order; each commit records the last
+//! `seq` it contains in tantivy's commit payload, so after any crash `reconcile` replays
+//! exactly the gap, and `rebuild` recreates everything from SQLite. An upsert is
+//! `delete_term(id)` + `add_document` in the same commit, so an item is indexed once.
+//!
+//! Text analysis is plugged in at one place, `register_analyzers`: every text field has an
+//! *exact* twin (tone-normalized, `vi_exact`) and a *folded* twin (all marks removed,
+//! `vi_fold`), both with positions. See `vietnamese` for the analysis itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+use crate::error::{Error, Result};
+use crate::model::Item;
+use crate::store::Store;
+use crate::vietnamese;
+
+/// Name of the exact-form analyzer (tone-normalized, lowercased).
+pub const EXACT: &str = "vi_exact";
+/// Name of the folded analyzer (no marks, đ -> d).
+pub const FOLD: &str = "vi_fold";
+
+/// Items fed per batch while catching up.
+const BATCH: usize = 2_000;
+/// Items between two commits while catching up (bounds replay after a crash).
+const COMMIT_EVERY: usize = 20_000;
+
+/// Handles on the schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub source: Field,
+    pub source_facet: Field,
+    pub topics: Field,
+    pub title: Field,
+    pub title_f: Field,
+    pub body: Field,
+    pub body_f: Field,
+    pub published: Field,
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        source: b.add_text_field("source", STRING | FAST),
+        source_facet: b.add_facet_field("source_facet", FacetOptions::default()),
+        topics: b.add_text_field("topics", STRING),
+        title: b.add_text_field("title", text(EXACT)),
+        title_f: b.add_text_field("title_f", text(FOLD)),
+        body: b.add_text_field("body", text(EXACT)),
+        body_f: b.add_text_field("body_f", text(FOLD)),
+        published: b.add_i64_field("published", INDEXED | FAST),
+    };
+    (b.build(), fields)
+}
+
+/// The Vietnamese tokenizer: `vietnamese::tokenize`, then either the exact or folded form.
+#[derive(Clone)]
+pub struct ViTokenizer {
+    folded: bool,
+}
+
+/// Tokens computed up front (documents are short; this keeps the stream trivial).
+pub struct VecTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1))]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        let i = self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1));
+        &mut self.tokens[i]
+    }
+}
+
+impl Tokenizer for ViTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let tokens = vietnamese::tokenize(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, t)| Token {
+                offset_from: t.start,
+                offset_to: t.end,
+                position,
+                text: if self.folded {
+                    vietnamese::fold(&t.text)
+                } else {
+                    vietnamese::exact_form(&t.text)
+                },
+                position_length: 1,
+            })
+            .filter(|t| !t.text.is_empty())
+            .collect::<Vec<_>>();
+        let tokens = if tokens.is_empty() {
+            // tantivy never calls token() before advance() succeeds; keep one dummy slot anyway.
+            Vec::new()
+        } else {
+            tokens
+        };
+        VecTokenStream { tokens, next: 0 }
+    }
+}
+
+/// Register the analyzers on an index: the one place to swap text analysis.
+pub fn register_analyzers(index: &Index) {
+    index
+        .tokenizers()
+        .register(EXACT, ViTokenizer { folded: false });
+    index
+        .tokenizers()
+        .register(FOLD, ViTokenizer { folded: true });
+}
+
+/// The text indexed as an item's body (and used for its snippet).
+pub fn body_text(item: &Item) -> String {
+    if item.content_text.is_empty() || item.content_text.starts_with(&item.summary) {
+        if item.content_text.is_empty() {
+            item.summary.clone()
+        } else {
+            item.content_text.clone()
+        }
+    } else if item.summary.is_empty() {
+        item.content_text.clone()
+    } else {
+        format!("{}\n{}", item.summary, item.content_text)
+    }
+}
+
+/// The search index with its reader and (lazily opened) single writer.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    fields: Fields,
+    dir: PathBuf,
+    writer_threads: usize,
+}
+
+impl SearchIndex {
+    /// Open the index in `dir`, creating it if needed. An index with an older schema is
+    /// derived data: it is wiped and rebuilt from SQLite by the next `reconcile`.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let (schema, fields) = build_schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = match Index::open_or_create(mmap, schema.clone()) {
+            Ok(index) => index,
+            Err(tantivy::TantivyError::SchemaError(msg)) => {
+                tracing::warn!(dir = %dir.display(), %msg, "index schema changed; rebuilding index from SQLite");
+                std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                Index::open_or_create(tantivy::directory::MmapDirectory::open(dir)?, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        register_analyzers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+            dir: dir.to_path_buf(),
+            writer_threads: 1,
+        })
+    }
+
+    /// Use more indexing threads (bulk loads, benchmarks).
+    pub fn with_writer_threads(mut self, n: usize) -> Self {
+        self.writer_threads = n.max(1);
+        self
+    }
+
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reload the reader so that the latest commit is visible (also from another process).
+    pub fn refresh(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of documents visible to searches.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The `seq` of the last committed change (0 for a new index).
+    pub fn indexed_seq(&self) -> Result<i64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix("seq:"))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+
+    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let w = self
+                .index
+                .writer_with_num_threads(self.writer_threads, 64_000_000 * self.writer_threads)
+                .map_err(|e| match e {
+                    tantivy::TantivyError::LockFailure(..) => Error::Index(format!(
+                        "chỉ mục {} đang được một tiến trình gomtin khác ghi ({e})",
+                        self.dir.display()
+                    )),
+                    other => other.into(),
+                })?;
+            *guard = Some(w);
+        }
+        match guard.as_mut() {
+            Some(w) => f(w),
+            None => Err(Error::Index("index writer unavailable".into())),
+        }
+    }
+
+    /// Build the tantivy document of an item.
+    pub fn document(&self, item: &Item) -> TantivyDocument {
+        let f = self.fields;
+        let body = body_text(item);
+        let mut d = doc!(
+            f.id => item.id as u64,
+            f.source => item.source_id.as_str(),
+            f.source_facet => Facet::from_path([item.source_id.as_str()]),
+            f.title => item.title.as_str(),
+            f.title_f => item.title.as_str(),
+            f.body => body.as_str(),
+            f.body_f => body.as_str(),
+            f.published => item.published_at.timestamp(),
+        );
+        if let Some(author) = &item.author {
+            d.add_text(f.body, author);
+            d.add_text(f.body_f, author);
+        }
+        d
+    }
+
+    /// Replace-or-add these items (not yet committed).
+    pub fn upsert(&self, items: &[Item]) -> Result<()> {
+        self.with_writer(|w| {
+            for item in items {
+                w.delete_term(Term::from_field_u64(self.fields.id, item.id as u64));
+                w.add_document(self.document(item))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Commit pending changes, recording `seq` as the high-water mark, and reload the reader.
+    pub fn commit(&self, seq: i64) -> Result<()> {
+        self.with_writer(|w| {
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(&format!("seq:{seq}"));
+            prepared.commit()?;
+            Ok(())
+        })?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Index every change SQLite has after the recorded high-water mark. Returns how many
+    /// items were (re)indexed. Safe to call at any time, any number of times.
+    pub fn reconcile(&self, store: &Store) -> Result<usize> {
+        let mut seq = self.indexed_seq()?;
+        let mut done = 0usize;
+        let mut since_commit = 0usize;
+        loop {
+            let batch = store.items_after_seq(seq, BATCH)?;
+            let Some(last) = batch.last() else { break };
+            let last_seq = last.seq;
+            self.upsert(&batch)?;
+            done += batch.len();
+            since_commit += batch.len();
+            seq = last_seq;
+            if since_commit >= COMMIT_EVERY {
+                self.commit(seq)?;
+                since_commit = 0;
+            }
+        }
+        if since_commit > 0 {
+            self.commit(seq)?;
+            tracing::info!(items = done, seq, "index caught up with store");
+        }
+        Ok(done)
+    }
+
+    /// Drop every document and index the whole store again, in one commit.
+    pub fn rebuild(&self, store: &Store) -> Result<usize> {
+        self.with_writer(|w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })?;
+        let mut seq = 0;
+        let mut done = 0;
+        loop {
+            let batch = store.items_after_seq(seq, BATCH)?;
+            let Some(last) = batch.last() else { break };
+            seq = last.seq;
+            self.upsert(&batch)?;
+            done += batch.len();
+        }
+        self.commit(seq)?;
+        Ok(done)
+    }
+
+    /// Wait for background merges and release the writer (clean shutdown).
+    pub fn close(&self) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = guard.take() {
+            w.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! gomtin ("gom tin": gather the news) collects news and posts from local Vietnamese
+//! sources, keeps every item in SQLite, indexes it in tantivy, and lets office staff
+//! search it in Vietnamese — with or without diacritics.
+//!
+//! One item travels left to right once:
+//!
+//! ```text
+//! config ──► fetch ──► extract ──► normalize ──► store (SQLite) ──► index (tantivy) ──► search ──► CLI
+//!                                                     │ seq change log ───┘ (reconcile / rebuild)
+//! ```
+//!
+//! The modules below are listed in that order; `pipeline` strings the stages together for
+//! one source, `app` holds the shared handles, `cli` is the command line.
+
+pub mod error;
+pub mod config;
+pub mod model;
+pub mod fetch;
+pub mod extract;
+pub mod vietnamese;
+pub mod normalize;
+pub mod store;
+pub mod index;
+pub mod search;
+pub mod pipeline;
+pub mod app;
+pub mod cli;

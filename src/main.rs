@@ -1,0 +1,46 @@
+//! The `gomtin` binary: parse the command line, start logging, run the command, and map
+//! the outcome to an exit code — 0 success, 1 partial failure or runtime error, 2 usage or
+//! configuration error. Errors are printed once, in Vietnamese, on stderr.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gomtin::cli::{Cli, Exit, LogFormat};
+
+fn init_tracing(format: LogFormat, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "error",
+        1 => "info,gomtin=info",
+        2 => "info,gomtin=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("GOMTIN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gomtin: không khởi động được: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(gomtin::cli::run(cli)) {
+        Ok(Exit::Ok) => ExitCode::SUCCESS,
+        Ok(Exit::Partial) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("gomtin: {e}");
+            ExitCode::from(if e.is_usage() { 2 } else { 1 })
+        }
+    }
+}

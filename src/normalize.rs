@@ -1,0 +1,325 @@
+//! Normalization: the stage between extraction and the store. A `RawEntry` comes in with
+//! whatever the publisher wrote; a `NewItem` goes out with plain text cleaned once
+//! (entities, NFC, look-alike letters, invisible characters — see `vietnamese::clean`),
+//! HTML passed through an allowlist sanitizer, the link made canonical, dates sanity
+//! checked, and a stable key and content hash computed.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::model::{NewItem, RawEntry};
+use crate::vietnamese;
+
+/// Query parameters that only track clicks; dropped from canonical URLs.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "msclkid", "zarsrc", "zalo_source", "igshid", "mc_cid",
+    "mc_eid", "_ga", "_gl", "yclid", "ref_src", "spm", "cmpid", "s_cid",
+];
+
+/// The canonical form of a link: lowercase scheme and host, no fragment, no default port,
+/// tracking parameters (`utm_*`, `fbclid`, `zarsrc`, ...) removed, other parameters kept in order.
+pub fn canonical_url(raw: &str) -> Option<String> {
+    let mut u = url::Url::parse(raw.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    u.set_fragment(None);
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Some(u.to_string())
+}
+
+fn sanitizer(base: Option<&url::Url>) -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(HashSet::from(["http", "https"]))
+        .link_rel(Some("noopener noreferrer"))
+        .add_tag_attributes("img", ["loading"])
+        .url_relative(match base {
+            Some(base) => ammonia::UrlRelative::RewriteWithBase(base.clone()),
+            None => ammonia::UrlRelative::Deny,
+        });
+    b
+}
+
+/// Allowlist-sanitize HTML: no scripts, styles, SVG/MathML, event handlers or non-http(s)
+/// URLs; links get `rel="noopener noreferrer"`; relative URLs are resolved against `base`
+/// (or dropped when there is none).
+pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
+    if html.trim().is_empty() {
+        return String::new();
+    }
+    sanitizer(base).clean(html).to_string()
+}
+
+/// Plain text of an HTML fragment: tags dropped, entities decoded, block elements
+/// separated by spaces, script/style contents removed, then cleaned.
+pub fn html_to_text(html: &str) -> String {
+    if !html.contains('<') && !html.contains('&') {
+        return vietnamese::clean(html);
+    }
+    let frag = scraper::Html::parse_fragment(html);
+    let mut out = String::with_capacity(html.len());
+    collect_text(frag.root_element(), &mut out);
+    vietnamese::clean(&out)
+}
+
+fn collect_text(el: scraper::ElementRef<'_>, out: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            scraper::Node::Text(t) => out.push_str(t),
+            scraper::Node::Element(e) => {
+                let name = e.name();
+                if matches!(name, "script" | "style" | "noscript" | "template" | "svg" | "math") {
+                    continue;
+                }
+                let block = matches!(
+                    name,
+                    "p" | "br" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5"
+                        | "h6" | "tr" | "td" | "th" | "table" | "blockquote" | "section"
+                        | "article" | "figure" | "figcaption" | "header" | "footer" | "hr"
+                );
+                if block {
+                    out.push(' ');
+                }
+                if let Some(child_el) = scraper::ElementRef::wrap(child) {
+                    collect_text(child_el, out);
+                }
+                if block {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// First `max_chars` characters of `text`, cut at a word boundary, with an ellipsis.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// Publication dates before this are treated as absurd.
+fn earliest_believable() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Keep a date only when it is believable: after 1995 and not more than a day ahead of `now`.
+pub fn believable_date(d: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    d.filter(|d| *d >= earliest_believable() && *d <= now + chrono::Duration::days(1))
+}
+
+fn sha256_hex(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turn a parsed entry into a storable item. `None` when the entry has neither a title,
+/// a link nor any text: there is nothing a person could use.
+pub fn normalize_entry(
+    source_id: &str,
+    raw: RawEntry,
+    base: Option<&url::Url>,
+    now: DateTime<Utc>,
+) -> Option<NewItem> {
+    let url = raw.link.clone();
+    let canonical = url.as_deref().and_then(canonical_url);
+    let content_html = raw
+        .content_html
+        .as_deref()
+        .or(raw.summary_html.as_deref())
+        .map(|h| sanitize_html(h, base))
+        .unwrap_or_default();
+    let content_text = html_to_text(&content_html);
+    let mut summary = raw
+        .summary_html
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
+    if summary.is_empty() {
+        summary = excerpt(&content_text, 300);
+    }
+    let mut title = raw.title.as_deref().map(html_to_text).unwrap_or_default();
+    if title.is_empty() {
+        title = if !summary.is_empty() {
+            excerpt(&summary, 90)
+        } else if let Some(u) = &url {
+            u.clone()
+        } else {
+            return None;
+        };
+    }
+    let author = raw
+        .author
+        .as_deref()
+        .map(html_to_text)
+        .filter(|a| !a.is_empty());
+    let image_url = raw
+        .image
+        .clone()
+        .or_else(|| first_image(&content_html))
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let published_at = believable_date(raw.published.or(raw.updated), now);
+    let updated_at = believable_date(raw.updated, now);
+    let guid = raw.guid.map(|g| vietnamese::clean(&g)).filter(|g| !g.is_empty());
+    let key = match (&guid, &canonical) {
+        (Some(g), _) => format!("guid:{g}"),
+        (None, Some(c)) => format!("url:{c}"),
+        (None, None) => format!(
+            "hash:{}",
+            sha256_hex(&[
+                source_id,
+                &title,
+                &published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                &summary,
+            ])
+        ),
+    };
+    let content_hash = sha256_hex(&[
+        &title,
+        &summary,
+        &content_text,
+        url.as_deref().unwrap_or(""),
+        author.as_deref().unwrap_or(""),
+        image_url.as_deref().unwrap_or(""),
+    ]);
+    Some(NewItem {
+        source_id: source_id.to_string(),
+        key,
+        guid,
+        url,
+        canonical_url: canonical,
+        title,
+        author,
+        summary,
+        content_html,
+        content_text,
+        image_url,
+        published_at,
+        updated_at,
+        content_hash,
+    })
+}
+
+/// `src` of the first `<img>` in sanitized HTML.
+fn first_image(html: &str) -> Option<String> {
+    if !html.contains("<img") {
+        return None;
+    }
+    static IMG: LazyLock<Option<scraper::Selector>> =
+        LazyLock::new(|| scraper::Selector::parse("img[src]").ok());
+    let sel = IMG.as_ref()?;
+    let frag = scraper::Html::parse_fragment(html);
+    frag.select(sel)
+        .find_map(|e| e.value().attr("src"))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_drops_tracking_and_fragment() {
+        assert_eq!(
+            canonical_url("HTTPS://Bao.VN/tin/1.html?utm_source=fb&id=3&fbclid=xyz&zarsrc=30#top")
+                .as_deref(),
+            Some("https://bao.vn/tin/1.html?id=3")
+        );
+        assert_eq!(
+            canonical_url("https://bao.vn/a?utm_medium=x").as_deref(),
+            Some("https://bao.vn/a")
+        );
+        assert_eq!(canonical_url("javascript:alert(1)"), None);
+    }
+
+    #[test]
+    fn sanitizer_removes_active_content() {
+        let dirty = r#"<p onclick="x()">Chào <script>alert(1)</script><a href="javascript:alert(1)">a</a>
+            <a href="https://ok.vn/">b</a><svg onload="alert(1)"><circle/></svg>
+            <iframe srcdoc="<script>alert(1)</script>"></iframe><img src="x" onerror="alert(1)"></p>"#;
+        let clean = sanitize_html(dirty, None);
+        for bad in ["script", "onclick", "javascript:", "svg", "onload", "iframe", "onerror"] {
+            assert!(!clean.contains(bad), "{bad} survived in {clean}");
+        }
+        assert!(clean.contains(r#"rel="noopener noreferrer""#), "{clean}");
+    }
+
+    #[test]
+    fn relative_links_resolved_before_sanitizing() {
+        let base = url::Url::parse("https://bao.vn/tin/").expect("url");
+        let clean = sanitize_html(r#"<img src="/a.jpg"><a href="b.html">b</a>"#, Some(&base));
+        assert!(clean.contains("https://bao.vn/a.jpg"), "{clean}");
+        assert!(clean.contains("https://bao.vn/tin/b.html"), "{clean}");
+    }
+
+    #[test]
+    fn text_of_html() {
+        assert_eq!(
+            html_to_text("<p>Kon&nbsp;Rẫy</p><p>nông <b>thôn</b> mới</p><script>x</script>"),
+            "Kon Rẫy nông thôn mới"
+        );
+    }
+
+    #[test]
+    fn absurd_dates_dropped() {
+        let now = Utc::now();
+        assert_eq!(believable_date(Some(now + chrono::Duration::days(30)), now), None);
+        let old = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).single();
+        assert_eq!(believable_date(old, now), None);
+        assert_eq!(believable_date(Some(now), now), Some(now));
+    }
+
+    #[test]
+    fn key_prefers_guid_then_canonical_link_then_hash() {
+        let now = Utc::now();
+        let mut raw = RawEntry {
+            guid: Some("abc".into()),
+            title: Some("Tiêu đề".into()),
+            link: Some("https://bao.vn/1?utm_source=x".into()),
+            ..Default::default()
+        };
+        let a = normalize_entry("s", raw.clone(), None, now).expect("item");
+        assert_eq!(a.key, "guid:abc");
+        raw.guid = None;
+        let b = normalize_entry("s", raw.clone(), None, now).expect("item");
+        assert_eq!(b.key, "url:https://bao.vn/1");
+        raw.link = None;
+        let c = normalize_entry("s", raw.clone(), None, now).expect("item");
+        assert!(c.key.starts_with("hash:"));
+        assert_eq!(c.key, normalize_entry("s", raw, None, now).expect("item").key);
+    }
+
+    #[test]
+    fn empty_entry_is_dropped() {
+        assert!(normalize_entry("s", RawEntry::default(), None, Utc::now()).is_none());
+    }
+}

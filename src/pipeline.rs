@@ -1,0 +1,215 @@
+//! The pipeline: `refresh_source` reads as the whole journey of one source's items —
+//! fetch -> extract -> normalize -> store — and records the outcome; `fetch_pass` runs it
+//! over many sources at once (bounded), never letting one failing source stop the others,
+//! then brings the index up to date from SQLite.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+
+use crate::app::App;
+use crate::config::{SourceConfig, resolve};
+use crate::error::{Error, Result};
+use crate::extract::feed::{FeedMeta, parse_feed};
+use crate::fetch::{CacheHints, Fetched, Validators};
+use crate::model::{NewItem, OutcomeKind, SourceOutcome};
+use crate::normalize::normalize_entry;
+
+/// What a refresh learned besides the outcome, for the scheduler.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshInfo {
+    pub hints: CacheHints,
+    pub feed: FeedMeta,
+    /// Seconds the server asked us to wait before trying again.
+    pub retry_after: Option<u64>,
+}
+
+/// The URL a source is read from (`url`, or `path` as a `file://` URL).
+pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
+    if let Some(u) = &source.url {
+        return Ok(u.clone());
+    }
+    let path = source
+        .path
+        .as_ref()
+        .map(|p| resolve(&app.config.base_dir, p))
+        .ok_or_else(|| Error::BadUrl {
+            url: String::new(),
+            message: format!("source {} has neither url nor path", source.id()),
+        })?;
+    let abs = if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?
+            .join(path)
+    };
+    url::Url::from_file_path(&abs).map_err(|_| Error::BadUrl {
+        url: abs.display().to_string(),
+        message: "not an absolute path".into(),
+    })
+}
+
+/// Fetch one source, store what is new or changed, and record the outcome in SQLite.
+/// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+pub async fn refresh_source(app: &App, source: &SourceConfig) -> Result<(SourceOutcome, RefreshInfo)> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let span = tracing::info_span!("refresh", source = source.id());
+    let _enter = span.enter();
+    let mut info = RefreshInfo::default();
+    let result = fetch_and_store(app, source, &mut info).await;
+    let (result, validators) = match result {
+        Ok((kind, validators)) => (kind, validators),
+        Err(e) => {
+            if let Error::HttpStatus { retry_after, .. } = &e {
+                info.retry_after = *retry_after;
+            }
+            tracing::warn!(error = %e, kind = e.kind(), "source failed");
+            (
+                OutcomeKind::Failed {
+                    kind: e.kind().to_string(),
+                    message: e.to_string(),
+                },
+                None,
+            )
+        }
+    };
+    let outcome = SourceOutcome {
+        source_id: source.id().to_string(),
+        result,
+        duration_ms: clock.elapsed().as_millis() as u64,
+    };
+    let store = app.store.clone();
+    let rec = outcome.clone();
+    tokio::task::spawn_blocking(move || store.record_outcome(&rec, started_at, validators.as_ref()))
+        .await??;
+    Ok((outcome, info))
+}
+
+async fn fetch_and_store(
+    app: &App,
+    source: &SourceConfig,
+    info: &mut RefreshInfo,
+) -> Result<(OutcomeKind, Option<Validators>)> {
+    let url = source_url(app, source)?;
+    let store = app.store.clone();
+    let id = source.id().to_string();
+    let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
+    let fetched = app.fetcher.fetch(&url, &validators).await?;
+    let body = match fetched {
+        Fetched::NotModified { hints } => {
+            info.hints = hints;
+            tracing::debug!(%url, "not modified");
+            return Ok((OutcomeKind::NotModified, None));
+        }
+        Fetched::Body(body) => body,
+    };
+    info.hints = body.hints.clone();
+    // Parsing and normalizing are CPU work: keep them off the async workers.
+    let source_id = source.id().to_string();
+    let base = body.final_url.clone();
+    let bytes = body.bytes;
+    let (meta, items, skipped) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (meta, entries) = parse_feed(&bytes, &base)?;
+        let now = Utc::now();
+        let total = entries.len();
+        let items: Vec<NewItem> = entries
+            .into_iter()
+            .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
+            .collect();
+        let skipped = total - items.len();
+        Ok((meta, dedupe_keys(items), skipped))
+    })
+    .await??;
+    info.feed = meta;
+    let store = app.store.clone();
+    let counts = tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
+    tracing::info!(new = counts.new, updated = counts.updated, unchanged = counts.unchanged, skipped, "source stored");
+    Ok((
+        OutcomeKind::Fetched { counts, skipped },
+        Some(body.validators),
+    ))
+}
+
+/// A feed may list the same entry twice; keep the last occurrence of each key.
+fn dedupe_keys(items: Vec<NewItem>) -> Vec<NewItem> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<NewItem> = items
+        .into_iter()
+        .rev()
+        .filter(|i| seen.insert(i.key.clone()))
+        .collect();
+    out.reverse();
+    out
+}
+
+/// One pass over `sources` (all enabled ones when empty), at most `[fetch] concurrency` at a
+/// time; `on_done` sees each outcome as it arrives. Afterwards the index catches up.
+pub async fn fetch_pass(
+    app: &App,
+    ids: &[String],
+    on_done: impl Fn(&SourceOutcome) + Send + Sync + 'static,
+) -> Result<Vec<SourceOutcome>> {
+    let sources: Vec<SourceConfig> = if ids.is_empty() {
+        app.config.sources.iter().filter(|s| s.enabled).cloned().collect()
+    } else {
+        let mut v = Vec::new();
+        for id in ids {
+            v.push(
+                app.config
+                    .source(id)
+                    .cloned()
+                    .ok_or_else(|| Error::UnknownSource(id.clone()))?,
+            );
+        }
+        v
+    };
+    let sem = Arc::new(Semaphore::new(app.config.fetch.concurrency));
+    let on_done = Arc::new(on_done);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, source) in sources.into_iter().enumerate() {
+        let app = app.clone();
+        let sem = sem.clone();
+        let on_done = on_done.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await.map_err(|e| Error::Task(e.to_string()))?;
+            let (outcome, _) = refresh_source(&app, &source).await?;
+            on_done(&outcome);
+            Ok::<_, Error>((i, outcome))
+        });
+    }
+    let mut outcomes = Vec::new();
+    let mut first_err = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(o)) => outcomes.push(o),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "could not record a source outcome");
+                first_err.get_or_insert(e);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "fetch task panicked");
+                first_err.get_or_insert(Error::Task(e.to_string()));
+            }
+        }
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
+    catch_up_index(app).await?;
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+}
+
+/// Bring the index up to date with SQLite (off the async workers).
+pub async fn catch_up_index(app: &App) -> Result<usize> {
+    let index = app.index.clone();
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || index.reconcile(&store)).await?
+}

@@ -1,0 +1,252 @@
+//! Items in SQLite: insert-or-update by stable key (a refetch adds nothing, an edit updates
+//! in place), each write stamped with the next `seq` so the index can follow the change
+//! log in order, and the reads the index and search need.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::{Store, from_ts, ts};
+use crate::error::Result;
+use crate::model::{Item, NewItem, Upsert, UpsertCounts};
+
+const ITEM_COLUMNS: &str = "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
+    content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq";
+
+fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: r.get(0)?,
+        source_id: r.get(1)?,
+        key: r.get(2)?,
+        guid: r.get(3)?,
+        url: r.get(4)?,
+        canonical_url: r.get(5)?,
+        title: r.get(6)?,
+        author: r.get(7)?,
+        summary: r.get(8)?,
+        content_html: r.get(9)?,
+        content_text: r.get(10)?,
+        image_url: r.get(11)?,
+        published_at: from_ts(r.get(12)?),
+        updated_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
+        first_seen_at: from_ts(r.get(14)?),
+        seq: r.get(15)?,
+    })
+}
+
+/// Filters for listing items straight from SQLite (digests, exports).
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    pub source_id: Option<String>,
+    pub first_seen_after: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+impl Store {
+    /// Store a batch of items from one source in one transaction.
+    pub fn upsert_items(&self, items: &[NewItem], now: DateTime<Utc>) -> Result<UpsertCounts> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut counts = UpsertCounts::default();
+        for item in items {
+            counts.add(upsert_one(&tx, item, now)?);
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// The highest `seq` written so far (0 for an empty store).
+    pub fn max_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| r.get(0))?)
+    }
+
+    /// Items changed after `seq`, in change order, at most `limit`.
+    pub fn items_after_seq(&self, seq: i64, limit: usize) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![seq, limit as i64], item_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One item by id.
+    pub fn item(&self, id: i64) -> Result<Option<Item>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], item_from_row).optional()?)
+    }
+
+    /// Several items by id, in the order asked (missing ids are skipped).
+    pub fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(item) = stmt.query_row([id], item_from_row).optional()? {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items matching simple filters, newest first.
+    pub fn list_items(&self, q: &ItemQuery) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items
+             WHERE (?1 IS NULL OR source_id = ?1) AND (?2 IS NULL OR first_seen_at > ?2)
+             ORDER BY published_at DESC, id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                q.source_id,
+                q.first_seen_after.map(ts),
+                q.limit.map(|l| l as i64).unwrap_or(-1)
+            ],
+            item_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Number of items stored.
+    pub fn item_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| r.get(0))
+}
+
+fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Result<Upsert> {
+    let existing: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2")?
+        .query_row(params![item.source_id, item.key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((_, hash)) if hash == item.content_hash => Ok(Upsert::Unchanged),
+        Some((id, _)) => {
+            let seq = next_seq(tx)?;
+            tx.prepare_cached(
+                "UPDATE items SET guid = ?2, url = ?3, canonical_url = ?4, title = ?5, author = ?6,
+                    summary = ?7, content_html = ?8, content_text = ?9, image_url = ?10,
+                    published_at = COALESCE(?11, published_at), updated_at = COALESCE(?12, ?13),
+                    content_hash = ?14, seq = ?15
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                item.guid,
+                item.url,
+                item.canonical_url,
+                item.title,
+                item.author,
+                item.summary,
+                item.content_html,
+                item.content_text,
+                item.image_url,
+                item.published_at.map(ts),
+                item.updated_at.map(ts),
+                ts(now),
+                item.content_hash,
+                seq
+            ])?;
+            Ok(Upsert::Updated)
+        }
+        None => {
+            let seq = next_seq(tx)?;
+            tx.prepare_cached(
+                "INSERT INTO items (source_id, item_key, guid, url, canonical_url, title, author,
+                    summary, content_html, content_text, image_url, published_at, updated_at,
+                    first_seen_at, content_hash, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?
+            .execute(params![
+                item.source_id,
+                item.key,
+                item.guid,
+                item.url,
+                item.canonical_url,
+                item.title,
+                item.author,
+                item.summary,
+                item.content_html,
+                item.content_text,
+                item.image_url,
+                ts(item.published_at.unwrap_or(now)),
+                item.updated_at.map(ts),
+                ts(now),
+                item.content_hash,
+                seq
+            ])?;
+            Ok(Upsert::Inserted)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn store_with_source() -> Store {
+        let s = Store::open_in_memory().expect("db");
+        let cfg = Config::parse(
+            "[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"feed\"\nurl = \"https://a.vn/rss\"\n",
+            Path::new("x.toml"),
+        )
+        .expect("cfg");
+        s.sync_sources(&cfg, Utc::now()).expect("sync");
+        s
+    }
+
+    fn item(key: &str, title: &str) -> NewItem {
+        NewItem {
+            source_id: "a".into(),
+            key: key.into(),
+            guid: None,
+            url: None,
+            canonical_url: None,
+            title: title.into(),
+            author: None,
+            summary: String::new(),
+            content_html: String::new(),
+            content_text: String::new(),
+            image_url: None,
+            published_at: None,
+            updated_at: None,
+            content_hash: format!("h-{title}"),
+        }
+    }
+
+    #[test]
+    fn refetch_adds_nothing_and_edit_updates_in_place() {
+        let s = store_with_source();
+        let now = Utc::now();
+        let c = s
+            .upsert_items(&[item("k1", "Một"), item("k2", "Hai")], now)
+            .expect("first");
+        assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
+        let c = s
+            .upsert_items(&[item("k1", "Một"), item("k2", "Hai")], now)
+            .expect("again");
+        assert_eq!((c.new, c.updated, c.unchanged), (0, 0, 2));
+        assert_eq!(s.max_seq().expect("seq"), 2);
+        let c = s
+            .upsert_items(&[item("k1", "Một (sửa)")], now)
+            .expect("edit");
+        assert_eq!(c.updated, 1);
+        assert_eq!(s.item_count().expect("count"), 2);
+        let changed = s.items_after_seq(2, 10).expect("log");
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].title, "Một (sửa)");
+        assert_eq!(changed[0].seq, 3);
+    }
+}

@@ -1,0 +1,180 @@
+//! The store: SQLite, the source of truth. Every item is committed here first; the index
+//! is derived from it through the `seq` change log (see `index`). The database runs in WAL
+//! mode with a busy timeout, behind one writer connection, and its schema is an
+//! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
+
+mod items;
+mod sources;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+pub use items::ItemQuery;
+
+/// Ordered schema migrations. Append only: never edit or reorder a released entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: sources, items with their change sequence, fetch log.
+    r#"
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        url TEXT NOT NULL,
+        in_config INTEGER NOT NULL DEFAULT 1,
+        etag TEXT,
+        last_modified TEXT,
+        next_check_at INTEGER,
+        last_attempt_at INTEGER,
+        last_success_at INTEGER,
+        last_error_kind TEXT,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        item_key TEXT NOT NULL,
+        guid TEXT,
+        url TEXT,
+        canonical_url TEXT,
+        title TEXT NOT NULL,
+        author TEXT,
+        summary TEXT NOT NULL DEFAULT '',
+        content_html TEXT NOT NULL DEFAULT '',
+        content_text TEXT NOT NULL DEFAULT '',
+        image_url TEXT,
+        published_at INTEGER NOT NULL,
+        updated_at INTEGER,
+        first_seen_at INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        UNIQUE (source_id, item_key)
+    );
+    CREATE UNIQUE INDEX items_seq ON items(seq);
+    CREATE INDEX items_canonical_url ON items(canonical_url);
+    CREATE INDEX items_source_first_seen ON items(source_id, first_seen_at);
+    CREATE TABLE fetch_log (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        items_new INTEGER NOT NULL DEFAULT 0,
+        items_updated INTEGER NOT NULL DEFAULT 0,
+        error_kind TEXT,
+        error TEXT
+    );
+    CREATE INDEX fetch_log_source ON fetch_log(source_id, started_at);
+    "#,
+];
+
+/// File name of the database inside the data folder.
+pub const DB_FILE: &str = "gomtin.sqlite";
+
+/// Handle on the SQLite database (one writer connection).
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) the database in `data_dir` and run pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path)?;
+        Self::init(conn, path)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+    }
+
+    fn init(mut conn: Connection, path: PathBuf) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// Where the database file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch, as stored.
+pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// Back from stored seconds.
+pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(s, 0).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = Store::open(dir.path()).expect("open");
+        drop(s);
+        let s = Store::open(dir.path()).expect("reopen");
+        let v: i64 = s
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(s.integrity_check().expect("check"), "ok");
+        let mode: String = s
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+    }
+}

@@ -1,0 +1,147 @@
+//! Sources in SQLite: the rows mirrored from the config, their conditional-GET validators,
+//! the outcome of each fetch (health) and the fetch log.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, from_ts, ts};
+use crate::config::Config;
+use crate::error::Result;
+use crate::fetch::Validators;
+use crate::model::{OutcomeKind, SourceOutcome, SourceStatus};
+
+impl Store {
+    /// Mirror the config's sources into SQLite: insert new ones, update names/urls,
+    /// mark sources no longer in the config (their items stay).
+    pub fn sync_sources(&self, config: &Config, now: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE sources SET in_config = 0", [])?;
+        for s in &config.sources {
+            tx.execute(
+                "INSERT INTO sources (id, name, kind, url, in_config, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                    in_config = 1,
+                    etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,
+                    last_modified = CASE WHEN sources.url = excluded.url THEN sources.last_modified END,
+                    url = excluded.url",
+                params![
+                    s.id(),
+                    s.name,
+                    s.kind.as_str(),
+                    s.location(&config.base_dir),
+                    ts(now)
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The validators stored from the source's last successful fetch.
+    pub fn validators(&self, source_id: &str) -> Result<Validators> {
+        let v = self
+            .conn()
+            .query_row(
+                "SELECT etag, last_modified FROM sources WHERE id = ?1",
+                [source_id],
+                |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(v.unwrap_or_default())
+    }
+
+    /// Record how a fetch went: health columns on the source row plus a fetch-log line.
+    /// `validators` are stored only on success with a new body.
+    pub fn record_outcome(
+        &self,
+        outcome: &SourceOutcome,
+        started: DateTime<Utc>,
+        validators: Option<&Validators>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = ts(Utc::now());
+        let (label, new, updated, err_kind, err) = match &outcome.result {
+            OutcomeKind::Fetched { counts, .. } => {
+                ("fetched", counts.new as i64, counts.updated as i64, None, None)
+            }
+            OutcomeKind::NotModified => ("not_modified", 0, 0, None, None),
+            OutcomeKind::Failed { kind, message } => {
+                ("failed", 0, 0, Some(kind.as_str()), Some(message.as_str()))
+            }
+        };
+        if outcome.is_failure() {
+            tx.execute(
+                "UPDATE sources SET last_attempt_at = ?2, last_error_kind = ?3, last_error = ?4,
+                    consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
+                params![outcome.source_id, now, err_kind, err],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2,
+                    last_error_kind = NULL, last_error = NULL, consecutive_failures = 0
+                 WHERE id = ?1",
+                params![outcome.source_id, now],
+            )?;
+            if let Some(v) = validators {
+                tx.execute(
+                    "UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1",
+                    params![outcome.source_id, v.etag, v.last_modified],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO fetch_log (source_id, started_at, duration_ms, outcome, items_new,
+                items_updated, error_kind, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                outcome.source_id,
+                ts(started),
+                outcome.duration_ms as i64,
+                label,
+                new,
+                updated,
+                err_kind,
+                err
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every source with its health, config order first, then retired sources.
+    pub fn source_statuses(&self, now: DateTime<Utc>) -> Result<Vec<SourceStatus>> {
+        let week_ago = ts(now - chrono::Duration::days(7));
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT s.id, s.name, s.kind, s.url, s.in_config, s.last_attempt_at, s.last_success_at,
+                    s.last_error_kind, s.last_error, s.consecutive_failures,
+                    (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id),
+                    (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?1)
+             FROM sources s ORDER BY s.in_config DESC, s.rowid",
+        )?;
+        let rows = stmt.query_map([week_ago], |r| {
+            Ok(SourceStatus {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                url: r.get(3)?,
+                in_config: r.get::<_, i64>(4)? != 0,
+                last_attempt_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                last_success_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                last_error_kind: r.get(7)?,
+                last_error: r.get(8)?,
+                consecutive_failures: r.get(9)?,
+                item_count: r.get(10)?,
+                items_last_7_days: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
