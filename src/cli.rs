@@ -125,7 +125,10 @@ fn outcome_line(o: &SourceOutcome) -> String {
     match &o.result {
         OutcomeKind::Fetched { counts, skipped } => {
             let mut s = if counts.new == 0 && counts.updated == 0 {
-                format!("= {}: không có tin mới ({} tin đã có)", o.source_id, counts.unchanged)
+                format!(
+                    "= {}: không có tin mới ({} tin đã có)",
+                    o.source_id, counts.unchanged
+                )
             } else {
                 format!(
                     "✓ {}: {} tin mới, {} tin cập nhật, {} không đổi",
@@ -133,7 +136,9 @@ fn outcome_line(o: &SourceOutcome) -> String {
                 )
             };
             if *skipped > 0 {
-                s.push_str(&format!(" ({skipped} mục bỏ qua vì không có tiêu đề/liên kết)"));
+                s.push_str(&format!(
+                    " ({skipped} mục bỏ qua vì không có tiêu đề/liên kết)"
+                ));
             }
             s
         }
@@ -246,14 +251,23 @@ async fn cmd_search(
             h.url.as_deref().unwrap_or("(không có liên kết)")
         )
         .ok();
-        writeln!(out, "   {}", highlight_for_terminal(&h.snippet, &h.highlights, tty)).ok();
+        writeln!(
+            out,
+            "   {}",
+            highlight_for_terminal(&h.snippet, &h.highlights, tty)
+        )
+        .ok();
     }
     Ok(Exit::Ok)
 }
 
 /// Mark highlighted ranges: bold on a terminal, «…» otherwise.
 fn highlight_for_terminal(snippet: &str, ranges: &[[usize; 2]], tty: bool) -> String {
-    let (open, close) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("«", "»") };
+    let (open, close) = if tty {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("«", "»")
+    };
     let mut out = String::new();
     for (i, c) in snippet.chars().enumerate() {
         if ranges.iter().any(|r| r[0] == i) {
@@ -304,7 +318,11 @@ async fn cmd_sources_list(config: Config, json: bool) -> Result<Exit> {
             "{state} {} — {}{}",
             s.id,
             s.name,
-            if s.in_config { "" } else { " (đã bỏ khỏi cấu hình)" }
+            if s.in_config {
+                ""
+            } else {
+                " (đã bỏ khỏi cấu hình)"
+            }
         );
         println!("    loại: {} · địa chỉ: {}", s.kind, s.url);
         println!(

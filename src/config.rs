@@ -260,8 +260,7 @@ fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Spanned<
     let s = id.get_ref();
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(id)
@@ -301,9 +300,8 @@ fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<chrono_tz
 
 fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<url::Url>, D::Error> {
     let s = String::deserialize(d)?;
-    let u = url::Url::parse(s.trim()).map_err(|e| {
-        serde::de::Error::custom(format!("địa chỉ `{s}` không hợp lệ: {e}"))
-    })?;
+    let u = url::Url::parse(s.trim())
+        .map_err(|e| serde::de::Error::custom(format!("địa chỉ `{s}` không hợp lệ: {e}")))?;
     match u.scheme() {
         "http" | "https" | "file" => Ok(Some(u)),
         other => Err(serde::de::Error::custom(format!(
@@ -406,9 +404,7 @@ impl Config {
             return Err(invalid("fetch.user_agent không được để trống".into()));
         }
         if f.max_redirects > 10 {
-            return Err(invalid(
-                "fetch.max_redirects tối đa là 10".into(),
-            ));
+            return Err(invalid("fetch.max_redirects tối đa là 10".into()));
         }
         if f.concurrency == 0 || f.per_host == 0 {
             return Err(invalid(
@@ -416,7 +412,9 @@ impl Config {
             ));
         }
         if f.max_body_bytes < 1024 {
-            return Err(invalid("fetch.max_body_bytes quá nhỏ (tối thiểu 1024)".into()));
+            return Err(invalid(
+                "fetch.max_body_bytes quá nhỏ (tối thiểu 1024)".into(),
+            ));
         }
         if self.search.default_limit == 0 || self.search.default_limit > 1000 {
             return Err(invalid(

@@ -33,7 +33,9 @@ pub enum Error {
         retry_after: Option<u64>,
     },
     /// The address is private or loopback and `allow_private_networks` is off.
-    #[error("từ chối tải {url}: địa chỉ mạng nội bộ ({addr}); đặt [fetch] allow_private_networks = true nếu đây là chủ ý")]
+    #[error(
+        "từ chối tải {url}: địa chỉ mạng nội bộ ({addr}); đặt [fetch] allow_private_networks = true nếu đây là chủ ý"
+    )]
     PrivateAddress { url: String, addr: String },
     /// The response body exceeded the configured cap.
     #[error("{url}: nội dung vượt quá giới hạn {limit} byte")]

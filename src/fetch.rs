@@ -81,9 +81,8 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -94,7 +93,9 @@ impl reqwest::dns::Resolve for PublicOnlyResolver {
                     .first()
                     .map(|a| a.ip().to_string())
                     .unwrap_or_else(|| host.clone());
-                return Err(Box::new(PrivateRefused(shown)) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(
+                    Box::new(PrivateRefused(shown)) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -151,7 +152,10 @@ impl Fetcher {
                 let scheme = url.scheme().to_string();
                 return attempt.error(format!("redirect to unsupported scheme {scheme}"));
             }
-            if !allow_private && let Some(ip) = host_ip(url) && is_private(ip) {
+            if !allow_private
+                && let Some(ip) = host_ip(url)
+                && is_private(ip)
+            {
                 return attempt.error(PrivateRefused(ip.to_string()));
             }
             attempt.follow()
@@ -216,7 +220,10 @@ impl Fetcher {
 
     async fn fetch_http(&self, url: &url::Url, validators: &Validators) -> Result<Fetched> {
         let url_s = url.to_string();
-        if !self.allow_private && let Some(ip) = host_ip(url) && is_private(ip) {
+        if !self.allow_private
+            && let Some(ip) = host_ip(url)
+            && is_private(ip)
+        {
             return Err(Error::PrivateAddress {
                 url: url_s,
                 addr: ip.to_string(),
@@ -224,7 +231,10 @@ impl Fetcher {
         }
         let host = url.host_str().unwrap_or_default().to_string();
         let sem = self.host_permit(&host);
-        let _permit = sem.acquire_owned().await.map_err(|e| Error::Task(e.to_string()))?;
+        let _permit = sem
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
 
         let mut req = self.client.get(url.clone());
         if let Some(etag) = &validators.etag
@@ -262,7 +272,11 @@ impl Fetcher {
             });
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_reqwest(&url_s, e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.map_reqwest(&url_s, e))?
+        {
             if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
                 return Err(Error::BodyTooLarge {
                     url: url_s,
@@ -429,10 +443,16 @@ mod tests {
     async fn loopback_refused_by_default() {
         let f = Fetcher::new(&FetchConfig::default()).expect("client");
         let url = url::Url::parse("http://127.0.0.1:9/feed").expect("url");
-        let err = f.fetch(&url, &Validators::default()).await.expect_err("refused");
+        let err = f
+            .fetch(&url, &Validators::default())
+            .await
+            .expect_err("refused");
         assert_eq!(err.kind(), "private_address");
         let url = url::Url::parse("http://localhost:9/feed").expect("url");
-        let err = f.fetch(&url, &Validators::default()).await.expect_err("refused");
+        let err = f
+            .fetch(&url, &Validators::default())
+            .await
+            .expect_err("refused");
         assert_eq!(err.kind(), "private_address", "{err}");
     }
 }

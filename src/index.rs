@@ -92,10 +92,16 @@ impl TokenStream for VecTokenStream {
         }
     }
     fn token(&self) -> &Token {
-        &self.tokens[self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1))]
+        &self.tokens[self
+            .next
+            .saturating_sub(1)
+            .min(self.tokens.len().saturating_sub(1))]
     }
     fn token_mut(&mut self) -> &mut Token {
-        let i = self.next.saturating_sub(1).min(self.tokens.len().saturating_sub(1));
+        let i = self
+            .next
+            .saturating_sub(1)
+            .min(self.tokens.len().saturating_sub(1));
         &mut self.tokens[i]
     }
 }

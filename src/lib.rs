@@ -12,16 +12,16 @@
 //! The modules below are listed in that order; `pipeline` strings the stages together for
 //! one source, `app` holds the shared handles, `cli` is the command line.
 
-pub mod error;
-pub mod config;
-pub mod model;
-pub mod fetch;
-pub mod extract;
-pub mod vietnamese;
-pub mod normalize;
-pub mod store;
-pub mod index;
-pub mod search;
-pub mod pipeline;
 pub mod app;
 pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod index;
+pub mod model;
+pub mod normalize;
+pub mod pipeline;
+pub mod search;
+pub mod store;
+pub mod vietnamese;

@@ -28,7 +28,10 @@ fn init_tracing(format: LogFormat, verbose: u8) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format, cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gomtin: không khởi động được: {e}");

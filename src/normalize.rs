@@ -15,8 +15,22 @@ use crate::vietnamese;
 
 /// Query parameters that only track clicks; dropped from canonical URLs.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "msclkid", "zarsrc", "zalo_source", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "yclid", "ref_src", "spm", "cmpid", "s_cid",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "zarsrc",
+    "zalo_source",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "yclid",
+    "ref_src",
+    "spm",
+    "cmpid",
+    "s_cid",
 ];
 
 /// The canonical form of a link: lowercase scheme and host, no fragment, no default port,
@@ -83,14 +97,37 @@ fn collect_text(el: scraper::ElementRef<'_>, out: &mut String) {
             scraper::Node::Text(t) => out.push_str(t),
             scraper::Node::Element(e) => {
                 let name = e.name();
-                if matches!(name, "script" | "style" | "noscript" | "template" | "svg" | "math") {
+                if matches!(
+                    name,
+                    "script" | "style" | "noscript" | "template" | "svg" | "math"
+                ) {
                     continue;
                 }
                 let block = matches!(
                     name,
-                    "p" | "br" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5"
-                        | "h6" | "tr" | "td" | "th" | "table" | "blockquote" | "section"
-                        | "article" | "figure" | "figcaption" | "header" | "footer" | "hr"
+                    "p" | "br"
+                        | "div"
+                        | "li"
+                        | "ul"
+                        | "ol"
+                        | "h1"
+                        | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "tr"
+                        | "td"
+                        | "th"
+                        | "table"
+                        | "blockquote"
+                        | "section"
+                        | "article"
+                        | "figure"
+                        | "figcaption"
+                        | "header"
+                        | "footer"
+                        | "hr"
                 );
                 if block {
                     out.push(' ');
@@ -189,7 +226,10 @@ pub fn normalize_entry(
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     let published_at = believable_date(raw.published.or(raw.updated), now);
     let updated_at = believable_date(raw.updated, now);
-    let guid = raw.guid.map(|g| vietnamese::clean(&g)).filter(|g| !g.is_empty());
+    let guid = raw
+        .guid
+        .map(|g| vietnamese::clean(&g))
+        .filter(|g| !g.is_empty());
     let key = match (&guid, &canonical) {
         (Some(g), _) => format!("guid:{g}"),
         (None, Some(c)) => format!("url:{c}"),
@@ -267,7 +307,15 @@ mod tests {
             <a href="https://ok.vn/">b</a><svg onload="alert(1)"><circle/></svg>
             <iframe srcdoc="<script>alert(1)</script>"></iframe><img src="x" onerror="alert(1)"></p>"#;
         let clean = sanitize_html(dirty, None);
-        for bad in ["script", "onclick", "javascript:", "svg", "onload", "iframe", "onerror"] {
+        for bad in [
+            "script",
+            "onclick",
+            "javascript:",
+            "svg",
+            "onload",
+            "iframe",
+            "onerror",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains(r#"rel="noopener noreferrer""#), "{clean}");
@@ -292,7 +340,10 @@ mod tests {
     #[test]
     fn absurd_dates_dropped() {
         let now = Utc::now();
-        assert_eq!(believable_date(Some(now + chrono::Duration::days(30)), now), None);
+        assert_eq!(
+            believable_date(Some(now + chrono::Duration::days(30)), now),
+            None
+        );
         let old = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).single();
         assert_eq!(believable_date(old, now), None);
         assert_eq!(believable_date(Some(now), now), Some(now));
@@ -315,7 +366,10 @@ mod tests {
         raw.link = None;
         let c = normalize_entry("s", raw.clone(), None, now).expect("item");
         assert!(c.key.starts_with("hash:"));
-        assert_eq!(c.key, normalize_entry("s", raw, None, now).expect("item").key);
+        assert_eq!(
+            c.key,
+            normalize_entry("s", raw, None, now).expect("item").key
+        );
     }
 
     #[test]

@@ -57,7 +57,10 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
 /// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
-pub async fn refresh_source(app: &App, source: &SourceConfig) -> Result<(SourceOutcome, RefreshInfo)> {
+pub async fn refresh_source(
+    app: &App,
+    source: &SourceConfig,
+) -> Result<(SourceOutcome, RefreshInfo)> {
     let started_at = Utc::now();
     let clock = Instant::now();
     let span = tracing::info_span!("refresh", source = source.id());
@@ -87,8 +90,10 @@ pub async fn refresh_source(app: &App, source: &SourceConfig) -> Result<(SourceO
     };
     let store = app.store.clone();
     let rec = outcome.clone();
-    tokio::task::spawn_blocking(move || store.record_outcome(&rec, started_at, validators.as_ref()))
-        .await??;
+    tokio::task::spawn_blocking(move || {
+        store.record_outcome(&rec, started_at, validators.as_ref())
+    })
+    .await??;
     Ok((outcome, info))
 }
 
@@ -129,8 +134,15 @@ async fn fetch_and_store(
     .await??;
     info.feed = meta;
     let store = app.store.clone();
-    let counts = tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
-    tracing::info!(new = counts.new, updated = counts.updated, unchanged = counts.unchanged, skipped, "source stored");
+    let counts =
+        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
+    tracing::info!(
+        new = counts.new,
+        updated = counts.updated,
+        unchanged = counts.unchanged,
+        skipped,
+        "source stored"
+    );
     Ok((
         OutcomeKind::Fetched { counts, skipped },
         Some(body.validators),
@@ -157,7 +169,12 @@ pub async fn fetch_pass(
     on_done: impl Fn(&SourceOutcome) + Send + Sync + 'static,
 ) -> Result<Vec<SourceOutcome>> {
     let sources: Vec<SourceConfig> = if ids.is_empty() {
-        app.config.sources.iter().filter(|s| s.enabled).cloned().collect()
+        app.config
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .cloned()
+            .collect()
     } else {
         let mut v = Vec::new();
         for id in ids {
@@ -178,7 +195,10 @@ pub async fn fetch_pass(
         let sem = sem.clone();
         let on_done = on_done.clone();
         tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await.map_err(|e| Error::Task(e.to_string()))?;
+            let _permit = sem
+                .acquire_owned()
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?;
             let (outcome, _) = refresh_source(&app, &source).await?;
             on_done(&outcome);
             Ok::<_, Error>((i, outcome))

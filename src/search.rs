@@ -222,7 +222,9 @@ fn parse_day(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
         .ok()?;
-    let local = tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).earliest()?;
+    let local = tz
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()?;
     Some(local.with_timezone(&Utc))
 }
 
@@ -303,7 +305,11 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
         }
         units += 1;
         let unit = Unit {
-            kind: if quoted { UnitKind::Phrase } else { UnitKind::Word },
+            kind: if quoted {
+                UnitKind::Phrase
+            } else {
+                UnitKind::Word
+            },
             text: raw,
             negated,
         };
@@ -396,7 +402,12 @@ impl Builder<'_> {
 
     /// The disjunction matching one sequence of words: folded on title and body, plus the
     /// exact forms (boosted) when the words carry diacritics.
-    fn alternatives_for(&self, words: &[QWord], out: &mut Vec<(Occur, Box<dyn Query>)>, weight: Score) {
+    fn alternatives_for(
+        &self,
+        words: &[QWord],
+        out: &mut Vec<(Occur, Box<dyn Query>)>,
+        weight: Score,
+    ) {
         if words.is_empty() {
             return;
         }
@@ -493,7 +504,10 @@ impl Builder<'_> {
             let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
             out.push((
                 Occur::Should,
-                Self::boosted(self.seq(self.f.title_f, &folded), PHRASE_BOOST * TITLE_BOOST),
+                Self::boosted(
+                    self.seq(self.f.title_f, &folded),
+                    PHRASE_BOOST * TITLE_BOOST,
+                ),
             ));
             out.push((
                 Occur::Should,
@@ -527,10 +541,16 @@ impl Builder<'_> {
         }
         if words.iter().any(|w| w.diacritics) {
             let exact: Vec<&str> = words.iter().map(|w| w.exact.as_str()).collect();
-            vec![self.seq(self.f.title, &exact), self.seq(self.f.body, &exact)]
+            vec![
+                self.seq(self.f.title, &exact),
+                self.seq(self.f.body, &exact),
+            ]
         } else {
             let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
-            vec![self.seq(self.f.title_f, &folded), self.seq(self.f.body_f, &folded)]
+            vec![
+                self.seq(self.f.title_f, &folded),
+                self.seq(self.f.body_f, &folded),
+            ]
         }
     }
 
@@ -780,12 +800,24 @@ impl Searcher<'_> {
             let body = body_text(item);
             let (snippet, ranges) = match snip_gen.as_ref().map(|g| g.snippet(&body)) {
                 Some(s) if !s.is_empty() => (s.fragment().to_string(), s.highlighted().to_vec()),
-                _ => (crate::normalize::excerpt(&item.summary, SNIPPET_CHARS), Vec::new()),
+                _ => (
+                    crate::normalize::excerpt(&item.summary, SNIPPET_CHARS),
+                    Vec::new(),
+                ),
             };
             let highlights = ranges
                 .iter()
-                .filter(|r| r.end <= snippet.len() && snippet.is_char_boundary(r.start) && snippet.is_char_boundary(r.end))
-                .map(|r| [snippet[..r.start].chars().count(), snippet[..r.end].chars().count()])
+                .filter(|r| {
+                    r.end <= snippet.len()
+                        && snippet.is_char_boundary(r.start)
+                        && snippet.is_char_boundary(r.end)
+                })
+                .map(|r| {
+                    [
+                        snippet[..r.start].chars().count(),
+                        snippet[..r.end].chars().count(),
+                    ]
+                })
                 .collect::<Vec<_>>();
             let snippet_html = mark_html(&snippet, &ranges);
             hits.push(Hit {
@@ -793,7 +825,9 @@ impl Searcher<'_> {
                 title: item.title.clone(),
                 url: item.url.clone(),
                 source: item.source_id.clone(),
-                published: item.published_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                published: item
+                    .published_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 snippet,
                 highlights,
                 snippet_html,
@@ -810,7 +844,11 @@ fn mark_html(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
     let mut out = String::with_capacity(text.len() + ranges.len() * 13);
     let mut pos = 0;
     for r in ranges {
-        if r.start < pos || r.end > text.len() || !text.is_char_boundary(r.start) || !text.is_char_boundary(r.end) {
+        if r.start < pos
+            || r.end > text.len()
+            || !text.is_char_boundary(r.start)
+            || !text.is_char_boundary(r.end)
+        {
             continue;
         }
         out.push_str(&html_escape::encode_text(&text[pos..r.start]));
@@ -873,7 +911,16 @@ mod tests {
 
     #[test]
     fn abuse_is_read_sensibly() {
-        for q in ["a:(^", "- *", "\"unbalanced", "OR OR OR", "-", "\"\"", ":::", "((((", "sort:"] {
+        for q in [
+            "a:(^",
+            "- *",
+            "\"unbalanced",
+            "OR OR OR",
+            "-",
+            "\"\"",
+            ":::",
+            "((((",
+        ] {
             let pq = parse_query(q, tz()).expect(q);
             assert!(pq.groups.len() <= 2, "{q}: {:?}", pq.groups);
         }
@@ -883,6 +930,7 @@ mod tests {
         assert!(!pq.notices.is_empty());
         assert!(parse_query("after:hôm-qua", tz()).is_err());
         assert!(parse_query("sort:random", tz()).is_err());
+        assert!(parse_query("sort:", tz()).is_err());
     }
 
     #[test]

@@ -24,8 +24,11 @@ fn missing_file() {
 fn unknown_key_names_key_and_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("gomtin.toml");
-    std::fs::write(&p, "[storage]\ndata_dir = \"d\"\n\n[fetch]\nalow_private_networks = true\n")
-        .expect("write");
+    std::fs::write(
+        &p,
+        "[storage]\ndata_dir = \"d\"\n\n[fetch]\nalow_private_networks = true\n",
+    )
+    .expect("write");
     gomtin()
         .arg("--config")
         .arg(&p)

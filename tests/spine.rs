@@ -52,8 +52,14 @@ fn fetch_twice_search_and_reindex() {
 
     let first = cfg.cmd(&["fetch"]).assert().success();
     let stdout = String::from_utf8_lossy(&first.get_output().stdout).to_string();
-    assert!(stdout.contains("vne-0") && stdout.contains("vne-1"), "{stdout}");
-    assert!(stdout.contains("25 tin mới"), "one line per source with counts: {stdout}");
+    assert!(
+        stdout.contains("vne-0") && stdout.contains("vne-1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("25 tin mới"),
+        "one line per source with counts: {stdout}"
+    );
 
     let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
     assert_eq!(store.item_count().expect("count"), 50);
@@ -76,14 +82,24 @@ fn fetch_twice_search_and_reindex() {
     let res = search_json(&cfg, "Hà Nội");
     assert!(res["total"].as_u64().expect("total") >= 1, "{res}");
     let first_hit = &res["hits"][0];
-    for key in ["id", "title", "url", "source", "published", "snippet", "score"] {
+    for key in [
+        "id",
+        "title",
+        "url",
+        "source",
+        "published",
+        "snippet",
+        "score",
+    ] {
         assert!(first_hit.get(key).is_some(), "hit has {key}: {first_hit}");
     }
     chrono::DateTime::parse_from_rfc3339(first_hit["published"].as_str().expect("published"))
         .expect("published is RFC 3339");
-    // Unaccented typing finds the same.
-    let folded = search_json(&cfg, "ha noi");
-    assert_eq!(hit_ids(&folded).len(), hit_ids(&res).len());
+    // Unaccented typing finds at least the same items (the folded form is broader).
+    let folded = hit_ids(&search_json(&cfg, "ha noi"));
+    for id in hit_ids(&res) {
+        assert!(folded.contains(&id), "ha noi misses {id}");
+    }
 
     let before = hit_ids(&res);
     cfg.cmd(&["reindex"]).assert().success();
@@ -100,9 +116,15 @@ fn fetch_twice_search_and_reindex() {
 #[test]
 fn one_broken_source_does_not_stop_the_others() {
     let (server, _) = vnexpress_server();
-    server.set("/broken.xml", Route::ok("<html>not a feed</html>", "text/html"));
+    server.set(
+        "/broken.xml",
+        Route::ok("<html>not a feed</html>", "text/html"),
+    );
     server.set("/gone.xml", Route::status(500));
-    let mut sources = feed_source("ok", &server.url("/rss/vnexpress_tin-moi-nhat_2017_string1407.xml"));
+    let mut sources = feed_source(
+        "ok",
+        &server.url("/rss/vnexpress_tin-moi-nhat_2017_string1407.xml"),
+    );
     sources.push_str(&feed_source("broken", &server.url("/broken.xml")));
     sources.push_str(&feed_source("gone", &server.url("/gone.xml")));
     let cfg = TestConfig::new(&sources);
@@ -110,7 +132,10 @@ fn one_broken_source_does_not_stop_the_others() {
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("✓ ok: 25 tin mới"), "{stdout}");
     assert!(stdout.contains("✗ broken: lỗi [parse]"), "{stdout}");
-    assert!(stdout.contains("✗ gone: lỗi [http_status]") && stdout.contains("500"), "{stdout}");
+    assert!(
+        stdout.contains("✗ gone: lỗi [http_status]") && stdout.contains("500"),
+        "{stdout}"
+    );
 
     let list = cfg.cmd(&["sources", "list", "--json"]).assert().success();
     let v: Value = serde_json::from_slice(&list.get_output().stdout).expect("json");
@@ -122,7 +147,12 @@ fn one_broken_source_does_not_stop_the_others() {
         .expect("gone listed");
     assert_eq!(gone["consecutive_failures"], 1);
     assert_eq!(gone["last_error_kind"], "http_status");
-    let ok = v.as_array().expect("array").iter().find(|s| s["id"] == "ok").expect("ok");
+    let ok = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|s| s["id"] == "ok")
+        .expect("ok");
     assert_eq!(ok["item_count"], 25);
     assert!(ok["last_success_at"].is_string());
 
@@ -139,12 +169,16 @@ fn private_addresses_refused_unless_allowed() {
         "local",
         &server.url("/rss/vnexpress_tin-moi-nhat_2017_string1407.xml"),
     ));
-    let text = std::fs::read_to_string(&cfg.path)
-        .expect("read")
-        .replace("allow_private_networks = true", "allow_private_networks = false");
+    let text = std::fs::read_to_string(&cfg.path).expect("read").replace(
+        "allow_private_networks = true",
+        "allow_private_networks = false",
+    );
     std::fs::write(&cfg.path, text).expect("write");
     let out = cfg.cmd(&["fetch"]).assert().code(1);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("private_address"), "{stdout}");
-    assert!(server.requests().is_empty(), "no request reached the server");
+    assert!(
+        server.requests().is_empty(),
+        "no request reached the server"
+    );
 }

@@ -91,10 +91,7 @@ fn lead_image(e: &Entry) -> Option<String> {
             return Some(t.image.uri.clone());
         }
         for c in &m.content {
-            let is_image = c
-                .content_type
-                .as_ref()
-                .is_some_and(|t| t.ty() == "image");
+            let is_image = c.content_type.as_ref().is_some_and(|t| t.ty() == "image");
             if is_image && let Some(u) = &c.url {
                 return Some(u.to_string());
             }
@@ -104,7 +101,9 @@ fn lead_image(e: &Entry) -> Option<String> {
         .iter()
         .find(|l| {
             l.rel.as_deref() == Some("enclosure")
-                && l.media_type.as_deref().is_some_and(|t| t.starts_with("image/"))
+                && l.media_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("image/"))
         })
         .map(|l| l.href.clone())
 }
@@ -126,12 +125,16 @@ mod tests {
     #[test]
     fn rss_item_without_guid_keeps_guid_empty() {
         let xml = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
-            <item><title>Xin chào</title><link> /a/1.html </link></item></channel></rss>"#.as_bytes();
+            <item><title>Xin chào</title><link> /a/1.html </link></item></channel></rss>"#
+            .as_bytes();
         let base = url::Url::parse("https://bao.example.vn/rss/x.rss").expect("url");
         let (_, entries) = parse_feed(xml, &base).expect("parse");
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].guid, None);
-        assert_eq!(entries[0].link.as_deref(), Some("https://bao.example.vn/a/1.html"));
+        assert_eq!(
+            entries[0].link.as_deref(),
+            Some("https://bao.example.vn/a/1.html")
+        );
         assert_eq!(entries[0].title.as_deref(), Some("Xin chào"));
     }
 

@@ -9,7 +9,8 @@ use super::{Store, from_ts, ts};
 use crate::error::Result;
 use crate::model::{Item, NewItem, Upsert, UpsertCounts};
 
-const ITEM_COLUMNS: &str = "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
+const ITEM_COLUMNS: &str =
+    "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
     content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq";
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
@@ -121,13 +122,19 @@ impl Store {
 }
 
 fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| r.get(0))
+    tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
+        r.get(0)
+    })
 }
 
 fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Result<Upsert> {
     let existing: Option<(i64, String)> = tx
-        .prepare_cached("SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2")?
-        .query_row(params![item.source_id, item.key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(
+            "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
+        )?
+        .query_row(params![item.source_id, item.key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     match existing {
         Some((_, hash)) if hash == item.content_hash => Ok(Upsert::Unchanged),

@@ -152,7 +152,9 @@ pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
 
 /// Back from stored seconds.
 pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(s, 0).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
+    Utc.timestamp_opt(s, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 #[cfg(test)]

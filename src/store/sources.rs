@@ -69,9 +69,13 @@ impl Store {
         let tx = conn.transaction()?;
         let now = ts(Utc::now());
         let (label, new, updated, err_kind, err) = match &outcome.result {
-            OutcomeKind::Fetched { counts, .. } => {
-                ("fetched", counts.new as i64, counts.updated as i64, None, None)
-            }
+            OutcomeKind::Fetched { counts, .. } => (
+                "fetched",
+                counts.new as i64,
+                counts.updated as i64,
+                None,
+                None,
+            ),
             OutcomeKind::NotModified => ("not_modified", 0, 0, None, None),
             OutcomeKind::Failed { kind, message } => {
                 ("failed", 0, 0, Some(kind.as_str()), Some(message.as_str()))

@@ -122,7 +122,8 @@ impl Keys {
         };
         let before = i.checked_sub(1).and_then(|j| self.letters.get(j)).copied();
         let before_that = i.checked_sub(2).and_then(|j| self.letters.get(j)).copied();
-        let horn_u_too = before == Some('u') && before_that != Some('q');
+        let is_o = self.letters.get(i) == Some(&'o');
+        let horn_u_too = is_o && before == Some('u') && before_that != Some('q');
         if let Some(c) = self.letters.get_mut(i) {
             *c = match *c {
                 'a' => 'ă',
@@ -411,6 +412,11 @@ mod tests {
         assert_eq!(telex("nhw").as_deref(), Some("như"));
         assert_eq!(telex("tuongw").as_deref(), Some("tương"));
         assert_eq!(telex("hoawcj").as_deref(), Some("hoặc"));
+        // The `u` before `a` or `u` keeps its shape; only `uo` takes two horns.
+        assert_eq!(telex("khuaw"), None);
+        assert_eq!(vni("ngu7u7"), None);
+        assert_eq!(telex("quowf").as_deref(), Some("quờ"));
+        assert_eq!(telex("huow").as_deref(), Some("huơ"));
     }
 
     #[test]

@@ -101,7 +101,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
                 .get(header::IF_NONE_MATCH)
                 .map(|v| v.as_bytes().to_vec());
             let not_modified = r.status == 200
-                && r.etag.as_ref().is_some_and(|e| inm.as_deref() == Some(e.as_bytes()));
+                && r.etag
+                    .as_ref()
+                    .is_some_and(|e| inm.as_deref() == Some(e.as_bytes()));
             let mut b = Response::builder().status(if not_modified { 304 } else { r.status });
             if let Some(e) = &r.etag {
                 b = b.header(header::ETAG, e.as_str());
@@ -113,7 +115,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
                 b = b.header(k.as_str(), v.as_str());
             }
             b = b.header(header::CONTENT_TYPE, r.content_type.as_str());
-            let body = if not_modified { Vec::new() } else { r.body.clone() };
+            let body = if not_modified {
+                Vec::new()
+            } else {
+                r.body.clone()
+            };
             b.body(Body::from(body)).expect("response")
         }
     };
@@ -144,7 +150,9 @@ impl FixtureServer {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("bind");
-                addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
                 let app = axum::Router::new().fallback(handle).with_state(s2);
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
@@ -154,7 +162,9 @@ impl FixtureServer {
                     .expect("serve");
             });
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).expect("server up");
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server up");
         FixtureServer {
             addr,
             shared,
@@ -179,7 +189,10 @@ impl FixtureServer {
     }
 
     pub fn requests_to(&self, path: &str) -> Vec<Seen> {
-        self.requests().into_iter().filter(|s| s.path == path).collect()
+        self.requests()
+            .into_iter()
+            .filter(|s| s.path == path)
+            .collect()
     }
 
     pub fn max_in_flight(&self) -> usize {
@@ -217,12 +230,15 @@ impl TestConfig {
     pub fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::cargo_bin("gomtin").expect("binary");
         c.arg("--config").arg(&self.path).args(args);
-        c.env_remove("GOMTIN_CONFIG").timeout(Duration::from_secs(120));
+        c.env_remove("GOMTIN_CONFIG")
+            .timeout(Duration::from_secs(120));
         c
     }
 }
 
 /// A `[[sources]]` block for a feed URL.
 pub fn feed_source(id: &str, url: &str) -> String {
-    format!("[[sources]]\nid = \"{id}\"\nname = \"Nguồn {id}\"\nkind = \"feed\"\nurl = \"{url}\"\ninterval = \"15m\"\n\n")
+    format!(
+        "[[sources]]\nid = \"{id}\"\nname = \"Nguồn {id}\"\nkind = \"feed\"\nurl = \"{url}\"\ninterval = \"15m\"\n\n"
+    )
 }
