@@ -90,7 +90,10 @@ fn rank(titles: &[String], needle: &str) -> Option<usize> {
 fn assert_match(q: &str, doc: &str) {
     let c = corpus(&[doc, "Tin không liên quan về thời tiết"]);
     let t = c.titles(q);
-    assert!(rank(&t, doc).is_some(), "{q:?} should find {doc:?}; got {t:?}");
+    assert!(
+        rank(&t, doc).is_some(),
+        "{q:?} should find {doc:?}; got {t:?}"
+    );
 }
 
 /// `doc` is not found by `q`.
@@ -106,8 +109,14 @@ fn assert_order(q: &str, first: &str, second: &str) {
     let c = corpus(&[second, first]);
     let t = c.titles(q);
     let (a, b) = (rank(&t, first), rank(&t, second));
-    assert!(a.is_some() && b.is_some(), "{q:?} should find both; got {t:?}");
-    assert!(a < b, "{q:?}: {first:?} should rank above {second:?}; got {t:?}");
+    assert!(
+        a.is_some() && b.is_some(),
+        "{q:?} should find both; got {t:?}"
+    );
+    assert!(
+        a < b,
+        "{q:?}: {first:?} should rank above {second:?}; got {t:?}"
+    );
 }
 
 #[test]
@@ -119,7 +128,11 @@ fn every_tsv_case_has_a_test() {
         .skip(1)
         .filter_map(|l| l.split('\t').next()?.parse().ok())
         .collect();
-    assert_eq!(ids, (1..=25).collect::<Vec<_>>(), "cases file changed: add tests");
+    assert_eq!(
+        ids,
+        (1..=25).collect::<Vec<_>>(),
+        "cases file changed: add tests"
+    );
 }
 
 #[test]
@@ -226,7 +239,11 @@ fn case_18_raw_telex_fallback() {
     let r = c.search("vieejt nam");
     assert_eq!(r.hits.first().map(|h| h.title.as_str()), Some("Việt Nam"));
     assert_eq!(r.corrected_query.as_deref(), Some("việt nam"));
-    assert!(r.notices.iter().any(|n| n.contains("việt nam")), "{:?}", r.notices);
+    assert!(
+        r.notices.iter().any(|n| n.contains("việt nam")),
+        "{:?}",
+        r.notices
+    );
 }
 
 #[test]

@@ -30,11 +30,15 @@ pub fn telex_to_vietnamese(query: &str) -> Option<String> {
 
 /// Read a query typed as raw VNI keystrokes: `Vie65t Nam` -> `Some("Việt Nam")`.
 ///
-/// Digits after the letters they modify: `1` sắc, `2` huyền, `3` hỏi, `4` ngã, `5` nặng, `0`
-/// removes the tone, `6` circumflex (`â ê ô`), `7` horn (`ơ ư`, `uo7` -> `ươ`), `8` breve (`ă`),
-/// `9` `đ`. Only words that start with a letter and contain a digit are candidates, so `2017`,
-/// `19` and `U23`-like codes that do not make a syllable stay as typed. Case and the other rules
-/// are as for [`telex_to_vietnamese`].
+/// Digits after the letters they modify: `1` sắc, `2` huyền, `3` hỏi, `4` ngã, `5` nặng, `6`
+/// circumflex (`â ê ô`), `7` horn (`ơ ư`, `uo7` -> `ươ`), `8` breve (`ă`), `9` `đ`. Only words
+/// that start with a letter, contain a digit and are not all capitals are candidates, so `2017`,
+/// `19`, `U17`, `CO2` or `A4` stay as typed, and so do codes that make no syllable (`u23`,
+/// `h5n1`). A `0` (VNI's "remove the tone") leaves the word as typed too: it shows up in codes
+/// (`a10`, `u20`) far more than in typing. Lowercase codes that do make a syllable are converted
+/// (`u17` -> `ứ`, `co2` -> `cò`), as `o73` must give `ở`; the search only tries the converted
+/// query when the typed one finds nothing. Case and the other rules are as for
+/// [`telex_to_vietnamese`].
 pub fn vni_to_vietnamese(query: &str) -> Option<String> {
     convert_words(query, vni_word)
 }
@@ -218,7 +222,9 @@ fn telex_word(word: &str) -> Option<String> {
 
 fn vni_word(word: &str) -> Option<String> {
     let starts_with_letter = word.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    let all_capitals = !word.bytes().any(|b| b.is_ascii_lowercase());
     if !starts_with_letter
+        || all_capitals
         || !word.bytes().all(|b| b.is_ascii_alphanumeric())
         || !word.bytes().any(|b| b.is_ascii_digit())
     {
@@ -227,7 +233,8 @@ fn vni_word(word: &str) -> Option<String> {
     let mut keys = Keys::default();
     for key in word.chars().map(|c| c.to_ascii_lowercase()) {
         match key {
-            '0'..='5' => {
+            '0' => return None,
+            '1'..='5' => {
                 let tone = u8::try_from(key).ok()?.checked_sub(b'0')?;
                 keys.set_tone(tone)?;
             }
@@ -286,14 +293,15 @@ fn has_shape(c: char) -> bool {
     matches!(c, 'ă' | 'â' | 'ê' | 'ô' | 'ơ' | 'ư')
 }
 
-/// Initial consonants, longest first so that `ngh` is tried before `ng` and `n`.
+/// Initial consonants, longest first so that `ngh` is tried before `ng` and `n`. `kr` is for
+/// Central Highlands names (`Krông`).
 const INITIALS: &[&str] = &[
-    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "đ", "g",
-    "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "kr", "ph", "qu", "th", "tr", "b", "c", "d", "đ",
+    "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
 ];
 
-/// Rhymes (medial + main vowel + final), without tone. `ăk` is for Central Highlands names
-/// (`Đắk Lắk`); `ych`, `ynh`, `yt` occur only after `qu`.
+/// Rhymes (medial + main vowel + final), without tone. `ăk` and `uk` are for Central Highlands
+/// names (`Đắk Lắk`, `Krông Búk`); `ych`, `ynh`, `yt` occur only after `qu`.
 const RHYMES: &[&str] = &[
     "a", "ac", "ach", "ai", "am", "an", "ang", "anh", "ao", "ap", "at", "au", "ay", //
     "ăc", "ăk", "ăm", "ăn", "ăng", "ăp", "ăt", //
@@ -308,7 +316,7 @@ const RHYMES: &[&str] = &[
     "oe", "oen", "oeo", "oet", "ooc", "oong", //
     "ô", "ôc", "ôi", "ôm", "ôn", "ông", "ôp", "ôt", //
     "ơ", "ơi", "ơm", "ơn", "ơp", "ơt", //
-    "u", "ua", "uc", "ui", "um", "un", "ung", "up", "ut", //
+    "u", "ua", "uc", "ui", "uk", "um", "un", "ung", "up", "ut", //
     "uân", "uâng", "uât", "uây", "uê", "uêch", "uênh", "uơ", //
     "uy", "uya", "uych", "uyên", "uyêt", "uyn", "uynh", "uyt", "uyu", //
     "uôc", "uôi", "uôm", "uôn", "uông", "uôt", //
@@ -326,19 +334,25 @@ fn plausible(initial: &str, rhyme: &str, tone: u8) -> bool {
         return false;
     };
     let front = matches!(first, 'e' | 'ê' | 'i' | 'y');
+    // `k` also comes before other vowels in minority names (`Kon Tum`, `Bắc Kạn`).
     let spelling_ok = match initial {
-        "k" | "gh" | "ngh" => front,
+        "gh" | "ngh" => front,
         "c" | "ng" => !front,
         "g" => !matches!(first, 'e' | 'ê' | 'y'),
         "gi" => !matches!(first, 'i' | 'y'),
         "qu" => !matches!(first, 'u' | 'ư' | 'o'),
         _ => !matches!(rhyme, "ych" | "ynh" | "yt"),
     };
-    // Syllables closed by a stop (c, ch, p, t, k) take only sắc or nặng.
-    let stop = ["c", "ch", "p", "t", "k"]
-        .iter()
-        .any(|s| rhyme.ends_with(s));
-    spelling_ok && (!stop || matches!(tone, 1 | 5))
+    // Syllables closed by a stop (c, ch, p, t) take only sắc or nặng; minority names also
+    // write `k` after a toneless vowel (`Đăk`).
+    let tone_ok = if ["c", "ch", "p", "t"].iter().any(|s| rhyme.ends_with(s)) {
+        matches!(tone, 1 | 5)
+    } else if rhyme.ends_with('k') {
+        matches!(tone, 0 | 1 | 5)
+    } else {
+        true
+    };
+    spelling_ok && tone_ok
 }
 
 /// Turn letters + tone into an NFC syllable, or `None` when it is not plausible Vietnamese.
@@ -398,6 +412,8 @@ mod tests {
         assert_eq!(telex("truwowngf hocj").as_deref(), Some("trường học"));
         assert_eq!(telex("tieengs vieejt").as_deref(), Some("tiếng việt"));
         assert_eq!(telex("ddawks lawks").as_deref(), Some("đắk lắk"));
+        assert_eq!(telex("ddawk haf").as_deref(), Some("đăk hà"));
+        assert_eq!(telex("kroong buks").as_deref(), Some("krông búk"));
         // A bare `â` is no rhyme: `raax` is not converted on its own.
         assert_eq!(telex("kon raax"), None);
         assert_eq!(telex("kon raaxy").as_deref(), Some("kon rẫy"));
@@ -495,6 +511,7 @@ mod tests {
         assert_eq!(vni("D9a8k1 La8k1").as_deref(), Some("Đắk Lắk"));
         assert_eq!(vni("hoa2 bi2nh").as_deref(), Some("hòa bình"));
         assert_eq!(vni("kho3e").as_deref(), Some("khỏe"));
+        assert_eq!(vni("o73 Kon Tum").as_deref(), Some("ở Kon Tum"));
     }
 
     #[test]
@@ -507,6 +524,11 @@ mod tests {
             "H5N1",
             "G7",
             "U23",
+            "U17",
+            "CO2",
+            "A4",
+            "a10",
+            "u20",
             "mp3",
             "Việt Nam",
             "a0",

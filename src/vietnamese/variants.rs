@@ -176,12 +176,11 @@ impl Variants {
         let mut expansions = Vec::new();
         let mut i = 0;
         while i < words.len() {
-            let (len, alternatives) = self.match_at(&keys, i);
+            let (len, mut alternatives) = self.match_at(&keys, i);
             let end = i + len.max(1);
-            let mut alternatives = alternatives;
             if end == i + 1
                 && let Some(variant) = words.get(i).and_then(|w| iy_variant(w))
-                && !alternatives.iter().any(|a| a.len() == 1 && a[0] == variant)
+                && !alternatives.contains(&vec![variant.clone()])
             {
                 alternatives.push(vec![variant]);
             }

@@ -242,3 +242,64 @@ pub fn feed_source(id: &str, url: &str) -> String {
         "[[sources]]\nid = \"{id}\"\nname = \"Nguồn {id}\"\nkind = \"feed\"\nurl = \"{url}\"\ninterval = \"15m\"\n\n"
     )
 }
+
+/// One article of the baomoi corpus.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Article {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+}
+
+/// The first `n` articles of `../shared/data/corpus/baomoi-35k.jsonl.gz` (all when `None`).
+pub fn baomoi(n: Option<usize>) -> Vec<Article> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(shared_data().join("corpus/baomoi-35k.jsonl.gz")).expect("corpus");
+    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(f));
+    r.lines()
+        .take(n.unwrap_or(usize::MAX))
+        .map(|l| serde_json::from_str(&l.expect("line")).expect("article json"))
+        .collect()
+}
+
+/// Store and index `articles` as items of source `src` (by `id % sources`) straight through
+/// normalize -> SQLite -> tantivy, without HTTP. Returns the config used.
+pub fn ingest_articles(data_dir: &Path, articles: &[Article], sources: usize) -> gomtin::app::App {
+    let mut toml = format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display());
+    for s in 0..sources {
+        toml.push_str(&format!(
+            "[[sources]]\nid = \"bm-{s}\"\nname = \"Báo mới {s}\"\nkind = \"feed\"\nurl = \"https://baomoi.example/{s}.rss\"\n"
+        ));
+    }
+    let cfg_path = data_dir.with_extension("toml");
+    std::fs::write(&cfg_path, toml).expect("write config");
+    let config = gomtin::config::Config::load(&cfg_path).expect("config");
+    let app = gomtin::app::App::open(config).expect("app");
+    let now = chrono::Utc::now();
+    let mut batch = Vec::new();
+    for a in articles {
+        let src = a.id.parse::<u64>().unwrap_or(0) % sources as u64;
+        let raw = gomtin::model::RawEntry {
+            guid: Some(a.id.clone()),
+            title: Some(a.title.clone()),
+            link: Some(a.url.clone()),
+            summary_html: Some(a.summary.clone()),
+            content_html: Some(a.body.clone()),
+            published: Some(now - chrono::Duration::days(30)),
+            ..Default::default()
+        };
+        if let Some(item) = gomtin::normalize::normalize_entry(&format!("bm-{src}"), raw, None, now)
+        {
+            batch.push(item);
+        }
+        if batch.len() >= 1000 {
+            app.store.upsert_items(&batch, now).expect("upsert");
+            batch.clear();
+        }
+    }
+    app.store.upsert_items(&batch, now).expect("upsert");
+    app.index.reconcile(&app.store).expect("reconcile");
+    app
+}
