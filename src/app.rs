@@ -56,6 +56,44 @@ impl App {
     }
 }
 
+/// Held while a process writes to the data folder; released on drop (or process death).
+#[derive(Debug)]
+pub struct DataLock {
+    _file: std::fs::File,
+    pub path: std::path::PathBuf,
+}
+
+/// Take the data folder's exclusive lock, or say clearly who has it.
+pub fn lock_data_dir(data_dir: &std::path::Path) -> Result<DataLock> {
+    std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let path = data_dir.join("gomtin.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            use std::io::Write;
+            let mut f = &file;
+            let _ = f.set_len(0);
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(DataLock { _file: file, path })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: data_dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path, source }),
+    }
+}
+
 /// The built-in variants plus the admin's file when `[search] variants_file` is set.
 pub fn load_variants(config: &Config) -> Result<Variants> {
     let mut text = String::new();

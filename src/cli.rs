@@ -63,6 +63,12 @@ pub enum Command {
     },
     /// Dựng lại chỉ mục tìm kiếm từ cơ sở dữ liệu
     Reindex,
+    /// Chạy dịch vụ: tự động tải tin theo lịch và phục vụ giao diện web
+    Serve {
+        /// Địa chỉ lắng nghe (mặc định: [server] listen)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Quản lý nguồn tin
     Sources {
         #[command(subcommand)]
@@ -111,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
             query,
         } => cmd_search(config, &query.join(" "), limit, offset, json).await,
         Command::Reindex => cmd_reindex(config).await,
+        Command::Serve { listen } => cmd_serve(config, listen).await,
         Command::Sources {
             command: SourcesCommand::List { json },
         } => cmd_sources_list(config, json).await,
@@ -150,6 +157,7 @@ fn outcome_line(o: &SourceOutcome) -> String {
 }
 
 async fn cmd_fetch(config: Config, ids: &[String], json: bool) -> Result<Exit> {
+    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
     let app = open_app(config)?;
     let tty = std::io::stdout().is_terminal() && !json;
     let total = if ids.is_empty() {
@@ -285,6 +293,7 @@ fn highlight_for_terminal(snippet: &str, ranges: &[[usize; 2]], tty: bool) -> St
 }
 
 async fn cmd_reindex(config: Config) -> Result<Exit> {
+    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
     let app = open_app(config)?;
     let (index, store) = (app.index.clone(), app.store.clone());
     let n = tokio::task::spawn_blocking(move || index.rebuild(&store)).await??;
@@ -341,4 +350,79 @@ async fn cmd_sources_list(config: Config, json: bool) -> Result<Exit> {
         }
     }
     Ok(Exit::Ok)
+}
+
+async fn cmd_serve(config: Config, listen: Option<std::net::SocketAddr>) -> Result<Exit> {
+    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let addr = listen.unwrap_or(config.server.listen);
+    let app = open_app(config)?;
+    // Crash recovery: whatever SQLite committed but the index missed is indexed now.
+    let recovered = crate::pipeline::catch_up_index(&app).await?;
+    if recovered > 0 {
+        tracing::info!(items = recovered, "index caught up at startup");
+    }
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Listen {
+            addr: addr.to_string(),
+            message: e.to_string(),
+        })?;
+    let bound = listener.local_addr().map_err(|e| Error::Listen {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    })?;
+    println!("gomtin đang chạy tại http://{bound} (Ctrl+C để dừng)");
+    tracing::info!(%bound, "serving");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+    let state = crate::web::AppState {
+        app: app.clone(),
+        metrics: metrics.clone(),
+        started: std::time::Instant::now(),
+    };
+    let server = axum::serve(listener, crate::web::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
+    let (served, scheduled) = tokio::join!(
+        async {
+            let r = server.await;
+            shutdown.cancel();
+            r
+        },
+        scheduler
+    );
+    if let Err(e) = served {
+        tracing::error!(error = %e, "web server failed");
+    }
+    scheduled?;
+    println!("gomtin đã dừng.");
+    Ok(Exit::Ok)
+}
+
+/// Cancel `token` on SIGINT or SIGTERM.
+async fn wait_for_signal(token: tokio_util::sync::CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                let _ = ctrl_c.await;
+                token.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
 }

@@ -28,6 +28,8 @@ pub struct Config {
     #[serde(default)]
     pub display: DisplayConfig,
     #[serde(default)]
+    pub scheduler: SchedulerConfig,
+    #[serde(default)]
     pub sources: Vec<SourceConfig>,
     /// Folder of the config file; relative paths in the file are resolved against it.
     #[serde(skip)]
@@ -183,6 +185,56 @@ impl Default for DisplayConfig {
 
 fn default_timezone() -> chrono_tz::Tz {
     chrono_tz::Asia::Ho_Chi_Minh
+}
+
+/// `[scheduler]`: when the daemon checks sources again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// No source is checked more often than this, whatever its `interval`.
+    #[serde(default = "default_min_interval", deserialize_with = "de_duration")]
+    pub min_interval: Duration,
+    /// Server hints (`ttl`, `Cache-Control: max-age`, `Expires`, `Retry-After`) may stretch
+    /// the wait up to this, no further.
+    #[serde(default = "default_max_interval", deserialize_with = "de_duration")]
+    pub max_interval: Duration,
+    /// Failing sources back off exponentially up to this, then keep trying at it.
+    #[serde(default = "default_backoff_max", deserialize_with = "de_duration")]
+    pub backoff_max: Duration,
+    /// Random spread added to each wait, as a fraction of it (0.1 = ±10%).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// How long a shutdown waits for fetches in flight before abandoning them.
+    #[serde(default = "default_shutdown_grace", deserialize_with = "de_duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            min_interval: default_min_interval(),
+            max_interval: default_max_interval(),
+            backoff_max: default_backoff_max(),
+            jitter: default_jitter(),
+            shutdown_grace: default_shutdown_grace(),
+        }
+    }
+}
+
+fn default_min_interval() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+fn default_max_interval() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_backoff_max() -> Duration {
+    Duration::from_secs(6 * 3600)
+}
+fn default_jitter() -> f64 {
+    0.1
+}
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(3)
 }
 
 /// What kind of source a `[[sources]]` entry is.
@@ -392,9 +444,9 @@ impl Config {
                     s.id()
                 )));
             }
-            if s.interval < Duration::from_secs(60) {
+            if s.interval < Duration::from_secs(1) {
                 return Err(invalid(format!(
-                    "dòng {line}: sources.interval của `{}` phải từ 1 phút trở lên",
+                    "dòng {line}: sources.interval của `{}` phải từ 1 giây trở lên",
                     s.id()
                 )));
             }
@@ -415,6 +467,21 @@ impl Config {
             return Err(invalid(
                 "fetch.max_body_bytes quá nhỏ (tối thiểu 1024)".into(),
             ));
+        }
+        let sc = &self.scheduler;
+        if sc.min_interval < Duration::from_secs(1) || sc.min_interval > sc.max_interval {
+            return Err(invalid(
+                "scheduler.min_interval phải từ 1 giây và không lớn hơn scheduler.max_interval"
+                    .into(),
+            ));
+        }
+        if sc.backoff_max < sc.min_interval {
+            return Err(invalid(
+                "scheduler.backoff_max không được nhỏ hơn scheduler.min_interval".into(),
+            ));
+        }
+        if !(0.0..=0.5).contains(&sc.jitter) {
+            return Err(invalid("scheduler.jitter phải trong khoảng 0..0.5".into()));
         }
         if self.search.default_limit == 0 || self.search.default_limit > 1000 {
             return Err(invalid(

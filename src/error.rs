@@ -70,6 +70,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Another gomtin process holds the data folder.
+    #[error("thư mục dữ liệu {path} đang được một tiến trình gomtin khác sử dụng (gomtin serve đang chạy?); dừng tiến trình đó hoặc dùng thư mục dữ liệu khác")]
+    Locked { path: PathBuf },
+    /// The web server could not listen.
+    #[error("không mở được cổng {addr}: {message}")]
+    Listen { addr: String, message: String },
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
@@ -93,6 +99,8 @@ impl Error {
             Error::UnknownSource(_) => "unknown_source",
             Error::Io { .. } => "io",
             Error::Task(_) => "task",
+            Error::Locked { .. } => "locked",
+            Error::Listen { .. } => "listen",
         }
     }
 

@@ -60,6 +60,9 @@ pub struct Fetcher {
     max_body: u64,
     per_host: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    /// Requests in flight overall; taken after the host permit so that a slow host only
+    /// holds back its own sources.
+    global: Arc<Semaphore>,
     allow_private: bool,
 }
 
@@ -181,6 +184,7 @@ impl Fetcher {
             max_body: cfg.max_body_bytes,
             per_host: cfg.per_host,
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            global: Arc::new(Semaphore::new(cfg.concurrency)),
             allow_private,
         })
     }
@@ -231,7 +235,14 @@ impl Fetcher {
         }
         let host = url.host_str().unwrap_or_default().to_string();
         let sem = self.host_permit(&host);
-        let _permit = sem
+        // Host first, then the global permit: a slow host only holds back its own sources.
+        let _host_permit = sem
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
+        let _global_permit = self
+            .global
+            .clone()
             .acquire_owned()
             .await
             .map_err(|e| Error::Task(e.to_string()))?;

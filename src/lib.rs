@@ -5,12 +5,14 @@
 //! One item travels left to right once:
 //!
 //! ```text
-//! config ──► fetch ──► extract ──► normalize ──► store (SQLite) ──► index (tantivy) ──► search ──► CLI
-//!                                                     │ seq change log ───┘ (reconcile / rebuild)
+//! config ──► fetch ──► extract ──► normalize ──► store (SQLite) ──► index (tantivy) ──► search ──► CLI / web
+//!    ▲          │                                     │ seq change log ───┘ (reconcile / rebuild)
+//! scheduler ◄───┘ (next_check_at, backoff)
 //! ```
 //!
 //! The modules below are listed in that order; `pipeline` strings the stages together for
-//! one source, `app` holds the shared handles, `cli` is the command line.
+//! one source, `scheduler` runs it on time in the daemon, `metrics` counts what happens, `web`
+//! serves it, `app` holds the shared handles, `cli` is the command line.
 
 pub mod app;
 pub mod cli;
@@ -22,6 +24,9 @@ pub mod index;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
+pub mod metrics;
+pub mod scheduler;
+pub mod web;
 pub mod search;
 pub mod store;
 pub mod vietnamese;

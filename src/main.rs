@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use gomtin::cli::{Cli, Exit, LogFormat};
 
-fn init_tracing(format: LogFormat, verbose: u8) {
+fn init_tracing(format: LogFormat, verbose: u8, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
+        0 if daemon => "info",
         0 => "error",
         1 => "info,gomtin=info",
         2 => "info,gomtin=debug",
@@ -27,7 +28,8 @@ fn init_tracing(format: LogFormat, verbose: u8) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format, cli.verbose);
+    let daemon = matches!(cli.command, gomtin::cli::Command::Serve { .. });
+    init_tracing(cli.log_format, cli.verbose, daemon);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

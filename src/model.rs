@@ -145,4 +145,7 @@ pub struct SourceStatus {
     pub consecutive_failures: i64,
     pub item_count: i64,
     pub items_last_7_days: i64,
+    /// Items first seen per day, averaged over the last 30 days.
+    pub avg_items_per_day: f64,
+    pub next_check_at: Option<DateTime<Utc>>,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::config::{SourceConfig, resolve};
@@ -64,9 +64,10 @@ pub async fn refresh_source(
     let started_at = Utc::now();
     let clock = Instant::now();
     let span = tracing::info_span!("refresh", source = source.id());
-    let _enter = span.enter();
     let mut info = RefreshInfo::default();
-    let result = fetch_and_store(app, source, &mut info).await;
+    let result = fetch_and_store(app, source, &mut info)
+        .instrument(span)
+        .await;
     let (result, validators) = match result {
         Ok((kind, validators)) => (kind, validators),
         Err(e) => {
@@ -161,8 +162,9 @@ fn dedupe_keys(items: Vec<NewItem>) -> Vec<NewItem> {
     out
 }
 
-/// One pass over `sources` (all enabled ones when empty), at most `[fetch] concurrency` at a
-/// time; `on_done` sees each outcome as it arrives. Afterwards the index catches up.
+/// One pass over `sources` (all enabled ones when empty); the fetcher bounds how many
+/// requests run at once overall and per host. `on_done` sees each outcome as it arrives.
+/// Afterwards the index catches up.
 pub async fn fetch_pass(
     app: &App,
     ids: &[String],
@@ -187,18 +189,12 @@ pub async fn fetch_pass(
         }
         v
     };
-    let sem = Arc::new(Semaphore::new(app.config.fetch.concurrency));
     let on_done = Arc::new(on_done);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.into_iter().enumerate() {
         let app = app.clone();
-        let sem = sem.clone();
         let on_done = on_done.clone();
         tasks.spawn(async move {
-            let _permit = sem
-                .acquire_owned()
-                .await
-                .map_err(|e| Error::Task(e.to_string()))?;
             let (outcome, _) = refresh_source(&app, &source).await?;
             on_done(&outcome);
             Ok::<_, Error>((i, outcome))

@@ -127,10 +127,13 @@ impl Store {
             "SELECT s.id, s.name, s.kind, s.url, s.in_config, s.last_attempt_at, s.last_success_at,
                     s.last_error_kind, s.last_error, s.consecutive_failures,
                     (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id),
-                    (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?1)
+                    (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?1),
+                    (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?2),
+                    s.next_check_at
              FROM sources s ORDER BY s.in_config DESC, s.rowid",
         )?;
-        let rows = stmt.query_map([week_ago], |r| {
+        let month_ago = ts(now - chrono::Duration::days(30));
+        let rows = stmt.query_map([week_ago, month_ago], |r| {
             Ok(SourceStatus {
                 id: r.get(0)?,
                 name: r.get(1)?,
@@ -144,8 +147,88 @@ impl Store {
                 consecutive_failures: r.get(9)?,
                 item_count: r.get(10)?,
                 items_last_7_days: r.get(11)?,
+                avg_items_per_day: r.get::<_, i64>(12)? as f64 / 30.0,
+                next_check_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// Scheduling state of one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub id: String,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: i64,
+}
+
+impl Store {
+    /// Scheduling state of every source still in the config.
+    pub fn schedules(&self) -> Result<Vec<Schedule>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, next_check_at, consecutive_failures FROM sources WHERE in_config = 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Schedule {
+                id: r.get(0)?,
+                next_check_at: r.get::<_, Option<i64>>(1)?.map(from_ts),
+                consecutive_failures: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Record when the source should next be checked.
+    pub fn set_next_check(&self, source_id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
+            params![source_id, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Items first seen per day over the last `days` days, oldest first (for sparklines
+    /// and the average).
+    pub fn items_per_day(
+        &self,
+        source_id: &str,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        let start = ts(now) - days * 86_400;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT (first_seen_at - ?2) / 86400 AS d, COUNT(*) FROM items
+             WHERE source_id = ?1 AND first_seen_at >= ?2 GROUP BY d",
+        )?;
+        let mut out = vec![0i64; days.max(0) as usize];
+        let rows = stmt.query_map(params![source_id, start], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (d, n) = row?;
+            if let Some(slot) = out.get_mut(d as usize) {
+                *slot += n;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Outcome counts of the fetch log (for metrics after a restart).
+    pub fn fetch_log_len(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM fetch_log", [], |r| r.get(0))?)
+    }
+
+    /// Any existing source row (to tell "never fetched" from "unknown").
+    pub fn source_exists(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM sources WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 }
