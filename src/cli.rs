@@ -372,7 +372,12 @@ async fn cmd_serve(config: Config, listen: Option<std::net::SocketAddr>) -> Resu
         addr: addr.to_string(),
         message: e.to_string(),
     })?;
-    println!("gomtin đang chạy tại http://{bound} (Ctrl+C để dừng)");
+    {
+        // stdout may be a closed pipe (daemon under a supervisor): never panic on it.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "gomtin đang chạy tại http://{bound} (Ctrl+C để dừng)");
+        let _ = out.flush();
+    }
     tracing::info!(%bound, "serving");
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -396,7 +401,7 @@ async fn cmd_serve(config: Config, listen: Option<std::net::SocketAddr>) -> Resu
         tracing::error!(error = %e, "web server failed");
     }
     scheduled?;
-    println!("gomtin đã dừng.");
+    let _ = writeln!(std::io::stdout().lock(), "gomtin đã dừng.");
     Ok(Exit::Ok)
 }
 
@@ -405,15 +410,16 @@ async fn wait_for_signal(token: tokio_util::sync::CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                token.cancel();
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

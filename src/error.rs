@@ -71,7 +71,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Another gomtin process holds the data folder.
-    #[error("thư mục dữ liệu {path} đang được một tiến trình gomtin khác sử dụng (gomtin serve đang chạy?); dừng tiến trình đó hoặc dùng thư mục dữ liệu khác")]
+    #[error(
+        "thư mục dữ liệu {path} đang được một tiến trình gomtin khác sử dụng (gomtin serve đang chạy?); dừng tiến trình đó hoặc dùng thư mục dữ liệu khác"
+    )]
     Locked { path: PathBuf },
     /// The web server could not listen.
     #[error("không mở được cổng {addr}: {message}")]

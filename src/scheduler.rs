@@ -46,12 +46,17 @@ pub fn next_check(
                 .checked_mul(1u32 << exp.min(20))
                 .unwrap_or(cfg.backoff_max)
                 .min(cfg.backoff_max);
-            let asked = info.retry_after.map(Duration::from_secs).unwrap_or_default();
+            let asked = info
+                .retry_after
+                .map(Duration::from_secs)
+                .unwrap_or_default();
             backoff.max(asked.min(cfg.max_interval))
         }
         OutcomeKind::Fetched { .. } | OutcomeKind::NotModified => {
             let hint = [
-                info.feed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60)),
+                info.feed
+                    .ttl_minutes
+                    .map(|m| Duration::from_secs(u64::from(m) * 60)),
                 info.hints.max_age.map(Duration::from_secs),
                 info.hints.expires_in.map(Duration::from_secs),
             ]
@@ -139,7 +144,10 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
     })
     .await;
     if drained.is_err() {
-        tracing::warn!(abandoned = tasks.len(), "abandoning fetches still in flight");
+        tracing::warn!(
+            abandoned = tasks.len(),
+            "abandoning fetches still in flight"
+        );
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
     }
@@ -267,12 +275,36 @@ mod tests {
         let now = Utc::now();
         let i = Duration::from_secs(900);
         let info = RefreshInfo::default();
-        assert_eq!(wait(next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0), now), 900);
-        assert_eq!(wait(next_check(now, i, &outcome(false), &info, 0, &cfg(), 1.0), now), 990);
-        assert_eq!(wait(next_check(now, i, &outcome(false), &info, 0, &cfg(), -1.0), now), 810);
+        assert_eq!(
+            wait(
+                next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0),
+                now
+            ),
+            900
+        );
+        assert_eq!(
+            wait(
+                next_check(now, i, &outcome(false), &info, 0, &cfg(), 1.0),
+                now
+            ),
+            990
+        );
+        assert_eq!(
+            wait(
+                next_check(now, i, &outcome(false), &info, 0, &cfg(), -1.0),
+                now
+            ),
+            810
+        );
         // Below the floor: raised to min_interval.
         let short = Duration::from_secs(5);
-        assert_eq!(wait(next_check(now, short, &outcome(false), &info, 0, &cfg(), 0.0), now), 60);
+        assert_eq!(
+            wait(
+                next_check(now, short, &outcome(false), &info, 0, &cfg(), 0.0),
+                now
+            ),
+            60
+        );
     }
 
     #[test]
@@ -281,10 +313,20 @@ mod tests {
         let i = Duration::from_secs(300);
         let info = RefreshInfo::default();
         let waits: Vec<i64> = (1..=8)
-            .map(|n| wait(next_check(now, i, &outcome(true), &info, n, &cfg(), 0.0), now))
+            .map(|n| {
+                wait(
+                    next_check(now, i, &outcome(true), &info, n, &cfg(), 0.0),
+                    now,
+                )
+            })
             .collect();
         assert_eq!(waits, vec![300, 600, 1200, 2400, 3600, 3600, 3600, 3600]);
-        assert!(wait(next_check(now, i, &outcome(true), &info, 10_000, &cfg(), 0.0), now) == 3600);
+        assert!(
+            wait(
+                next_check(now, i, &outcome(true), &info, 10_000, &cfg(), 0.0),
+                now
+            ) == 3600
+        );
     }
 
     #[test]
@@ -293,19 +335,34 @@ mod tests {
         let i = Duration::from_secs(900);
         let mut info = RefreshInfo::default();
         info.feed.ttl_minutes = Some(60);
-        assert_eq!(wait(next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0), now), 3600);
+        assert_eq!(
+            wait(
+                next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0),
+                now
+            ),
+            3600
+        );
         info.hints = CacheHints {
             max_age: Some(10 * 24 * 3600),
             expires_in: None,
         };
         assert_eq!(
-            wait(next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0), now),
+            wait(
+                next_check(now, i, &outcome(false), &info, 0, &cfg(), 0.0),
+                now
+            ),
             24 * 3600
         );
         let info = RefreshInfo {
             retry_after: Some(7200),
             ..Default::default()
         };
-        assert_eq!(wait(next_check(now, i, &outcome(true), &info, 1, &cfg(), 0.0), now), 7200);
+        assert_eq!(
+            wait(
+                next_check(now, i, &outcome(true), &info, 1, &cfg(), 0.0),
+                now
+            ),
+            7200
+        );
     }
 }

@@ -72,7 +72,10 @@ fn refresh_gauges(state: &AppState) -> crate::error::Result<(i64, i64, Vec<Faili
         .collect();
     state.metrics.items_total.set(items);
     state.metrics.index_lag.set(lag);
-    state.metrics.index_documents.set(app.index.doc_count() as i64);
+    state
+        .metrics
+        .index_documents
+        .set(app.index.doc_count() as i64);
     state.metrics.sources_failing.set(failing.len() as i64);
     Ok((items, lag, failing, total))
 }

@@ -86,6 +86,17 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
     let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let path = req.uri().path().to_string();
+    // Record on arrival (a slow response is still visible as in flight).
+    let slot = {
+        let mut seen = shared.seen.lock().expect("seen");
+        seen.push(Seen {
+            path: path.clone(),
+            headers: req.headers().clone(),
+            at: Instant::now(),
+            status: 0,
+        });
+        seen.len() - 1
+    };
     let route = shared.routes.lock().expect("routes").get(&path).cloned();
     let response = match route {
         None => Response::builder()
@@ -123,12 +134,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
             b.body(Body::from(body)).expect("response")
         }
     };
-    shared.seen.lock().expect("seen").push(Seen {
-        path,
-        headers: req.headers().clone(),
-        at: Instant::now(),
-        status: response.status().as_u16(),
-    });
+    if let Some(s) = shared.seen.lock().expect("seen").get_mut(slot) {
+        s.status = response.status().as_u16();
+    }
     shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
 }
