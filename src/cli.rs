@@ -165,21 +165,37 @@ async fn cmd_fetch(config: Config, ids: &[String], json: bool) -> Result<Exit> {
     } else {
         ids.len()
     };
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let progress = done.clone();
+    // A progress bar on a terminal; plain lines otherwise (logs, pipes, cron).
+    let bar = if tty {
+        let pb = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} nguồn ({elapsed})",
+        ) {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(pb)
+    } else {
+        None
+    };
+    let bar_cb = bar.clone();
     let outcomes = crate::pipeline::fetch_pass(&app, ids, move |o| {
         if json {
             return;
         }
-        let n = progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let line = outcome_line(o);
-        if tty {
-            println!("[{n}/{total}] {line}");
-        } else {
-            println!("{line}");
+        match &bar_cb {
+            Some(pb) => {
+                pb.println(line);
+                pb.inc(1);
+            }
+            None => println!("{line}"),
         }
     })
     .await?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
     let failed = outcomes.iter().filter(|o| o.is_failure()).count();
     if json {
         let v = serde_json::json!({ "sources": outcomes, "failed": failed });
