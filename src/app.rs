@@ -32,9 +32,14 @@ impl App {
         let data_dir = config.data_dir();
         let store = Store::open(&data_dir)?;
         store.sync_sources(&config, chrono::Utc::now())?;
-        let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?;
-        let fetcher = Fetcher::new(&config.fetch)?;
         let variants = load_variants(&config)?;
+        let tagger = crate::topics::TopicTagger::new(
+            &config.topics,
+            variants.clone(),
+            config.display.timezone,
+        )?;
+        let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?.with_topics(tagger);
+        let fetcher = Fetcher::new(&config.fetch)?;
         Ok(App {
             config: Arc::new(config),
             store: Arc::new(store),
@@ -42,6 +47,17 @@ impl App {
             fetcher,
             variants: Arc::new(variants),
         })
+    }
+
+    /// Re-tag everything when the topic definitions changed since the index was built.
+    /// Returns true when a rebuild happened.
+    pub fn retag_if_topics_changed(&self) -> Result<bool> {
+        if self.index.topics_changed()? {
+            tracing::info!("topic definitions changed; rebuilding the index to re-tag items");
+            self.index.rebuild(&self.store)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Search with this app's index, store, variants and timezone.

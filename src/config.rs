@@ -31,6 +31,8 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub topics: Vec<TopicConfig>,
     /// Folder of the config file; relative paths in the file are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -298,6 +300,23 @@ impl SourceConfig {
     }
 }
 
+/// One `[[topics]]` entry: a named saved search that items are tagged with.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    #[serde(deserialize_with = "de_source_id")]
+    pub id: Spanned<String>,
+    pub name: String,
+    /// A query in the search language (e.g. `"nông thôn mới" OR ntm -"tai nạn"`).
+    pub query: String,
+}
+
+impl TopicConfig {
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+}
+
 /// Resolve `p` against `base` unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
@@ -449,6 +468,31 @@ impl Config {
                     "dòng {line}: sources.interval của `{}` phải từ 1 giây trở lên",
                     s.id()
                 )));
+            }
+        }
+        let mut topic_ids: HashMap<&str, usize> = HashMap::new();
+        for t in &self.topics {
+            let line = line_of(text, t.id.span().start);
+            if let Some(first) = topic_ids.insert(t.id(), line) {
+                return Err(invalid(format!(
+                    "dòng {line}: topics.id `{}` bị trùng (đã dùng ở dòng {first})",
+                    t.id()
+                )));
+            }
+            match crate::search::parse_query(&t.query, self.display.timezone) {
+                Ok(pq) if !pq.is_match_all() => {}
+                Ok(_) => {
+                    return Err(invalid(format!(
+                        "dòng {line}: chủ đề `{}` cần ít nhất một từ trong `query`",
+                        t.id()
+                    )));
+                }
+                Err(e) => {
+                    return Err(invalid(format!(
+                        "dòng {line}: query của chủ đề `{}`: {e}",
+                        t.id()
+                    )));
+                }
             }
         }
         let f = &self.fetch;

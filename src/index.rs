@@ -21,6 +21,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::error::{Error, Result};
 use crate::model::Item;
 use crate::store::Store;
+use crate::topics::TopicTagger;
 use crate::vietnamese;
 
 /// Name of the exact-form analyzer (tone-normalized, lowercased).
@@ -47,7 +48,8 @@ pub struct Fields {
     pub published: Field,
 }
 
-fn build_schema() -> (Schema, Fields) {
+/// The schema every gomtin index uses (also the in-memory ones of topic tagging).
+pub fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |analyzer: &str| {
         TextOptions::default().set_indexing_options(
@@ -160,6 +162,29 @@ pub fn body_text(item: &Item) -> String {
     }
 }
 
+/// The tantivy document of an item, tagged with `topics`.
+pub fn item_document(f: Fields, item: &Item, topics: &[String]) -> TantivyDocument {
+    let body = body_text(item);
+    let mut d = doc!(
+        f.id => item.id as u64,
+        f.source => item.source_id.as_str(),
+        f.source_facet => Facet::from_path([item.source_id.as_str()]),
+        f.title => item.title.as_str(),
+        f.title_f => item.title.as_str(),
+        f.body => body.as_str(),
+        f.body_f => body.as_str(),
+        f.published => item.published_at.timestamp(),
+    );
+    if let Some(author) = &item.author {
+        d.add_text(f.body, author);
+        d.add_text(f.body_f, author);
+    }
+    for t in topics {
+        d.add_text(f.topics, t);
+    }
+    d
+}
+
 /// The search index with its reader and (lazily opened) single writer.
 pub struct SearchIndex {
     index: Index,
@@ -168,6 +193,7 @@ pub struct SearchIndex {
     fields: Fields,
     dir: PathBuf,
     writer_threads: usize,
+    tagger: Option<TopicTagger>,
 }
 
 impl SearchIndex {
@@ -208,6 +234,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             writer_threads: 1,
+            tagger: None,
         })
     }
 
@@ -215,6 +242,34 @@ impl SearchIndex {
     pub fn with_writer_threads(mut self, n: usize) -> Self {
         self.writer_threads = n.max(1);
         self
+    }
+
+    /// Tag items with these topics as they are indexed.
+    pub fn with_topics(mut self, tagger: TopicTagger) -> Self {
+        self.tagger = Some(tagger).filter(|t| !t.is_empty());
+        self
+    }
+
+    /// The topics fingerprint recorded with the last commit (None before any commit).
+    pub fn indexed_topics(&self) -> Result<Option<String>> {
+        let metas = self.index.load_metas()?;
+        Ok(metas.payload.as_deref().map(|p| {
+            p.split(';')
+                .find_map(|part| part.strip_prefix("topics:"))
+                .unwrap_or("none")
+                .to_string()
+        }))
+    }
+
+    fn topics_fingerprint(&self) -> &str {
+        self.tagger.as_ref().map_or("none", |t| t.fingerprint())
+    }
+
+    /// True when the index was built with other topic definitions than the current ones.
+    pub fn topics_changed(&self) -> Result<bool> {
+        Ok(self
+            .indexed_topics()?
+            .is_some_and(|t| t != self.topics_fingerprint()))
     }
 
     pub fn fields(&self) -> Fields {
@@ -250,7 +305,7 @@ impl SearchIndex {
         Ok(metas
             .payload
             .as_deref()
-            .and_then(|p| p.strip_prefix("seq:"))
+            .and_then(|p| p.split(';').find_map(|part| part.strip_prefix("seq:")))
             .and_then(|s| s.parse().ok())
             .unwrap_or(0))
     }
@@ -276,33 +331,17 @@ impl SearchIndex {
         }
     }
 
-    /// Build the tantivy document of an item.
-    pub fn document(&self, item: &Item) -> TantivyDocument {
-        let f = self.fields;
-        let body = body_text(item);
-        let mut d = doc!(
-            f.id => item.id as u64,
-            f.source => item.source_id.as_str(),
-            f.source_facet => Facet::from_path([item.source_id.as_str()]),
-            f.title => item.title.as_str(),
-            f.title_f => item.title.as_str(),
-            f.body => body.as_str(),
-            f.body_f => body.as_str(),
-            f.published => item.published_at.timestamp(),
-        );
-        if let Some(author) = &item.author {
-            d.add_text(f.body, author);
-            d.add_text(f.body_f, author);
-        }
-        d
-    }
-
     /// Replace-or-add these items (not yet committed).
     pub fn upsert(&self, items: &[Item]) -> Result<()> {
+        let tags = match &self.tagger {
+            Some(t) => t.tag(items)?,
+            None => Default::default(),
+        };
         self.with_writer(|w| {
             for item in items {
                 w.delete_term(Term::from_field_u64(self.fields.id, item.id as u64));
-                w.add_document(self.document(item))?;
+                let topics = tags.get(&item.id).map(Vec::as_slice).unwrap_or(&[]);
+                w.add_document(item_document(self.fields, item, topics))?;
             }
             Ok(())
         })
@@ -312,7 +351,7 @@ impl SearchIndex {
     pub fn commit(&self, seq: i64) -> Result<()> {
         self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
-            prepared.set_payload(&format!("seq:{seq}"));
+            prepared.set_payload(&format!("seq:{seq};topics:{}", self.topics_fingerprint()));
             prepared.commit()?;
             Ok(())
         })?;

@@ -28,5 +28,6 @@ pub mod pipeline;
 pub mod scheduler;
 pub mod search;
 pub mod store;
+pub mod topics;
 pub mod vietnamese;
 pub mod web;

@@ -223,9 +223,16 @@ pub async fn fetch_pass(
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// Bring the index up to date with SQLite (off the async workers).
+/// Bring the index up to date with SQLite (off the async workers). When the topic
+/// definitions changed since the index was built, everything is re-tagged (rebuilt).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
-    let index = app.index.clone();
-    let store = app.store.clone();
-    tokio::task::spawn_blocking(move || index.reconcile(&store)).await?
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        if app.index.topics_changed()? {
+            tracing::info!("topic definitions changed; rebuilding the index to re-tag items");
+            return app.index.rebuild(&app.store);
+        }
+        app.index.reconcile(&app.store)
+    })
+    .await?
 }

@@ -636,6 +636,16 @@ impl Builder<'_> {
     }
 }
 
+/// Build the tantivy query of a parsed query (used by topic tagging as well as search).
+pub fn build_query(pq: &ParsedQuery, fields: Fields, variants: &Variants) -> Box<dyn Query> {
+    Builder {
+        f: fields,
+        variants,
+        fuzzy: false,
+    }
+    .build(pq, &SearchRequest::new("", 1))
+}
+
 // ---------------------------------------------------------------------------------------
 // Running
 
