@@ -10,6 +10,9 @@
 //! scheduler ◄───┘ (next_check_at, backoff)
 //! ```
 //!
+//! Beside the flow, `digest` turns the items first seen in each scheduled period into an
+//! email per topic and hands it to `mail` (SMTP), recording every delivery in the store.
+//!
 //! The modules below are listed in that order; `pipeline` strings the stages together for
 //! one source, `scheduler` runs it on time in the daemon, `metrics` counts what happens, `web`
 //! serves it, `app` holds the shared handles, `cli` is the command line.
@@ -17,10 +20,12 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod index;
+pub mod mail;
 pub mod metrics;
 pub mod model;
 pub mod normalize;

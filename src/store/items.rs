@@ -9,11 +9,11 @@ use super::{Store, from_ts, ts};
 use crate::error::Result;
 use crate::model::{Item, NewItem, Upsert, UpsertCounts};
 
-const ITEM_COLUMNS: &str =
+pub(super) const ITEM_COLUMNS: &str =
     "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
     content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq";
 
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
+pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {
         id: r.get(0)?,
         source_id: r.get(1)?,

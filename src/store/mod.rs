@@ -3,6 +3,7 @@
 //! mode with a busy timeout, behind one writer connection, and its schema is an
 //! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
 
+mod digests;
 mod items;
 mod sources;
 
@@ -14,6 +15,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
@@ -71,6 +73,42 @@ const MIGRATIONS: &[&str] = &[
         error TEXT
     );
     CREATE INDEX fetch_log_source ON fetch_log(source_id, started_at);
+    "#,
+    // 2: the digest ledger: when each digest was first seen, one row per (digest, period)
+    // and one delivery per (digest, period, recipient).
+    r#"
+    CREATE TABLE digest_state (
+        digest_id TEXT PRIMARY KEY,
+        first_seen_at INTEGER NOT NULL,
+        last_checked_at INTEGER,
+        checks INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE digest_periods (
+        digest_id TEXT NOT NULL,
+        period_end INTEGER NOT NULL,
+        period_start INTEGER NOT NULL,
+        item_count INTEGER NOT NULL,
+        trigger TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (digest_id, period_end)
+    );
+    CREATE TABLE digest_deliveries (
+        digest_id TEXT NOT NULL,
+        period_end INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_at INTEGER,
+        message_id TEXT NOT NULL,
+        last_reply TEXT,
+        sent_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (digest_id, period_end, recipient),
+        FOREIGN KEY (digest_id, period_end) REFERENCES digest_periods(digest_id, period_end)
+    );
+    CREATE INDEX digest_deliveries_status ON digest_deliveries(status, next_attempt_at);
+    CREATE INDEX items_first_seen ON items(first_seen_at);
     "#,
 ];
 

@@ -3,6 +3,8 @@
 //! to write a config and run the real `gomtin` binary.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,566 @@
+//! Digests against a real SMTP server on 127.0.0.1 (Python's aiosmtpd, see
+//! `support/smtp_sink.py`): one message per recipient per period, outages, a connection
+//! cut after DATA, a rejected recipient, a daemon restart right after a send, and hostile
+//! titles. The digest runner takes `now`, so scheduled periods are driven without waiting
+//! for real cron times.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use gomtin::app::App;
+use gomtin::config::Config;
+use gomtin::digest::DigestRunner;
+use gomtin::metrics::Metrics;
+use gomtin::model::RawEntry;
+use gomtin::store::DeliveryStatus;
+use support::smtp::{SmtpSink, free_port};
+use support::{TestConfig, feed_source};
+use tokio_util::sync::CancellationToken;
+
+const TOPICS: &str = r#"
+[[topics]]
+id = "nong-thon-moi"
+name = "Nông thôn mới"
+query = '"nông thôn mới"'
+
+[[topics]]
+id = "nguoi-tot"
+name = "Gương người tốt việc tốt"
+query = '"hiến máu" OR "hiến đất"'
+"#;
+
+const DIGEST: &str = r#"
+[[digests]]
+id = "sang"
+name = "Tin tốt buổi sáng"
+schedule = "0 7 * * *"
+to = ["a@example.vn", "Chị Bình <b@example.vn>"]
+topics = ["nong-thon-moi", "nguoi-tot"]
+max_items = 10
+"#;
+
+/// 07:00 on 28/11/2026 in Hà Nội: the scheduled time of the period under test.
+fn fire() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0)
+        .single()
+        .expect("time")
+}
+
+fn mins(m: i64) -> chrono::Duration {
+    chrono::Duration::minutes(m)
+}
+
+fn config(sink: &SmtpSink, digest: &str) -> TestConfig {
+    let mut text = String::new();
+    for id in ["a", "b"] {
+        text.push_str(&feed_source(id, &format!("https://{id}.example.vn/rss")));
+    }
+    text.push_str(TOPICS);
+    text.push_str(&sink.config());
+    text.push_str(digest);
+    TestConfig::new(&text)
+}
+
+fn open(cfg: &TestConfig) -> App {
+    App::open(Config::load(&cfg.path).expect("config")).expect("app")
+}
+
+/// Store one item as first seen at `seen` (straight through normalize -> SQLite).
+fn add_item(app: &App, source: &str, title: &str, link: &str, seen: DateTime<Utc>) {
+    let raw = RawEntry {
+        guid: Some(format!("{source}-{link}")),
+        title: Some(title.to_string()),
+        link: Some(link.to_string()),
+        summary_html: Some(format!("Tóm tắt của nguồn {source}.")),
+        published: Some(seen - mins(30)),
+        ..Default::default()
+    };
+    let item = gomtin::normalize::normalize_entry(source, raw, None, seen).expect("item");
+    app.store.upsert_items(&[item], seen).expect("store");
+}
+
+/// The period's items: two stories in two topics, a duplicate posted by source b, plus
+/// items that must stay out (no topic, seen before the period, seen after it).
+fn seed(app: &App, end: DateTime<Utc>) {
+    let t = "Xã Đăk Ruồng đạt chuẩn nông thôn mới";
+    add_item(
+        app,
+        "a",
+        t,
+        "https://a.example.vn/ntm-dak-ruong",
+        end - mins(180),
+    );
+    add_item(
+        app,
+        "b",
+        t,
+        "https://a.example.vn/ntm-dak-ruong",
+        end - mins(170),
+    );
+    add_item(
+        app,
+        "b",
+        "Thanh niên hiến máu tình nguyện",
+        "https://b.example.vn/hien-mau",
+        end - mins(60),
+    );
+    add_item(
+        app,
+        "a",
+        "Giá vàng hôm nay",
+        "https://a.example.vn/vang",
+        end - mins(50),
+    );
+    add_item(
+        app,
+        "a",
+        "Nông thôn mới ở Cư M'gar (tin cũ)",
+        "https://a.example.vn/cu",
+        end - mins(60 * 30),
+    );
+    add_item(
+        app,
+        "a",
+        "Nông thôn mới ở Krông Pắc (tin sau kỳ)",
+        "https://a.example.vn/sau",
+        end + mins(5),
+    );
+}
+
+fn runner(app: &App) -> DigestRunner {
+    DigestRunner::new(
+        app.clone(),
+        Arc::new(Metrics::new()),
+        CancellationToken::new(),
+    )
+    .expect("runner")
+    .expect("[smtp] present")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("runtime")
+}
+
+/// Register the digest the day before, so the period ending at `fire()` is due.
+fn register(rt: &tokio::runtime::Runtime, r: &DigestRunner) {
+    let attempts = rt.block_on(r.tick(fire() - mins(60 * 25))).expect("tick");
+    assert!(
+        attempts.is_empty(),
+        "nothing is due before the first period"
+    );
+}
+
+fn statuses(app: &App) -> Vec<(String, DeliveryStatus)> {
+    app.store
+        .digest_deliveries("sang", fire())
+        .expect("ledger")
+        .into_iter()
+        .map(|d| (d.recipient, d.status))
+        .collect()
+}
+
+#[test]
+fn one_period_gives_one_multipart_message_per_recipient() {
+    let sink = SmtpSink::start();
+    let cfg = config(&sink, DIGEST);
+    let app = open(&cfg);
+    seed(&app, fire());
+    let r = runner(&app);
+    let rt = rt();
+    register(&rt, &r);
+
+    let sent = rt
+        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
+        .expect("tick");
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter().all(|a| a.status == DeliveryStatus::Sent),
+        "{sent:?}"
+    );
+    // Later looks at the clock send nothing more for this period.
+    for later in [1, 30, 60 * 5] {
+        assert!(
+            rt.block_on(r.tick(fire() + mins(later)))
+                .expect("tick")
+                .is_empty()
+        );
+    }
+
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 2, "exactly one message per recipient");
+    let mut rcpts: Vec<String> = msgs.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
+    rcpts.sort();
+    assert_eq!(rcpts, vec!["a@example.vn", "b@example.vn"]);
+    assert_ne!(msgs[0].message_id, msgs[1].message_id);
+    for m in &msgs {
+        assert_eq!(m.subject, "Tin tốt buổi sáng 28/11/2026: 2 tin mới");
+        assert!(m.from.contains("Ban Tuyên giáo"), "{}", m.from);
+        assert_eq!(m.mail_from, "tuyengiao@example.vn");
+        assert!(m.headers_ascii, "UTF-8 headers must be encoded");
+        assert!(m.defects.is_empty(), "{:?}", m.defects);
+        assert_eq!(m.content_type, "multipart/alternative");
+        assert!(m.message_id.contains("gomtin.sang.20261128T0000Z"));
+        let text = m.part("text/plain");
+        let html = m.part("text/html");
+        // minijinja escapes `/` too (`&#x2f;`): compare what a mail client shows.
+        let shown = html_escape::decode_html_entities(html).to_string();
+        for body in [text, shown.as_str()] {
+            assert!(body.contains("2 tin, 2 chủ đề"), "{body}");
+            assert_eq!(
+                body.matches("Xã Đăk Ruồng đạt chuẩn nông thôn mới").count(),
+                1,
+                "the duplicate is collapsed into one story: {body}"
+            );
+            assert!(body.contains("cũng đăng trên: Nguồn a"), "{body}");
+            assert!(body.contains("Thanh niên hiến máu tình nguyện"));
+            assert!(body.contains("Gương người tốt việc tốt"));
+            assert!(body.contains("Tin từ 07:00 27/11/2026 đến 07:00 28/11/2026"));
+            for outside in ["Giá vàng", "tin cũ", "tin sau kỳ"] {
+                assert!(
+                    !body.contains(outside),
+                    "{outside} must not be in the digest"
+                );
+            }
+        }
+        assert!(shown.contains(r#"<a href="https://b.example.vn/hien-mau">"#));
+        assert!(!html.contains("<img"), "no remote images");
+    }
+    let to_b = msgs
+        .iter()
+        .find(|m| m.rcpt_tos == ["b@example.vn"])
+        .expect("b's copy");
+    assert!(to_b.to.contains("Chị Bình"), "{}", to_b.to);
+    assert_eq!(
+        statuses(&app),
+        vec![
+            ("Chị Bình <b@example.vn>".to_string(), DeliveryStatus::Sent),
+            ("a@example.vn".to_string(), DeliveryStatus::Sent)
+        ]
+    );
+}
+
+#[test]
+fn smtp_down_at_the_scheduled_time_is_delivered_once_when_back() {
+    let mut sink = SmtpSink::down(free_port());
+    let cfg = config(&sink, DIGEST);
+    let app = open(&cfg);
+    seed(&app, fire());
+    let r = runner(&app);
+    let rt = rt();
+    register(&rt, &r);
+
+    let first = rt
+        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
+        .expect("tick");
+    assert_eq!(first.len(), 2);
+    for a in &first {
+        assert_eq!(a.status, DeliveryStatus::Pending, "{a:?}");
+        assert!(a.retry_at.is_some_and(|t| t > fire()));
+    }
+    assert!(
+        rt.block_on(r.tick(fire() + chrono::Duration::seconds(20)))
+            .expect("tick")
+            .is_empty(),
+        "no retry before the backoff ends"
+    );
+
+    sink.up();
+    let second = rt.block_on(r.tick(fire() + mins(3))).expect("tick");
+    assert_eq!(second.len(), 2);
+    assert!(
+        second.iter().all(|a| a.status == DeliveryStatus::Sent),
+        "{second:?}"
+    );
+    for later in [10, 60, 600] {
+        assert!(
+            rt.block_on(r.tick(fire() + mins(later)))
+                .expect("tick")
+                .is_empty()
+        );
+    }
+    assert_eq!(sink.messages().len(), 2, "delivered once per recipient");
+    let ledger = app.store.digest_deliveries("sang", fire()).expect("ledger");
+    assert!(
+        ledger
+            .iter()
+            .all(|d| d.attempts == 2 && d.sent_at.is_some())
+    );
+}
+
+#[test]
+fn a_connection_cut_after_data_is_recorded_and_not_resent() {
+    let sink = SmtpSink::start();
+    sink.drop_after_data(true);
+    let cfg = config(&sink, DIGEST);
+    let app = open(&cfg);
+    seed(&app, fire());
+    let r = runner(&app);
+    let rt = rt();
+    register(&rt, &r);
+
+    let attempts = rt
+        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
+        .expect("tick");
+    assert_eq!(attempts.len(), 2);
+    assert!(
+        attempts.iter().all(|a| a.status == DeliveryStatus::Unknown),
+        "{attempts:?}"
+    );
+    sink.drop_after_data(false);
+    for later in [1, 5, 30, 120, 60 * 20] {
+        assert!(
+            rt.block_on(r.tick(fire() + mins(later)))
+                .expect("tick")
+                .is_empty(),
+            "no resend at +{later}m"
+        );
+    }
+    assert_eq!(sink.messages().len(), 2, "the server got each message once");
+    for d in app.store.digest_deliveries("sang", fire()).expect("ledger") {
+        assert_eq!(d.status, DeliveryStatus::Unknown);
+        assert_eq!(d.attempts, 1);
+        let reply = d.last_reply.unwrap_or_default();
+        assert!(reply.contains("final reply never came"), "{reply}");
+    }
+}
+
+#[test]
+fn a_rejected_recipient_is_recorded_and_the_others_receive() {
+    let sink = SmtpSink::start();
+    sink.reject("b@example.vn");
+    let cfg = config(&sink, DIGEST);
+    let app = open(&cfg);
+    seed(&app, fire());
+    let r = runner(&app);
+    let rt = rt();
+    register(&rt, &r);
+
+    rt.block_on(r.tick(fire() + chrono::Duration::seconds(5)))
+        .expect("tick");
+    for later in [5, 60, 60 * 6] {
+        assert!(
+            rt.block_on(r.tick(fire() + mins(later)))
+                .expect("tick")
+                .is_empty()
+        );
+    }
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].rcpt_tos, vec!["a@example.vn"]);
+    let ledger = app.store.digest_deliveries("sang", fire()).expect("ledger");
+    let b = ledger
+        .iter()
+        .find(|d| d.recipient.contains("b@example.vn"))
+        .expect("b");
+    assert_eq!(b.status, DeliveryStatus::Failed);
+    assert_eq!(b.attempts, 1, "a permanent refusal is not retried");
+    let reply = b.last_reply.clone().unwrap_or_default();
+    assert!(
+        reply.contains("550") && reply.contains("User unknown"),
+        "{reply}"
+    );
+    let a = ledger
+        .iter()
+        .find(|d| d.recipient == "a@example.vn")
+        .expect("a");
+    assert_eq!(a.status, DeliveryStatus::Sent);
+}
+
+#[test]
+fn crlf_and_html_in_a_title_inject_no_header_and_no_markup() {
+    let sink = SmtpSink::start();
+    let cfg = config(&sink, &DIGEST.replace(", \"Chị Bình <b@example.vn>\"", ""));
+    let app = open(&cfg);
+    let raw = RawEntry {
+        guid: Some("evil".into()),
+        title: Some("x".into()),
+        link: Some("https://a.example.vn/evil".into()),
+        ..Default::default()
+    };
+    let mut item = gomtin::normalize::normalize_entry("a", raw, None, fire()).expect("item");
+    // As if a source (or an older extractor) let it through: CRLF, a header, markup.
+    item.title = "Nông thôn mới\r\nBcc: evil@attacker.example\r\n<script>alert(1)</script><b>Đắk Lắk</b>\"><img src=x>".into();
+    item.summary = "<iframe src=\"https://tracker.example/\"></iframe>Tóm tắt\r\nTo: x@y".into();
+    app.store
+        .upsert_items(&[item], fire() - mins(30))
+        .expect("store");
+    let r = runner(&app);
+    let rt = rt();
+    register(&rt, &r);
+    rt.block_on(r.tick(fire() + chrono::Duration::seconds(5)))
+        .expect("tick");
+
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 1);
+    let m = &msgs[0];
+    assert_eq!(m.rcpt_tos, vec!["a@example.vn"], "no extra recipient");
+    assert!(
+        !m.header_names.iter().any(|h| h == "bcc"),
+        "{:?}",
+        m.header_names
+    );
+    let head_end = m
+        .raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&m.raw[..head_end]);
+    assert!(!head.contains("attacker"), "{head}");
+    let text = m.part("text/plain");
+    let html = m.part("text/html");
+    assert!(text.contains("Đắk Lắk") && html.contains("Đắk Lắk"));
+    for tag in ["<script", "<b>", "<img", "<iframe"] {
+        assert!(!html.contains(tag), "{tag} in html: {html}");
+        assert!(!text.contains(tag), "{tag} in text: {text}");
+    }
+    assert!(
+        !text.contains("Nông thôn mới\r\nBcc"),
+        "the title is one line"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The real binary: `gomtin serve` and `gomtin digest ...`.
+
+fn serve(cfg: &TestConfig) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gomtin"))
+        .arg("--config")
+        .arg(&cfg.path)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("GOMTIN_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gomtin serve")
+}
+
+fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < within, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Checks completed by daemons so far (read from SQLite while a daemon runs).
+fn checks(cfg: &TestConfig) -> i64 {
+    gomtin::store::Store::open(&cfg.data_dir())
+        .expect("store")
+        .digest_state("sang")
+        .expect("state")
+        .map(|(_, n)| n)
+        .unwrap_or(0)
+}
+
+/// Seed items in the period that ended last (real clock) and register the digest before it.
+fn seed_real_period(cfg: &TestConfig) -> DateTime<Utc> {
+    let app = open(cfg);
+    let d = app.config.digest("sang").expect("digest").clone();
+    let end = gomtin::digest::latest_fire(&d, Utc::now())
+        .expect("cron")
+        .expect("a past run");
+    seed(&app, end);
+    app.store
+        .digest_seen("sang", end - mins(60 * 48))
+        .expect("register");
+    end
+}
+
+#[test]
+fn restarting_the_daemon_right_after_a_send_sends_no_second_copy() {
+    let sink = SmtpSink::start();
+    let cfg = config(&sink, DIGEST);
+    let end = seed_real_period(&cfg);
+
+    let mut daemon = serve(&cfg);
+    wait_for("the digest to arrive", Duration::from_secs(60), || {
+        sink.messages().len() >= 2
+    });
+    // Crash right after the send.
+    daemon.kill().expect("kill");
+    daemon.wait().expect("wait");
+    let before = checks(&cfg);
+
+    let mut again = serve(&cfg);
+    wait_for(
+        "the restarted daemon to check digests",
+        Duration::from_secs(60),
+        || checks(&cfg) > before,
+    );
+    assert_eq!(sink.messages().len(), 2, "no second copy after a restart");
+    let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
+    for d in store.digest_deliveries("sang", end).expect("ledger") {
+        // The kill may land between the server's 250 and our commit: then the ledger says
+        // `sending` (maybe delivered) — never due again either way.
+        assert!(
+            matches!(d.status, DeliveryStatus::Sent | DeliveryStatus::Sending),
+            "{d:?}"
+        );
+        assert_eq!(d.attempts, 1);
+    }
+    again.kill().expect("kill");
+    again.wait().expect("wait");
+}
+
+#[test]
+fn cli_send_twice_sends_once_and_preview_and_list_tell_the_story() {
+    let sink = SmtpSink::start();
+    let cfg = config(&sink, DIGEST);
+    seed_real_period(&cfg);
+
+    let html = cfg.dir.path().join("preview.html");
+    let out = cfg
+        .cmd(&["digest", "preview", "sang", "--html"])
+        .arg(&html)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("Tiêu đề: Tin tốt buổi sáng"), "{text}");
+    assert!(
+        text.contains("Xã Đăk Ruồng đạt chuẩn nông thôn mới"),
+        "{text}"
+    );
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("<h2") && page.contains("Thanh niên hiến máu"));
+    assert!(sink.messages().is_empty(), "preview sends nothing");
+
+    cfg.cmd(&["digest", "send", "sang"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("a@example.vn: đã gửi"));
+    assert_eq!(sink.messages().len(), 2);
+    cfg.cmd(&["digest", "send", "sang"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("không gửi lại"));
+    assert_eq!(sink.messages().len(), 2, "a second send sends nothing");
+
+    cfg.cmd(&["digest", "list"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("2 đã gửi"));
+
+    cfg.cmd(&["digest", "send", "sang", "--force"])
+        .assert()
+        .success();
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 4, "--force sends again");
+    assert_ne!(
+        msgs[0].message_id, msgs[2].message_id,
+        "a resend has its own Message-ID"
+    );
+
+    cfg.cmd(&["digest", "send", "khong-co"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "không có bản tin nào mã `khong-co`",
+        ));
+}
