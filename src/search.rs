@@ -42,9 +42,10 @@ pub const MAX_LIMIT: usize = 200;
 /// Deepest offset.
 pub const MAX_OFFSET: usize = 10_000;
 
-const TITLE_BOOST: Score = 2.5;
+const TITLE_BOOST: Score = 1.5;
 const EXACT_BOOST: Score = 2.0;
-const PHRASE_BOOST: Score = 1.5;
+const PHRASE_BOOST: Score = 2.0;
+const PAIR_BOOST: Score = 1.0;
 const SNIPPET_CHARS: usize = 220;
 
 /// Result order.
@@ -513,6 +514,21 @@ impl Builder<'_> {
                 Occur::Should,
                 Self::boosted(self.seq(self.f.body_f, &folded), PHRASE_BOOST),
             ));
+            // Vietnamese words are mostly two syllables ("phá rừng", "Tây Nguyên"): reward
+            // each adjacent pair too, so a query longer than the phrase in the text still
+            // prefers documents where its words stand together.
+            if folded.len() >= 3 {
+                for pair in folded.windows(2).take(MAX_UNITS) {
+                    out.push((
+                        Occur::Should,
+                        Self::boosted(self.seq(self.f.title_f, pair), PAIR_BOOST * TITLE_BOOST),
+                    ));
+                    out.push((
+                        Occur::Should,
+                        Self::boosted(self.seq(self.f.body_f, pair), PAIR_BOOST),
+                    ));
+                }
+            }
         }
     }
 

@@ -30,7 +30,9 @@ impl Article {
     /// Deterministic publication time spread over 2017.
     pub fn published(&self) -> chrono::DateTime<Utc> {
         let n: i64 = self.id.parse().unwrap_or(0);
-        Utc.with_ymd_and_hms(2017, 1, 1, 0, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2017, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
             + Duration::minutes(n % (365 * 24 * 60))
     }
 
@@ -146,5 +148,8 @@ pub fn open_app(dir: &Path, sources: u64, extra: &str) -> gomtin::error::Result<
 
 /// The corpus article id in a baomoi URL (`…/ID.epi`).
 pub fn id_from_url(url: &str) -> Option<String> {
-    url.rsplit('/').next()?.strip_suffix(".epi").map(str::to_string)
+    url.rsplit('/')
+        .next()?
+        .strip_suffix(".epi")
+        .map(str::to_string)
 }

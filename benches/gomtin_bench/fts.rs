@@ -121,7 +121,11 @@ impl Fts {
         };
         let mut sql = String::from("SELECT id FROM docs WHERE docs MATCH ?1");
         if !t.sources.is_empty() {
-            let list: Vec<String> = t.sources.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
+            let list: Vec<String> = t
+                .sources
+                .iter()
+                .map(|s| format!("'{}'", s.replace('\'', "")))
+                .collect();
             sql.push_str(&format!(" AND source IN ({})", list.join(",")));
         }
         sql.push_str(" ORDER BY bm25(docs, 0, 0, 4.0, 2.0, 1.0) LIMIT ?2");

@@ -1,2 +1,9 @@
 //! placeholder
-pub fn run(_b: &[crate::corpus::Article], _w: &std::path::Path, _s: usize, _j: bool) -> Result<(), Box<dyn std::error::Error>> { Ok(()) }
+pub fn run(
+    _b: &[crate::corpus::Article],
+    _w: &std::path::Path,
+    _s: usize,
+    _j: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    Ok(())
+}

@@ -38,8 +38,9 @@ struct Args {
 enum Cmd {
     /// Precision@10 and MRR of the judged queries, gomtin vs FTS5
     Relevance {
-        #[arg(long, default_value = "tests/relevance/queries.tsv")]
-        judgments: PathBuf,
+        /// Judged queries (default: tests/relevance/queries.tsv of this checkout)
+        #[arg(long)]
+        judgments: Option<PathBuf>,
     },
     /// End-to-end ingest over local HTTP vs raw tantivy
     Ingest {
@@ -70,25 +71,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let corpus_path = args.corpus.clone().unwrap_or_else(corpus::default_corpus);
     let tmp = tempfile::tempdir()?;
-    let work = args.work.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let work = args
+        .work
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&work)?;
     eprintln!("loading corpus {}", corpus_path.display());
     let base = corpus::load(&corpus_path)?;
     eprintln!("{} articles", base.len());
     match args.command {
-        Cmd::Relevance { judgments } => run_relevance(&base, &work, &judgments, args.json)?,
+        Cmd::Relevance { judgments } => {
+            let judgments = judgments.unwrap_or_else(default_judgments);
+            run_relevance(&base, &work, &judgments, args.json)?
+        }
         Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
         Cmd::Search { size } => latency::run(&base, &work, size, 200, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
         Cmd::All { size, quick } => {
             let size = if quick { base.len() } else { size };
-            run_relevance(&base, &work.join("relevance"), &PathBuf::from("tests/relevance/queries.tsv"), args.json)?;
+            run_relevance(
+                &base,
+                &work.join("relevance"),
+                &default_judgments(),
+                args.json,
+            )?;
             ingest::run(&base, &work.join("ingest"), size, args.json)?;
-            latency::run(&base, &work.join("search"), size, if quick { 20 } else { 200 }, args.json)?;
+            latency::run(
+                &base,
+                &work.join("search"),
+                size,
+                if quick { 20 } else { 200 },
+                args.json,
+            )?;
             poll::run(&work.join("poll"), 1_000, args.json)?;
         }
     }
     Ok(())
+}
+
+fn default_judgments() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/queries.tsv")
 }
 
 fn run_relevance(
@@ -107,7 +129,11 @@ fn run_relevance(
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        println!("\n## Relevance ({} judged queries, {} articles)\n", judgments.len(), base.len());
+        println!(
+            "\n## Relevance ({} judged queries, {} articles)\n",
+            judgments.len(),
+            base.len()
+        );
         relevance::print(&report);
     }
     Ok(())

@@ -127,12 +127,21 @@ pub fn evaluate(app: &App, fts: &Fts, judgments: &[Judgment]) -> Report {
 }
 
 pub fn print(report: &Report) {
-    println!("| class | queries | gomtin P@10 | gomtin R@10 | gomtin MRR | FTS5 P@10 | FTS5 R@10 | FTS5 MRR |");
+    println!(
+        "| class | queries | gomtin P@10 | gomtin R@10 | gomtin MRR | FTS5 P@10 | FTS5 R@10 | FTS5 MRR |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for r in &report.rows {
         println!(
             "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            r.class, r.queries, r.gomtin_p10, r.gomtin_recall10, r.gomtin_mrr, r.fts5_p10, r.fts5_recall10, r.fts5_mrr
+            r.class,
+            r.queries,
+            r.gomtin_p10,
+            r.gomtin_recall10,
+            r.gomtin_mrr,
+            r.fts5_p10,
+            r.fts5_recall10,
+            r.fts5_mrr
         );
     }
 }
