@@ -22,11 +22,6 @@ pub struct Article {
 }
 
 impl Article {
-    /// Bytes of text it carries.
-    pub fn len(&self) -> usize {
-        self.title.len() + self.summary.len() + self.body.len()
-    }
-
     /// Deterministic publication time spread over 2017.
     pub fn published(&self) -> chrono::DateTime<Utc> {
         let n: i64 = self.id.parse().unwrap_or(0);

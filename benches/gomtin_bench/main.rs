@@ -11,8 +11,10 @@ mod corpus;
 mod fts;
 mod ingest;
 mod latency;
+mod memory;
 mod poll;
 mod relevance;
+mod server;
 
 use std::path::PathBuf;
 
@@ -96,13 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 args.json,
             )?;
             ingest::run(&base, &work.join("ingest"), size, args.json)?;
-            latency::run(
-                &base,
-                &work.join("search"),
-                size,
-                if quick { 20 } else { 200 },
-                args.json,
-            )?;
+            // Latency and memory on the index the ingest just built.
+            let reps = if quick { 20 } else { 100 };
+            latency::run(&base, &work.join("ingest"), size, reps, args.json)?;
+            memory::run(&work.join("ingest/data"), &work.join("memory"), args.json)?;
             poll::run(&work.join("poll"), 1_000, args.json)?;
         }
     }
