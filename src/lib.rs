@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
+pub mod robots;
 pub mod scheduler;
 pub mod search;
 pub mod store;
