@@ -601,38 +601,25 @@ impl Builder<'_> {
                 clauses.push((Occur::MustNot, q));
             }
         }
-        // Filters.
-        let sources: Vec<&String> = pq.sources.iter().chain(extra.sources.iter()).collect();
-        if !sources.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = sources
+        // Filters: any of the given sources, any of the given topics.
+        for (field, values) in [
+            (self.f.source, [&pq.sources, &extra.sources]),
+            (self.f.topics, [&pq.topics, &extra.topics]),
+        ] {
+            let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
-                .map(|s| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(self.f.source, s),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
-                    )
+                .flat_map(|v| v.iter())
+                .map(|value| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
                 })
                 .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        let topics: Vec<&String> = pq.topics.iter().chain(extra.topics.iter()).collect();
-        if !topics.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = topics
-                .iter()
-                .map(|t| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(self.f.topics, t),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            if !any.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
         }
         let after = pq.after.or(extra.after);
         let before = pq.before.or(extra.before);
