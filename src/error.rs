@@ -70,6 +70,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A page source's CSS selector matched nothing (layout changed?) or is invalid.
+    #[error("{message}")]
+    Selector { url: String, message: String },
+    /// An article page had no readable main content.
+    #[error("không trích được nội dung bài viết {url}: {message}")]
+    Article { url: String, message: String },
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
@@ -92,6 +98,8 @@ impl Error {
             Error::Query(_) => "query",
             Error::UnknownSource(_) => "unknown_source",
             Error::Io { .. } => "io",
+            Error::Selector { .. } => "selector",
+            Error::Article { .. } => "article",
             Error::Task(_) => "task",
         }
     }

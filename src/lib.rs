@@ -13,14 +13,18 @@
 //! one source, `app` holds the shared handles, `cli` is the command line.
 
 pub mod app;
+pub mod charset;
 pub mod cli;
+pub mod cluster;
 pub mod config;
+pub mod discover;
 pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod index;
 pub mod model;
 pub mod normalize;
+pub mod opml;
 pub mod pipeline;
 pub mod search;
 pub mod store;
