@@ -12,6 +12,7 @@
 //! The modules below are listed in that order; `pipeline` strings the stages together for
 //! one source, `app` holds the shared handles, `cli` is the command line.
 
+pub mod admin;
 pub mod app;
 pub mod charset;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod discover;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod follow;
 pub mod index;
 pub mod model;
 pub mod normalize;

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use crate::app::App;
 use crate::config::{SourceConfig, resolve};
 use crate::error::{Error, Result};
-use crate::extract::feed::{FeedMeta, parse_feed};
+use crate::extract::feed::FeedMeta;
 use crate::fetch::{CacheHints, Fetched, Validators};
 use crate::model::{NewItem, OutcomeKind, SourceOutcome};
 use crate::normalize::normalize_entry;
@@ -102,6 +102,16 @@ async fn fetch_and_store(
     source: &SourceConfig,
     info: &mut RefreshInfo,
 ) -> Result<(OutcomeKind, Option<Validators>)> {
+    if source.kind == crate::config::SourceKind::Manual {
+        // Manual sources are filled by `gomtin post add`; there is nothing to fetch.
+        return Ok((
+            OutcomeKind::Fetched {
+                counts: Default::default(),
+                skipped: 0,
+            },
+            None,
+        ));
+    }
     let url = source_url(app, source)?;
     let store = app.store.clone();
     let id = source.id().to_string();
@@ -116,19 +126,22 @@ async fn fetch_and_store(
         Fetched::Body(body) => body,
     };
     info.hints = body.hints.clone();
-    // Parsing and normalizing are CPU work: keep them off the async workers.
+    // Decode once, parse as feed or list page, follow article links (see `follow`).
+    let collected = crate::follow::collect(app, source, &body).await?;
+    let deferred = collected.deferred;
+    // Normalizing is CPU work: keep it off the async workers.
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
-    let bytes = body.bytes;
+    let entries = collected.entries;
+    let meta = collected.meta;
     let (meta, items, skipped) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let (meta, entries) = parse_feed(&bytes, &base)?;
         let now = Utc::now();
         let total = entries.len();
         let items: Vec<NewItem> = entries
             .into_iter()
             .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
             .collect();
-        let skipped = total - items.len();
+        let skipped = total - items.len() + deferred;
         Ok((meta, dedupe_keys(items), skipped))
     })
     .await??;
@@ -227,9 +240,13 @@ pub async fn fetch_pass(
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// Bring the index up to date with SQLite (off the async workers).
+/// Bring near-duplicate clusters and the index up to date with SQLite (off the async workers).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
     let index = app.index.clone();
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || index.reconcile(&store)).await?
+    tokio::task::spawn_blocking(move || {
+        store.cluster_pending()?;
+        index.reconcile(&store)
+    })
+    .await?
 }

@@ -100,6 +100,9 @@ pub struct Hit {
     pub snippet_html: String,
     pub score: f32,
     pub image_url: Option<String>,
+    /// Sources that posted the same story (near-duplicate cluster), when collapsed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_posted_by: Vec<String>,
 }
 
 /// Hits of one source among all matches.
@@ -833,6 +836,7 @@ impl Searcher<'_> {
                 snippet_html,
                 score: *score,
                 image_url: item.image_url.clone(),
+                also_posted_by: Vec::new(),
             });
         }
         Ok(hits)

@@ -20,26 +20,46 @@ use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
 
 /// `[sources.selectors]` of a page source.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PageSelectors {
     /// One element per item (e.g. `.news-item`); without it every `link` match is an item.
-    #[serde(default, deserialize_with = "de_opt_selector")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item: Option<String>,
     /// The item's link (its `href`), inside `item`.
     #[serde(deserialize_with = "de_selector")]
     pub link: String,
-    #[serde(default, deserialize_with = "de_opt_selector")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_selector")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date: Option<String>,
     /// chrono `strftime` format of the date text, e.g. `"%d/%m/%Y %H:%M"`; read in
     /// `[display] timezone`. Without it common Vietnamese forms are tried.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_format: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_selector")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub summary: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_selector")]
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image: Option<String>,
 }
 
