@@ -75,6 +75,27 @@ pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Co
     Ok(out)
 }
 
+/// Fetch one article page, decode it once and extract its main content and metadata.
+pub async fn fetch_article(
+    fetcher: &crate::fetch::Fetcher,
+    link: &url::Url,
+    body_selector: Option<crate::extract::page::Sel>,
+    tz: chrono_tz::Tz,
+) -> Result<crate::extract::article::Article> {
+    let fetched = fetcher.fetch(link, &Validators::default()).await?;
+    let Fetched::Body(body) = fetched else {
+        return Err(Error::Article {
+            url: link.to_string(),
+            message: "304 without validators".into(),
+        });
+    };
+    tokio::task::spawn_blocking(move || {
+        let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
+        extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
+    })
+    .await?
+}
+
 /// The key `normalize` will give this entry (GUID, else canonical link, else hash).
 fn key_of(source_id: &str, e: &RawEntry) -> Option<String> {
     normalize_entry(source_id, e.clone(), None, Utc::now()).map(|i| i.key)
@@ -121,21 +142,7 @@ async fn follow_articles(
         let fetcher = app.fetcher.clone();
         let body_sel = body_sel.clone();
         tasks.spawn(async move {
-            let res = async {
-                let fetched = fetcher.fetch(&link, &Validators::default()).await?;
-                let Fetched::Body(body) = fetched else {
-                    return Err(Error::Article {
-                        url: link.to_string(),
-                        message: "304 without validators".into(),
-                    });
-                };
-                tokio::task::spawn_blocking(move || {
-                    let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
-                    extract_article(&text, &body.final_url, body_sel.as_ref(), tz)
-                })
-                .await?
-            }
-            .await;
+            let res = fetch_article(&fetcher, &link, body_sel, tz).await;
             (i, res)
         });
     }

@@ -74,6 +74,7 @@ fn sel(css: &str) -> Option<Selector> {
 static META: LazyLock<Option<Selector>> = LazyLock::new(|| sel("meta[content]"));
 static JSON_LD: LazyLock<Option<Selector>> =
     LazyLock::new(|| sel(r#"script[type="application/ld+json"]"#));
+static AUTHOR: LazyLock<Option<Selector>> = LazyLock::new(|| sel(r#"[itemprop="author"]"#));
 static H1: LazyLock<Option<Selector>> = LazyLock::new(|| sel("h1"));
 static TITLE: LazyLock<Option<Selector>> = LazyLock::new(|| sel("title"));
 static TIME: LazyLock<Option<Selector>> = LazyLock::new(|| sel("time[datetime]"));
@@ -119,6 +120,10 @@ pub fn extract_article(
         .or_else(|| ld.get("headline").cloned())
         .or_else(|| get(&["title"]));
     let title = choose_title(meta_title, h1, page_title);
+    let content_html = match (&title, body_selector) {
+        (Some(t), None) => drop_title_heading(&content_html, t),
+        _ => content_html,
+    };
 
     let published = [
         get(&[
@@ -167,7 +172,14 @@ pub fn extract_article(
         .get("author")
         .cloned()
         .or_else(|| get(&["article:author"]).filter(|a| !a.starts_with("http")))
-        .or_else(|| get(&["author"]).filter(|a| !looks_like_vendor(a)));
+        .or_else(|| get(&["author"]).filter(|a| !looks_like_vendor(a)))
+        .or_else(|| {
+            let s = AUTHOR.as_ref()?;
+            doc.select(s)
+                .filter(|e| e.value().name() != "meta")
+                .map(text_of)
+                .find(|t| !t.is_empty() && t.chars().count() <= 80)
+        });
     let description = get(&["og:description", "description", "twitter:description"])
         .or_else(|| ld.get("description").cloned())
         .map(|d| html_escape::encode_text(&d).into_owned());
@@ -191,6 +203,8 @@ fn readable_content(html: &str, url: &url::Url) -> Result<String> {
     };
     let cfg = dom_smoothie::Config {
         max_elements_to_parse: 100_000,
+        // Classes let the clean-up below recognise date lines; ammonia drops them later.
+        keep_classes: true,
         ..Default::default()
     };
     let mut r = dom_smoothie::Readability::new(html, Some(url.as_str()), Some(cfg))
@@ -198,6 +212,7 @@ fn readable_content(html: &str, url: &url::Url) -> Result<String> {
     let article = r.parse().map_err(|e| err(e.to_string()))?;
     let content = dom_query::Document::from(article.content.to_string());
     drop_link_lists(&content);
+    drop_date_lines(&content);
     Ok(content.select("body").inner_html().to_string())
 }
 
@@ -240,12 +255,47 @@ fn drop_link_lists(doc: &dom_query::Document) {
     }
 }
 
+/// The title is metadata; a copy of it at the top of the body is noise (readability
+/// turns `h1` into `h2`).
+fn drop_title_heading(html: &str, title: &str) -> String {
+    let title = crate::vietnamese::clean(title);
+    let doc = dom_query::Document::from(html);
+    let mut changed = false;
+    for h in doc.select("h1, h2").nodes() {
+        if crate::vietnamese::clean(&h.text()) == title {
+            h.remove_from_parent();
+            changed = true;
+        }
+    }
+    if changed {
+        doc.select("body").inner_html().to_string()
+    } else {
+        html.to_string()
+    }
+}
+
+/// Remove the "source | date" line that sits above many articles (`class="…date…"`).
+fn drop_date_lines(doc: &dom_query::Document) {
+    let sel = doc.select(r#"[class*="date"], [class*="time"], [id*="date"], [id*="time"]"#);
+    for node in sel.nodes().iter().rev() {
+        let text = node.text();
+        let t = text.trim();
+        if !t.is_empty()
+            && t.chars().count() <= 80
+            && parse_date(t, None, chrono_tz::UTC).is_some()
+        {
+            node.remove_from_parent();
+        }
+    }
+}
+
 /// Remove `node` and the short label just before it ("Tin liên quan", "Xem theo ngày:").
 fn drop_with_label(node: &dom_query::NodeRef<'_>) {
     if let Some(prev) = node.prev_element_sibling() {
         let t = prev.text();
         let t = t.trim();
-        if t.chars().count() <= 40 && !t.contains('.') {
+        let heading = ["h2", "h3", "h4", "h5", "h6"].iter().any(|h| prev.has_name(h));
+        if t.chars().count() <= 40 && (heading || t.ends_with(':')) {
             prev.remove_from_parent();
         }
     }
