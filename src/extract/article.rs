@@ -397,6 +397,9 @@ fn choose_title(meta: Option<String>, h1: Option<String>, page: Option<String>) 
     if let Some(m) = meta {
         return Some(m);
     }
+    if let Some(h1) = h1 {
+        return Some(h1);
+    }
     let page = page?;
     // "Tiêu đề - Tên báo | Chuyên mục": drop the site part after the first separator.
     for sep in [" | ", " - ", " – ", " — "] {
