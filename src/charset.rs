@@ -195,13 +195,35 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         Some((b, n)) if b == charset => &bytes[n..],
         _ => bytes,
     };
-    let (text, had_errors) = decode_with(body, charset);
+    let (mut text, had_errors) = decode_with(body, charset);
+    if text.contains(|c: char| ('\u{80}'..='\u{9f}').contains(&c)) {
+        text = repair_c1(&text);
+    }
     Decoded {
         text,
         charset,
         signal,
         had_errors,
     }
+}
+
+/// C1 control characters (U+0080–U+009F) never belong in text; when they appear, the
+/// publisher meant windows-1252 punctuation (`\u{92}` -> `’`), as HTML's numeric-reference
+/// rules also assume. Others are dropped.
+pub fn repair_c1(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| {
+            let n = c as u32;
+            if !(0x80..=0x9f).contains(&n) {
+                return Some(c);
+            }
+            let byte = [n as u8];
+            let (s, _, errors) = encoding_rs::WINDOWS_1252.decode(&byte);
+            s.chars()
+                .next()
+                .filter(|r| !errors && (*r as u32) > 0x9f)
+        })
+        .collect()
 }
 
 /// Decode with a known encoding, no BOM sniffing.
@@ -308,6 +330,12 @@ mod tests {
         assert_eq!(d.signal, Signal::HtmlMeta);
         let d = decode("<p>Tiếng Việt</p>".as_bytes(), None);
         assert_eq!(d.signal, Signal::ValidUtf8);
+    }
+
+    #[test]
+    fn c1_controls_become_punctuation() {
+        assert_eq!(decode("don\u{92}t".as_bytes(), None).text, "don’t");
+        assert_eq!(repair_c1("a\u{81}b"), "ab");
     }
 
     #[test]
