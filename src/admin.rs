@@ -149,9 +149,19 @@ pub fn sources_import(config: Config, file: &Path) -> Result<Exit> {
         .iter()
         .map(|s| s.location(&config.base_dir))
         .collect();
+    let manual_names: HashSet<&str> = config
+        .sources
+        .iter()
+        .filter(|s| s.kind == SourceKind::Manual)
+        .map(|s| s.name.as_str())
+        .collect();
+    // Already present: same address, or (manual sources, which have none) same name.
     let blocks: Vec<SourceBlock> = crate::opml::import(&bytes, &mut taken)?
         .into_iter()
-        .filter(|b| b.url.as_ref().is_none_or(|u| !existing.contains(u)))
+        .filter(|b| match &b.url {
+            Some(u) => !existing.contains(u),
+            None => !manual_names.contains(b.name.as_str()),
+        })
         .collect();
     if blocks.is_empty() {
         println!("Không có nguồn mới trong {}.", file.display());
