@@ -335,7 +335,12 @@ pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
         return Err(usage("bài dán tay cần --text hoặc --title".into()));
     }
     if let Some(u) = &post.url
-        && !matches!(url::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))
+        && !matches!(
+            url::Url::parse(u)
+                .map(|u| u.scheme().to_string())
+                .as_deref(),
+            Ok("http" | "https")
+        )
     {
         return Err(usage(format!("--url `{u}` phải là địa chỉ http(s)")));
     }
@@ -352,11 +357,19 @@ pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", html_escape::encode_text(p).replace('\n', "<br>")))
+        .map(|p| {
+            format!(
+                "<p>{}</p>",
+                html_escape::encode_text(p).replace('\n', "<br>")
+            )
+        })
         .collect();
     let raw = RawEntry {
         guid: None,
-        title: post.title.clone().map(|t| html_escape::encode_text(&t).into_owned()),
+        title: post
+            .title
+            .clone()
+            .map(|t| html_escape::encode_text(&t).into_owned()),
         link: post.url.clone(),
         author: None,
         published,
@@ -370,8 +383,8 @@ pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
     let app = App::open(config)?;
     let store = app.store.clone();
     let key = item.key.clone();
-    let counts = tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now()))
-        .await??;
+    let counts =
+        tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now())).await??;
     crate::pipeline::catch_up_index(&app).await?;
     let verb = if counts.new > 0 {
         "Đã thêm"

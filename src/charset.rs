@@ -219,9 +219,7 @@ pub fn repair_c1(text: &str) -> String {
             }
             let byte = [n as u8];
             let (s, _, errors) = encoding_rs::WINDOWS_1252.decode(&byte);
-            s.chars()
-                .next()
-                .filter(|r| !errors && (*r as u32) > 0x9f)
+            s.chars().next().filter(|r| !errors && (*r as u32) > 0x9f)
         })
         .collect()
 }
@@ -235,7 +233,7 @@ pub fn decode_with(bytes: &[u8], charset: Charset) -> (String, bool) {
         }
         Charset::Utf32Le | Charset::Utf32Be => {
             let mut out = String::with_capacity(bytes.len() / 4);
-            let mut errors = bytes.len() % 4 != 0;
+            let mut errors = !bytes.len().is_multiple_of(4);
             for chunk in bytes.chunks_exact(4) {
                 let arr = [chunk[0], chunk[1], chunk[2], chunk[3]];
                 let n = if charset == Charset::Utf32Le {
@@ -269,9 +267,8 @@ pub fn xml_as_utf8(text: &str) -> String {
         return body.to_string();
     };
     let decl = &body[..end];
-    static ENC: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-        regex::Regex::new(r#"\bencoding\s*=\s*(?:"[^"]*"|'[^']*')"#).ok()
-    });
+    static ENC: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(r#"\bencoding\s*=\s*(?:"[^"]*"|'[^']*')"#).ok());
     match ENC.as_ref() {
         Some(re) if re.is_match(decl) => {
             let new_decl = re.replace(decl, "encoding=\"UTF-8\"");
@@ -315,7 +312,10 @@ mod tests {
 
     #[test]
     fn bom_beats_everything_and_is_removed() {
-        let d = decode(b"\xEF\xBB\xBFxin ch\xC3\xA0o", Some("text/html; charset=iso-8859-1"));
+        let d = decode(
+            b"\xEF\xBB\xBFxin ch\xC3\xA0o",
+            Some("text/html; charset=iso-8859-1"),
+        );
         assert_eq!(d.text, "xin chào");
         assert_eq!(d.signal, Signal::Bom);
     }

@@ -59,7 +59,10 @@ pub fn signature(text: &str) -> Option<Signature> {
     if w.len() < 3 {
         return None;
     }
-    let mut shingles: Vec<u64> = w.windows(3).map(|s| fnv1a(s.join(" ").as_bytes())).collect();
+    let mut shingles: Vec<u64> = w
+        .windows(3)
+        .map(|s| fnv1a(s.join(" ").as_bytes()))
+        .collect();
     shingles.sort_unstable();
     shingles.dedup();
     let count = u32::try_from(shingles.len()).unwrap_or(u32::MAX);

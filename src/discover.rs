@@ -41,7 +41,13 @@ const FEED_TYPES: &[&str] = &[
 ];
 
 const COMMON_PATHS: &[&str] = &[
-    "/rss", "/feed", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml", "/rss/home.rss",
+    "/rss",
+    "/feed",
+    "/rss.xml",
+    "/feed.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/rss/home.rss",
 ];
 
 /// Fetch `url` and return its feed title when it parses as a feed.

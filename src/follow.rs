@@ -180,7 +180,10 @@ async fn follow_articles(
             None if is_known(i) => out.deferred += 1,
             // New page items wait for a pass with budget left; new feed items keep the teaser.
             None if source.kind == SourceKind::Page
-                && order.iter().position(|&j| j == i).is_some_and(|p| p >= budget) =>
+                && order
+                    .iter()
+                    .position(|&j| j == i)
+                    .is_some_and(|p| p >= budget) =>
             {
                 out.deferred += 1
             }

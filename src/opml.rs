@@ -244,7 +244,10 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
             .filter(|n| !n.trim().is_empty())
             .or_else(|| url.clone())
             .unwrap_or_else(|| "Nguồn".into());
-        let wanted = get.get("gomtin:id").cloned().unwrap_or_else(|| name.clone());
+        let wanted = get
+            .get("gomtin:id")
+            .cloned()
+            .unwrap_or_else(|| name.clone());
         let id = make_id(&wanted, taken);
         taken.insert(id.clone());
         let selectors = match get.get("gomtin:selectors") {
@@ -275,7 +278,10 @@ mod tests {
     #[test]
     fn ids_are_folded_and_unique() {
         let mut taken = HashSet::new();
-        assert_eq!(make_id("Báo Kon Tum – Thời sự", &taken), "bao-kon-tum-thoi-su");
+        assert_eq!(
+            make_id("Báo Kon Tum – Thời sự", &taken),
+            "bao-kon-tum-thoi-su"
+        );
         taken.insert("bao-kon-tum".to_string());
         assert_eq!(make_id("Báo Kon Tum", &taken), "bao-kon-tum-2");
         assert_eq!(make_id("!!!", &taken), "nguon");

@@ -48,14 +48,22 @@ fn corpus(ids: &[&str]) -> HashMap<String, Article> {
 
 /// Reposts already in the corpus (two publishers, one story).
 const REAL_REPOSTS: &[(&str, &str, &str)] = &[
-    ("21476055", "21481421", "title changed: '…giải hạn cho... xe' / '…cho... ô tô'"),
+    (
+        "21476055",
+        "21481421",
+        "title changed: '…giải hạn cho... xe' / '…cho... ô tô'",
+    ),
     ("21478514", "21479027", "same story, two publishers"),
     ("21477812", "21478806", "same story, two publishers"),
 ];
 
 /// Same topic, different articles: must stay apart.
 const SAME_TOPIC: &[(&str, &str, &str)] = &[
-    ("21471100", "21472420", "Cameroon wins CAN 2017, two write-ups"),
+    (
+        "21471100",
+        "21472420",
+        "Cameroon wins CAN 2017, two write-ups",
+    ),
     ("21477798", "21481215", "petrol tax of 8,000 đồng/litre"),
     ("21474529", "21478253", "Hyundai Grand i10 2017 launch"),
     ("21480999", "21481743", "Syrian army at Al-Bab"),
@@ -115,13 +123,19 @@ impl Harness {
             ..Default::default()
         };
         let item = gomtin::normalize::normalize_entry(source, raw, None, Utc::now()).expect("item");
-        self.store.upsert_items(&[item], Utc::now()).expect("upsert");
+        self.store
+            .upsert_items(&[item], Utc::now())
+            .expect("upsert");
         let id = self
             .store
             .list_items(&gomtin::store::ItemQuery::default())
             .expect("items")
             .into_iter()
-            .find(|i| i.url.as_deref().is_some_and(|u| u.ends_with(&format!("/{label}.html"))))
+            .find(|i| {
+                i.url
+                    .as_deref()
+                    .is_some_and(|u| u.ends_with(&format!("/{label}.html")))
+            })
             .expect("stored")
             .id;
         self.ids.insert(label.to_string(), id);
@@ -150,8 +164,20 @@ fn reposts_cluster_and_same_topic_articles_stay_apart() {
     for id in EDITED {
         let d = &docs[*id];
         h.add(id, "bao-a", &d.title, &d.body, 6);
-        h.add(&format!("{id}-title"), "bao-b", &format!("NÓNG: {} (cập nhật)", d.title.to_uppercase()), &d.body, 8);
-        h.add(&format!("{id}-trim"), "trang-xa", &d.title, &trimmed(&d.body), 10);
+        h.add(
+            &format!("{id}-title"),
+            "bao-b",
+            &format!("NÓNG: {} (cập nhật)", d.title.to_uppercase()),
+            &d.body,
+            8,
+        );
+        h.add(
+            &format!("{id}-trim"),
+            "trang-xa",
+            &d.title,
+            &trimmed(&d.body),
+            10,
+        );
         h.add(
             &format!("{id}-share"),
             "fb-xa",
@@ -162,7 +188,11 @@ fn reposts_cluster_and_same_topic_articles_stay_apart() {
     }
     let n = h.store.cluster_pending().expect("cluster");
     assert_eq!(n, h.ids.len(), "every item clustered once");
-    assert_eq!(h.store.cluster_pending().expect("again"), 0, "nothing left to do");
+    assert_eq!(
+        h.store.cluster_pending().expect("again"),
+        0,
+        "nothing left to do"
+    );
 
     let mut failures = Vec::new();
     for (a, b, why) in REAL_REPOSTS {
@@ -205,19 +235,41 @@ fn search_collapse_says_also_posted_by() {
     );
     let body = d.body.replace(". ", ".\n\n");
     cfg.cmd(&[
-        "post", "add", "--source", "bao-a", "--url", "https://bao-a.example.vn/1.html",
-        "--title", &d.title, "--text", &body, "--published", "2017-02-07 08:00",
+        "post",
+        "add",
+        "--source",
+        "bao-a",
+        "--url",
+        "https://bao-a.example.vn/1.html",
+        "--title",
+        &d.title,
+        "--text",
+        &body,
+        "--published",
+        "2017-02-07 08:00",
     ])
     .assert()
     .success();
     cfg.cmd(&[
-        "post", "add", "--source", "fb-xa", "--url", "https://facebook.com/xa/posts/1?fbclid=abc",
-        "--title", &format!("Chia sẻ từ Báo A: {}", d.title),
-        "--text", &format!("Chia sẻ từ Báo A.\n\n{body}"), "--published", "2017-02-07 10:00",
+        "post",
+        "add",
+        "--source",
+        "fb-xa",
+        "--url",
+        "https://facebook.com/xa/posts/1?fbclid=abc",
+        "--title",
+        &format!("Chia sẻ từ Báo A: {}", d.title),
+        "--text",
+        &format!("Chia sẻ từ Báo A.\n\n{body}"),
+        "--published",
+        "2017-02-07 10:00",
     ])
     .assert()
     .success();
-    let plain = cfg.cmd(&["search", "--json", "ca si nhat ban"]).assert().success();
+    let plain = cfg
+        .cmd(&["search", "--json", "ca si nhat ban"])
+        .assert()
+        .success();
     let v: Value = serde_json::from_slice(&plain.get_output().stdout).expect("json");
     assert_eq!(v["hits"].as_array().expect("hits").len(), 2, "{v}");
     let out = cfg

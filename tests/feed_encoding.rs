@@ -96,8 +96,14 @@ fn quoted_after<'a>(expect: &'a str, key: &str) -> Option<&'a str> {
 }
 
 const SKIPPED: &[(&str, &str)] = &[
-    ("double-encoded-html.xml", "feedparser repairs mojibake after decoding"),
-    ("demoronize-3.xml", "a literal '&#146;' string, not an encoding question"),
+    (
+        "double-encoded-html.xml",
+        "feedparser repairs mojibake after decoding",
+    ),
+    (
+        "demoronize-3.xml",
+        "a literal '&#146;' string, not an encoding question",
+    ),
 ];
 
 #[test]
@@ -125,7 +131,11 @@ fn feedparser_encoding_cases_decode_as_expected() {
             Ok(gomtin::fetch::Fetched::Body(b)) => b,
             other => panic!("{}: {other:?}", case.name),
         };
-        assert_eq!(body.bytes, case.bytes, "{}: bytes over HTTP unchanged", case.name);
+        assert_eq!(
+            body.bytes, case.bytes,
+            "{}: bytes over HTTP unchanged",
+            case.name
+        );
         // Never panics, whatever the bytes.
         let decoded = charset::decode(&body.bytes, body.content_type.as_deref());
         let parsed = gomtin::extract::feed::parse_feed(
@@ -171,10 +181,15 @@ fn feedparser_encoding_cases_decode_as_expected() {
         let element = |name: &str| -> Option<String> {
             let re = regex::Regex::new(&format!(r"(?s)<{name}>(.*?)</{name}>")).ok()?;
             let inner = re.captures(&decoded.text)?.get(1)?.as_str().to_string();
-            Some(match inner.strip_prefix("<![CDATA[").and_then(|r| r.strip_suffix("]]>")) {
-                Some(cdata) => html_escape::encode_text(cdata).into_owned(),
-                None => inner,
-            })
+            Some(
+                match inner
+                    .strip_prefix("<![CDATA[")
+                    .and_then(|r| r.strip_suffix("]]>"))
+                {
+                    Some(cdata) => html_escape::encode_text(cdata).into_owned(),
+                    None => inner,
+                },
+            )
         };
         if let Some(v) = quoted_after(expect, "feed['title']") {
             checked_values += 1;
@@ -190,7 +205,9 @@ fn feedparser_encoding_cases_decode_as_expected() {
                 let want = py_unescape(v);
                 // The description is escaped markup: one unescape gives the HTML feedparser
                 // returns, a second its text.
-                let got = element("description").map(|d| html_to_text(&d)).unwrap_or_default();
+                let got = element("description")
+                    .map(|d| html_to_text(&d))
+                    .unwrap_or_default();
                 if html_to_text(&got) != html_to_text(&want) && got != want {
                     failures.push(format!("{}: description {got:?}, want {want:?}", case.name));
                 }
@@ -198,7 +215,10 @@ fn feedparser_encoding_cases_decode_as_expected() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked_encoding > 50, "checked {checked_encoding} encodings");
+    assert!(
+        checked_encoding > 50,
+        "checked {checked_encoding} encodings"
+    );
     assert!(checked_values >= 6, "checked {checked_values} values");
 }
 
@@ -211,13 +231,20 @@ fn cp1258_euro_sign_reaches_the_feed_title() {
     assert!(d.text.contains("<title>€</title>"), "{}", d.text);
     // Once decoded, the declaration no longer claims cp1258, so no parser decodes twice.
     let xml = charset::xml_as_utf8(&d.text);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
     // The same file as an Atom 1.0 feed goes through feed-rs with the euro sign intact.
-    let atom = d.text.replace("version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"", "xmlns=\"http://www.w3.org/2005/Atom\"");
+    let atom = d.text.replace(
+        "version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"",
+        "xmlns=\"http://www.w3.org/2005/Atom\"",
+    );
     let reencoded = encoding_rs::WINDOWS_1258.encode(&atom).0.into_owned();
     let d2 = charset::decode(&reencoded, Some("application/atom+xml"));
     let base = url::Url::parse("http://127.0.0.1/x80").expect("url");
-    let (meta, _) = gomtin::extract::feed::parse_feed(charset::xml_as_utf8(&d2.text).as_bytes(), &base)
-        .expect("parse");
+    let (meta, _) =
+        gomtin::extract::feed::parse_feed(charset::xml_as_utf8(&d2.text).as_bytes(), &base)
+            .expect("parse");
     assert_eq!(meta.title.as_deref(), Some("€"));
 }

@@ -43,7 +43,14 @@ fn opt(v: &Value) -> Option<String> {
 }
 
 const ARTICLES: &[&str] = &[
-    "24h1", "dantri1", "nld1", "soha1", "thanhnien1", "tinhte1", "vnexpress1", "zing1",
+    "24h1",
+    "dantri1",
+    "nld1",
+    "soha1",
+    "thanhnien1",
+    "tinhte1",
+    "vnexpress1",
+    "zing1",
 ];
 
 #[test]
@@ -74,25 +81,33 @@ fn article_pages_match_their_goldens() {
             "image": item.image_url.as_ref().map(|u| u.replace(&base, "{base}")),
         });
         if std::env::var_os("GOMTIN_SHOW_GOLDEN").is_some() {
-            println!("{name}: {}", serde_json::to_string_pretty(&got).expect("json"));
+            println!(
+                "{name}: {}",
+                serde_json::to_string_pretty(&got).expect("json")
+            );
         }
         let want = expected(name);
         // Output is NFC, decoded text: no entities, no tags, no decomposed marks.
         for field in [&item.title, text] {
-            assert_eq!(
-                field.nfc().collect::<String>(),
-                *field,
-                "{name}: not NFC"
+            assert_eq!(field.nfc().collect::<String>(), *field, "{name}: not NFC");
+            assert!(
+                !field.contains("&#") && !field.contains("&nbsp;"),
+                "{name}: entity left"
             );
-            assert!(!field.contains("&#") && !field.contains("&nbsp;"), "{name}: entity left");
-            assert!(!field.contains("<p") && !field.contains("<div"), "{name}: markup left");
+            assert!(
+                !field.contains("<p") && !field.contains("<div"),
+                "{name}: markup left"
+            );
         }
         let mut check = |what: &str, ok: bool| {
             if !ok {
                 failures.push(format!("{name}: {what}: got {got}, want {want}"));
             }
         };
-        check("title", opt(&want["title"]).as_deref() == Some(item.title.as_str()));
+        check(
+            "title",
+            opt(&want["title"]).as_deref() == Some(item.title.as_str()),
+        );
         check(
             "text_start",
             opt(&want["text_start"]).is_some_and(|s| text.starts_with(&s)),
@@ -148,28 +163,35 @@ fn vnexpress_homepage_lists_its_top_stories_by_selectors() {
         .collect();
     if std::env::var_os("GOMTIN_SHOW_GOLDEN").is_some() {
         for i in &items {
-            println!("{} | {:?} | {:?} | {}", i.title, i.url, i.image_url, i.summary);
+            println!(
+                "{} | {:?} | {:?} | {}",
+                i.title, i.url, i.image_url, i.summary
+            );
         }
     }
     assert_eq!(items.len() as u64, want["count"].as_u64().expect("count"));
-    for (i, w) in [
-        (0, &want["first"]),
-        (items.len() - 1, &want["last"]),
-    ] {
+    for (i, w) in [(0, &want["first"]), (items.len() - 1, &want["last"])] {
         let it = &items[i];
         assert_eq!(Some(it.title.as_str()), w["title"].as_str(), "{i}");
         assert_eq!(
-            it.url.as_deref().map(|u| u.replace(&base, "{base}")).as_deref(),
+            it.url
+                .as_deref()
+                .map(|u| u.replace(&base, "{base}"))
+                .as_deref(),
             w["link"].as_str(),
             "{i}"
         );
         assert_eq!(
-            it.image_url.as_deref().map(|u| u.replace(&base, "{base}")).as_deref(),
+            it.image_url
+                .as_deref()
+                .map(|u| u.replace(&base, "{base}"))
+                .as_deref(),
             w["image"].as_str(),
             "{i}"
         );
         assert!(
-            it.summary.starts_with(w["summary_start"].as_str().expect("summary")),
+            it.summary
+                .starts_with(w["summary_start"].as_str().expect("summary")),
             "{i}: {}",
             it.summary
         );

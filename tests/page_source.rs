@@ -40,7 +40,10 @@ const ITEMS: &[(u32, &str, &str)] = &[
 
 fn setup(extra: &str) -> (FixtureServer, TestConfig) {
     let server = FixtureServer::start();
-    server.set("/tin-tuc", Route::ok(list_page(ITEMS), "text/html; charset=utf-8"));
+    server.set(
+        "/tin-tuc",
+        Route::ok(list_page(ITEMS), "text/html; charset=utf-8"),
+    );
     for (n, _, _) in ITEMS {
         server.set(
             &format!("/bai/{n}.html"),
@@ -96,12 +99,27 @@ fn page_source_twice_then_edit_then_layout_change() {
         .expect("item 1");
     // Page items take the article page's own title (its <h1>), not the list's link text.
     assert_eq!(one.title, "Tin số 1 của xã Đắk Ruồng");
-    assert!(one.content_text.starts_with("Nội dung đầy đủ của bài số 1"), "{}", one.content_text);
-    assert!(!one.content_text.contains("Bản quyền"), "{}", one.content_text);
-    assert!(!one.content_text.contains("Trang chủ"), "{}", one.content_text);
+    assert!(
+        one.content_text.starts_with("Nội dung đầy đủ của bài số 1"),
+        "{}",
+        one.content_text
+    );
+    assert!(
+        !one.content_text.contains("Bản quyền"),
+        "{}",
+        one.content_text
+    );
+    assert!(
+        !one.content_text.contains("Trang chủ"),
+        "{}",
+        one.content_text
+    );
     assert_eq!(one.summary, "Tóm tắt tin số 1.");
     assert_eq!(one.published_at.to_rfc3339(), "2024-03-12T01:15:00+00:00");
-    assert_eq!(one.image_url.as_deref(), Some(server.url("/anh/1.jpg").as_str()));
+    assert_eq!(
+        one.image_url.as_deref(),
+        Some(server.url("/anh/1.jpg").as_str())
+    );
 
     // Second pass: nothing new, nothing duplicated.
     let v = fetch_json(&cfg);
@@ -128,7 +146,11 @@ fn page_source_twice_then_edit_then_layout_change() {
     let after = items(&cfg);
     assert_eq!(after.len(), 3);
     let two = after.iter().find(|i| i.id == id2).expect("same row");
-    assert!(two.content_text.contains("đổi sang ngày 20/3"), "{}", two.content_text);
+    assert!(
+        two.content_text.contains("đổi sang ngày 20/3"),
+        "{}",
+        two.content_text
+    );
     // Search sees the edit.
     let out = cfg
         .cmd(&["search", "--json", "lich tiem chung doi sang"])
@@ -151,7 +173,10 @@ fn page_source_twice_then_edit_then_layout_change() {
         "selector `.news-item` matched 0 elements on {}",
         server.url("/tin-tuc")
     );
-    assert!(stdout.contains("✗ xa-dak-ruong: lỗi [selector]"), "{stdout}");
+    assert!(
+        stdout.contains("✗ xa-dak-ruong: lỗi [selector]"),
+        "{stdout}"
+    );
     assert!(stdout.contains(&expected), "{stdout}");
     assert_eq!(items(&cfg).len(), 3);
     let list = cfg.cmd(&["sources", "list", "--json"]).assert().success();
@@ -164,7 +189,14 @@ fn budget_per_pass_new_items_first() {
     let (server, cfg) = setup("max_articles_per_pass = 2");
     let v = fetch_json(&cfg);
     assert_eq!(v["sources"][0]["new"], 2, "{v}");
-    assert_eq!(server.requests().iter().filter(|r| r.path.starts_with("/bai/")).count(), 2);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/bai/"))
+            .count(),
+        2
+    );
     let v = fetch_json(&cfg);
     assert_eq!(v["sources"][0]["new"], 1, "the third waits one pass: {v}");
     assert_eq!(items(&cfg).len(), 3);
@@ -219,7 +251,14 @@ fn full_content_feed_fetches_the_article() {
     cfg.cmd(&["fetch"]).assert().success();
     let stored = items(&cfg);
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].title, "Tin có tóm tắt", "the feed's title wins for feeds");
+    assert_eq!(
+        stored[0].title, "Tin có tóm tắt",
+        "the feed's title wins for feeds"
+    );
     assert_eq!(stored[0].summary, "Chỉ là đoạn mở đầu…");
-    assert!(stored[0].content_text.contains("Toàn văn bài báo"), "{}", stored[0].content_text);
+    assert!(
+        stored[0].content_text.contains("Toàn văn bài báo"),
+        "{}",
+        stored[0].content_text
+    );
 }

@@ -62,10 +62,14 @@ kind = "manual"
     let out = original.cmd(&["sources", "export"]).assert().success();
     let opml = out.get_output().stdout.clone();
     let text = String::from_utf8_lossy(&opml).to_string();
-    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{text}");
+    assert!(
+        text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{text}"
+    );
     assert!(text.contains("<opml version=\"2.0\""), "{text}");
     assert!(
-        text.contains(r#"type="rss""#) && text.contains("xmlUrl=\"https://baokontum.com.vn/rss/thoi-su.rss?a=1&amp;b=2\""),
+        text.contains(r#"type="rss""#)
+            && text.contains("xmlUrl=\"https://baokontum.com.vn/rss/thoi-su.rss?a=1&amp;b=2\""),
         "{text}"
     );
 
@@ -116,7 +120,10 @@ fn discovery_lists_advertised_feeds_and_appends_the_pick() {
         shared_data().join("feeds/vietnamese/vnexpress_tin-moi-nhat_2017_string1407.xml"),
     )
     .expect("feed");
-    server.set("/rss/tin-moi-nhat.rss", Route::ok(feed.clone(), "application/rss+xml"));
+    server.set(
+        "/rss/tin-moi-nhat.rss",
+        Route::ok(feed.clone(), "application/rss+xml"),
+    );
     server.set("/rss/thoi-su.rss", Route::ok(feed, "application/rss+xml"));
     server.set(
         "/",
@@ -129,11 +136,17 @@ fn discovery_lists_advertised_feeds_and_appends_the_pick() {
         ),
     );
     let cfg = TestConfig::new("");
-    let listed = cfg.cmd(&["sources", "add", &server.url("/")]).assert().success();
+    let listed = cfg
+        .cmd(&["sources", "add", &server.url("/")])
+        .assert()
+        .success();
     let text = String::from_utf8_lossy(&listed.get_output().stdout).to_string();
     assert!(text.contains("1. Tin mới nhất"), "{text}");
     assert!(text.contains("2. Thời sự"), "{text}");
-    assert!(config_sources(&cfg).is_empty(), "nothing added without --pick");
+    assert!(
+        config_sources(&cfg).is_empty(),
+        "nothing added without --pick"
+    );
 
     cfg.cmd(&["sources", "add", &server.url("/"), "--pick", "2"])
         .assert()
@@ -167,21 +180,44 @@ fn discovery_falls_back_to_common_paths_then_suggests_a_page_source() {
         shared_data().join("feeds/vietnamese/vnexpress_tin-moi-nhat_2017_vnexpress2810.xml"),
     )
     .expect("feed");
-    server.set("/", Route::ok("<html><head><title>Xã</title></head><body>Không có RSS</body></html>", "text/html"));
+    server.set(
+        "/",
+        Route::ok(
+            "<html><head><title>Xã</title></head><body>Không có RSS</body></html>",
+            "text/html",
+        ),
+    );
     server.set("/feed", Route::ok(feed, "application/rss+xml"));
     let cfg = TestConfig::new("");
     let out = cfg
-        .cmd(&["sources", "add", &server.url("/"), "--pick", "1", "--id", "xa-feed"])
+        .cmd(&[
+            "sources",
+            "add",
+            &server.url("/"),
+            "--pick",
+            "1",
+            "--id",
+            "xa-feed",
+        ])
         .assert()
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("/feed"));
     assert_eq!(config_sources(&cfg)[0].0, "xa-feed");
 
     let bare = FixtureServer::start();
-    bare.set("/", Route::ok("<html><body>Chỉ có HTML</body></html>", "text/html"));
-    let out = cfg.cmd(&["sources", "add", &bare.url("/")]).assert().code(1);
+    bare.set(
+        "/",
+        Route::ok("<html><body>Chỉ có HTML</body></html>", "text/html"),
+    );
+    let out = cfg
+        .cmd(&["sources", "add", &bare.url("/")])
+        .assert()
+        .code(1);
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(text.contains("kind = \"page\"") && text.contains("[sources.selectors]"), "{text}");
+    assert!(
+        text.contains("kind = \"page\"") && text.contains("[sources.selectors]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -191,8 +227,14 @@ fn manual_post_is_an_item() {
          [[sources]]\nid = \"bao\"\nname = \"Báo\"\nkind = \"feed\"\nurl = \"https://bao.example.vn/rss\"\nenabled = false\n",
     );
     cfg.cmd(&[
-        "post", "add", "--source", "fb-xa", "--url", "https://facebook.com/xa/posts/9?fbclid=x",
-        "--text", "Thông báo: sáng mai cắt điện thôn 2 từ 7h đến 11h.\n\nBà con chú ý <b>sắp xếp</b>.",
+        "post",
+        "add",
+        "--source",
+        "fb-xa",
+        "--url",
+        "https://facebook.com/xa/posts/9?fbclid=x",
+        "--text",
+        "Thông báo: sáng mai cắt điện thôn 2 từ 7h đến 11h.\n\nBà con chú ý <b>sắp xếp</b>.",
     ])
     .assert()
     .success();
@@ -202,18 +244,37 @@ fn manual_post_is_an_item() {
         .expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].source_id, "fb-xa");
-    assert_eq!(items[0].canonical_url.as_deref(), Some("https://facebook.com/xa/posts/9"));
-    assert!(items[0].title.starts_with("Thông báo: sáng mai cắt điện"), "{}", items[0].title);
-    assert!(items[0].content_text.contains("<b>sắp xếp</b>"), "pasted text is text, not markup");
+    assert_eq!(
+        items[0].canonical_url.as_deref(),
+        Some("https://facebook.com/xa/posts/9")
+    );
+    assert!(
+        items[0].title.starts_with("Thông báo: sáng mai cắt điện"),
+        "{}",
+        items[0].title
+    );
+    assert!(
+        items[0].content_text.contains("<b>sắp xếp</b>"),
+        "pasted text is text, not markup"
+    );
     drop(store);
     // The same URL again updates, never duplicates.
     cfg.cmd(&[
-        "post", "add", "--source", "fb-xa", "--url", "https://facebook.com/xa/posts/9",
-        "--text", "Thông báo (sửa): cắt điện thôn 2 từ 7h đến 10h.",
+        "post",
+        "add",
+        "--source",
+        "fb-xa",
+        "--url",
+        "https://facebook.com/xa/posts/9",
+        "--text",
+        "Thông báo (sửa): cắt điện thôn 2 từ 7h đến 10h.",
     ])
     .assert()
     .success();
-    let out = cfg.cmd(&["search", "--json", "cat dien thon"]).assert().success();
+    let out = cfg
+        .cmd(&["search", "--json", "cat dien thon"])
+        .assert()
+        .success();
     let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     assert_eq!(v["total"], 1, "{v}");
     // Posting to a non-manual source is refused (usage error).

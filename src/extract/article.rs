@@ -79,7 +79,9 @@ static H1: LazyLock<Option<Selector>> = LazyLock::new(|| sel("h1"));
 static TITLE: LazyLock<Option<Selector>> = LazyLock::new(|| sel("title"));
 static TIME: LazyLock<Option<Selector>> = LazyLock::new(|| sel("time[datetime]"));
 static DATEISH: LazyLock<Option<Selector>> = LazyLock::new(|| {
-    sel(r#"[class*="date"], [class*="Date"], [class*="time"], [class*="Time"], [id*="date"], [id*="Date"], [id*="time"], [class*="ngay"]"#)
+    sel(
+        r#"[class*="date"], [class*="Date"], [class*="time"], [class*="Time"], [id*="date"], [id*="Date"], [id*="time"], [class*="ngay"]"#,
+    )
 });
 
 /// Extract the article at `url` from its decoded HTML.
@@ -229,7 +231,10 @@ fn drop_link_lists(doc: &dom_query::Document) {
             continue;
         }
         let text = node.text();
-        let text_len = text.split_whitespace().map(|w| w.chars().count()).sum::<usize>();
+        let text_len = text
+            .split_whitespace()
+            .map(|w| w.chars().count())
+            .sum::<usize>();
         if text_len == 0 {
             continue;
         }
@@ -239,7 +244,7 @@ fn drop_link_lists(doc: &dom_query::Document) {
             node.remove_from_parent();
             continue;
         }
-        let links = dom_query::Selection::from(node.clone()).select("a");
+        let links = dom_query::Selection::from(node).select("a");
         let n_links = links.nodes().len();
         if n_links < 3 {
             continue;
@@ -247,7 +252,12 @@ fn drop_link_lists(doc: &dom_query::Document) {
         let link_len: usize = links
             .nodes()
             .iter()
-            .map(|a| a.text().split_whitespace().map(|w| w.chars().count()).sum::<usize>())
+            .map(|a| {
+                a.text()
+                    .split_whitespace()
+                    .map(|w| w.chars().count())
+                    .sum::<usize>()
+            })
             .sum();
         if link_len * 10 >= text_len * 6 && text_len - link_len.min(text_len) < 200 {
             drop_with_label(&node);
@@ -280,9 +290,7 @@ fn drop_date_lines(doc: &dom_query::Document) {
     for node in sel.nodes().iter().rev() {
         let text = node.text();
         let t = text.trim();
-        if !t.is_empty()
-            && t.chars().count() <= 80
-            && parse_date(t, None, chrono_tz::UTC).is_some()
+        if !t.is_empty() && t.chars().count() <= 80 && parse_date(t, None, chrono_tz::UTC).is_some()
         {
             node.remove_from_parent();
         }
@@ -294,7 +302,9 @@ fn drop_with_label(node: &dom_query::NodeRef<'_>) {
     if let Some(prev) = node.prev_element_sibling() {
         let t = prev.text();
         let t = t.trim();
-        let heading = ["h2", "h3", "h4", "h5", "h6"].iter().any(|h| prev.has_name(h));
+        let heading = ["h2", "h3", "h4", "h5", "h6"]
+            .iter()
+            .any(|h| prev.has_name(h));
         if t.chars().count() <= 40 && (heading || t.ends_with(':')) {
             prev.remove_from_parent();
         }
@@ -424,20 +434,18 @@ fn looks_like_vendor(a: &str) -> bool {
 /// that kind whose text holds a parsable, short date.
 fn visible_date(doc: &Html, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let s = DATEISH.as_ref()?;
-    doc.select(s)
-        .filter(|e| !is_elsewhere(*e))
-        .find_map(|e| {
-            let from_title = e
-                .value()
-                .attr("title")
-                .and_then(|t| parse_date(t, None, tz));
-            let text = text_of(e);
-            from_title.or_else(|| {
-                (!text.is_empty() && text.chars().count() <= 120)
-                    .then(|| parse_date(&text, None, tz))
-                    .flatten()
-            })
+    doc.select(s).filter(|e| !is_elsewhere(*e)).find_map(|e| {
+        let from_title = e
+            .value()
+            .attr("title")
+            .and_then(|t| parse_date(t, None, tz));
+        let text = text_of(e);
+        from_title.or_else(|| {
+            (!text.is_empty() && text.chars().count() <= 120)
+                .then(|| parse_date(&text, None, tz))
+                .flatten()
         })
+    })
 }
 
 /// The text around an in-body `<meta itemprop="datePublished">` (it often carries the time).
@@ -454,7 +462,10 @@ fn is_elsewhere(e: ElementRef<'_>) -> bool {
     let mut node = Some(*e);
     while let Some(n) = node {
         if let Some(el) = n.value().as_element()
-            && matches!(el.name(), "a" | "li" | "script" | "style" | "option" | "select")
+            && matches!(
+                el.name(),
+                "a" | "li" | "script" | "style" | "option" | "select"
+            )
         {
             return true;
         }
@@ -493,8 +504,8 @@ mod tests {
     fn missing_body_selector_is_an_error() {
         let url = url::Url::parse("https://bao.example.vn/a/1.html").expect("url");
         let body = crate::extract::page::parse_selector(".noi-dung").expect("sel");
-        let err = extract_article("<p>x</p>", &url, Some(&body), chrono_tz::UTC)
-            .expect_err("zero match");
+        let err =
+            extract_article("<p>x</p>", &url, Some(&body), chrono_tz::UTC).expect_err("zero match");
         assert_eq!(err.kind(), "selector");
     }
 }

@@ -380,7 +380,12 @@ pub fn parse_date(text: &str, format: Option<&str>, tz: chrono_tz::Tz) -> Option
             return Some(d.with_timezone(&Utc));
         }
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
             return local(n);
         }
@@ -419,7 +424,10 @@ pub fn parse_date(text: &str, format: Option<&str>, tz: chrono_tz::Tz) -> Option
             _ => (0, 0, None),
         };
         let pm = ap.is_some_and(|a| {
-            matches!(a.as_str().to_lowercase().as_str(), "chiều" | "tối" | "pm" | "ch")
+            matches!(
+                a.as_str().to_lowercase().as_str(),
+                "chiều" | "tối" | "pm" | "ch"
+            )
         });
         if pm && h < 12 {
             h += 12;
@@ -480,8 +488,16 @@ mod tests {
             got[0].published.map(|d| d.to_rfc3339()).as_deref(),
             Some("2024-03-12T01:15:00+00:00")
         );
-        assert_eq!(got[0].image.as_deref(), Some("https://xa.example.vn/i/1.jpg"));
-        assert!(got[0].summary_html.as_deref().is_some_and(|s| s.contains("<b>tắt</b>")));
+        assert_eq!(
+            got[0].image.as_deref(),
+            Some("https://xa.example.vn/i/1.jpg")
+        );
+        assert!(
+            got[0]
+                .summary_html
+                .as_deref()
+                .is_some_and(|s| s.contains("<b>tắt</b>"))
+        );
         assert_eq!(got[1].title.as_deref(), Some("T2"));
         assert_eq!(
             got[1].link.as_deref(),
@@ -495,7 +511,9 @@ mod tests {
             .expect_err("no items")
             .to_string();
         assert!(
-            err.contains("selector `.news-item` matched 0 elements on https://xa.example.vn/tin-tuc/"),
+            err.contains(
+                "selector `.news-item` matched 0 elements on https://xa.example.vn/tin-tuc/"
+            ),
             "{err}"
         );
         let err = list(

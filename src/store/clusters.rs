@@ -43,7 +43,14 @@ impl Store {
                      WHERE seq > ?1 ORDER BY seq LIMIT 200",
                 )?;
                 stmt.query_map([hwm], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })?
                 .collect::<rusqlite::Result<_>>()?
             };
@@ -110,8 +117,9 @@ impl Store {
     /// The cluster id of each of these items (items not clustered yet are absent).
     pub fn clusters_of(&self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT cluster_id FROM items WHERE id = ?1 AND cluster_id IS NOT NULL")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT cluster_id FROM items WHERE id = ?1 AND cluster_id IS NOT NULL",
+        )?;
         let mut out = HashMap::new();
         for id in ids {
             if let Some(c) = stmt
@@ -156,4 +164,3 @@ impl Store {
             .collect())
     }
 }
-

@@ -62,8 +62,8 @@ impl Store {
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT 1 FROM items WHERE source_id = ?1 AND item_key = ?2")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM items WHERE source_id = ?1 AND item_key = ?2")?;
         let mut out = std::collections::HashSet::new();
         for k in keys {
             if stmt.exists(params![source_id, k])? {
