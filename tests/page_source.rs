@@ -27,7 +27,10 @@ fn article_page(n: u32, body: &str) -> String {
         r#"<!doctype html><html><head><meta charset="utf-8">
         <meta property="og:image" content="/anh/{n}.jpg"><title>Bài {n} - Cổng TTĐT xã</title></head>
         <body><h1>Tin số {n} của xã Đắk Ruồng</h1><div class="menu"><a href="/">Trang chủ</a></div>
-        <div class="noi-dung"><p>{body}</p><p>Đoạn hai của bài {n}.</p></div>
+        <div class="noi-dung"><p>{body}</p><p>Đoạn hai của bài {n}.</p>
+        <script>alert(1)</script><svg onload="alert(2)"><circle r="1"/></svg>
+        <p><a href="javascript:alert(3)">xấu</a> <a href="/lien-he">liên hệ</a>
+        <img src="/anh/trong-bai-{n}.jpg" onerror="alert(4)"></p></div>
         <div class="footer">Bản quyền UBND xã</div></body></html>"#
     )
 }
@@ -115,6 +118,21 @@ fn page_source_twice_then_edit_then_layout_change() {
         one.content_text
     );
     assert_eq!(one.summary, "Tóm tắt tin số 1.");
+    // Stored HTML passed the allowlist sanitizer: no script, SVG, handlers or js: links;
+    // links are absolute and carry rel="noopener noreferrer".
+    for bad in ["<script", "<svg", "onload", "onerror", "javascript:", "class="] {
+        assert!(!one.content_html.contains(bad), "{bad} in {}", one.content_html);
+    }
+    assert!(
+        one.content_html.contains(&format!(
+            r#"<a href="{}" rel="noopener noreferrer">"#,
+            server.url("/lien-he")
+        )),
+        "{}",
+        one.content_html
+    );
+    assert!(one.content_html.contains(&server.url("/anh/trong-bai-1.jpg")));
+    assert!(!one.title.contains('<') && !one.summary.contains('<'));
     assert_eq!(one.published_at.to_rfc3339(), "2024-03-12T01:15:00+00:00");
     assert_eq!(
         one.image_url.as_deref(),
