@@ -385,6 +385,7 @@ pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
     let key = item.key.clone();
     let counts =
         tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now())).await??;
+    crate::cluster::catch_up(&app).await?;
     crate::pipeline::catch_up_index(&app).await?;
     let verb = if counts.new > 0 {
         "Đã thêm"

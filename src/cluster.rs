@@ -125,6 +125,13 @@ impl Signature {
     }
 }
 
+/// Cluster every item stored since the last run (off the async workers). Called after a
+/// fetch pass or a manual post, before the index catches up.
+pub async fn catch_up(app: &crate::app::App) -> crate::error::Result<usize> {
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || store.cluster_pending()).await?
+}
+
 /// The text an item is compared by: title and body (or summary when there is no body).
 pub fn item_text(title: &str, summary: &str, content_text: &str) -> String {
     let body = if content_text.trim().is_empty() {

@@ -147,8 +147,13 @@ async fn fetch_and_store(
     .await??;
     info.feed = meta;
     let store = app.store.clone();
-    let counts =
-        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
+    let counts = tokio::task::spawn_blocking(move || {
+        let counts = store.upsert_items(&items, Utc::now())?;
+        // Near-duplicate clusters follow the store's change log (see `cluster`).
+        store.cluster_pending()?;
+        Ok::<_, Error>(counts)
+    })
+    .await??;
     tracing::info!(
         new = counts.new,
         updated = counts.updated,
@@ -240,13 +245,9 @@ pub async fn fetch_pass(
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// Bring near-duplicate clusters and the index up to date with SQLite (off the async workers).
+/// Bring the index up to date with SQLite (off the async workers).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
     let index = app.index.clone();
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || {
-        store.cluster_pending()?;
-        index.reconcile(&store)
-    })
-    .await?
+    tokio::task::spawn_blocking(move || index.reconcile(&store)).await?
 }

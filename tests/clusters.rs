@@ -288,3 +288,58 @@ fn search_collapse_says_also_posted_by() {
     let text = String::from_utf8_lossy(&human.get_output().stdout).to_string();
     assert!(text.contains("cũng đăng bởi: fb-xa"), "{text}");
 }
+
+#[test]
+fn fetch_pass_clusters_the_same_story_from_two_feeds() {
+    let docs = corpus(&[EDITED[2]]);
+    let d = &docs[EDITED[2]];
+    let server = support::FixtureServer::start();
+    let feed = |title: &str, link: &str, date: &str, body: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
+            <item><title>{}</title><link>{link}</link><pubDate>{date}</pubDate>
+            <description>{}</description></item></channel></rss>"#,
+            html_escape::encode_text(title),
+            html_escape::encode_text(&html(body))
+        )
+    };
+    server.set(
+        "/a.rss",
+        support::Route::ok(
+            feed(
+                &d.title,
+                "https://bao-a.example.vn/ca.html",
+                "Tue, 07 Feb 2017 08:00:00 +0700",
+                &d.body,
+            ),
+            "application/rss+xml",
+        ),
+    );
+    server.set(
+        "/b.rss",
+        support::Route::ok(
+            feed(
+                &format!("Clip: {}", d.title),
+                "https://bao-b.example.vn/ca-lia-thia.html?utm_source=zalo",
+                "Tue, 07 Feb 2017 12:00:00 +0700",
+                &trimmed(&d.body),
+            ),
+            "application/rss+xml",
+        ),
+    );
+    let cfg = TestConfig::new(&format!(
+        "{}{}",
+        support::feed_source("bao-a", &server.url("/a.rss")),
+        support::feed_source("bao-b", &server.url("/b.rss"))
+    ));
+    cfg.cmd(&["fetch"]).assert().success();
+    let out = cfg
+        .cmd(&["search", "--json", "--collapse", "xuc ca lia thia"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    let hits = v["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 1, "{v}");
+    assert_eq!(hits[0]["source"], "bao-a");
+    assert_eq!(hits[0]["also_posted_by"], serde_json::json!(["bao-b"]));
+}

@@ -120,8 +120,19 @@ fn page_source_twice_then_edit_then_layout_change() {
     assert_eq!(one.summary, "Tóm tắt tin số 1.");
     // Stored HTML passed the allowlist sanitizer: no script, SVG, handlers or js: links;
     // links are absolute and carry rel="noopener noreferrer".
-    for bad in ["<script", "<svg", "onload", "onerror", "javascript:", "class="] {
-        assert!(!one.content_html.contains(bad), "{bad} in {}", one.content_html);
+    for bad in [
+        "<script",
+        "<svg",
+        "onload",
+        "onerror",
+        "javascript:",
+        "class=",
+    ] {
+        assert!(
+            !one.content_html.contains(bad),
+            "{bad} in {}",
+            one.content_html
+        );
     }
     assert!(
         one.content_html.contains(&format!(
@@ -131,7 +142,10 @@ fn page_source_twice_then_edit_then_layout_change() {
         "{}",
         one.content_html
     );
-    assert!(one.content_html.contains(&server.url("/anh/trong-bai-1.jpg")));
+    assert!(
+        one.content_html
+            .contains(&server.url("/anh/trong-bai-1.jpg"))
+    );
     assert!(!one.title.contains('<') && !one.summary.contains('<'));
     assert_eq!(one.published_at.to_rfc3339(), "2024-03-12T01:15:00+00:00");
     assert_eq!(
