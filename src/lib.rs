@@ -11,6 +11,12 @@
 //!
 //! The modules below are listed in that order; `pipeline` strings the stages together for
 //! one source, `app` holds the shared handles, `cli` is the command line.
+//!
+//! Between fetch and normalize, `charset` decodes every body once and `follow` parses it
+//! as a feed (`extract::feed`) or a CSS-selected list page (`extract::page`), fetching
+//! article pages where configured (`extract::article`). After the store, `cluster` groups
+//! near-duplicate stories across sources. `discover`, `opml` and `admin` are the admin's
+//! tools for adding sources (`gomtin sources add|check|import|export`, `gomtin post add`).
 
 pub mod admin;
 pub mod app;
