@@ -101,6 +101,9 @@ pub struct Hit {
     pub snippet_html: String,
     pub score: f32,
     pub image_url: Option<String>,
+    /// Sources that posted the same story (near-duplicate cluster), when collapsed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_posted_by: Vec<String>,
 }
 
 /// Hits of one source among all matches.
@@ -846,6 +849,7 @@ impl Searcher<'_> {
                 snippet_html,
                 score: *score,
                 image_url: item.image_url.clone(),
+                also_posted_by: Vec::new(),
             });
         }
         Ok(hits)
@@ -947,6 +951,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn mark_html_escapes() {
         assert_eq!(
             mark_html("<b> bão & lũ", &[4..8]),
