@@ -22,6 +22,8 @@ pub struct App {
     pub store: Arc<Store>,
     pub index: Arc<SearchIndex>,
     pub fetcher: Fetcher,
+    /// robots.txt rules per host, for page sources and article fetches.
+    pub robots: crate::robots::RobotsCache,
     pub variants: Arc<Variants>,
 }
 
@@ -45,6 +47,7 @@ impl App {
             store: Arc::new(store),
             index: Arc::new(index),
             fetcher,
+            robots: crate::robots::RobotsCache::new(),
             variants: Arc::new(variants),
         })
     }

@@ -57,6 +57,9 @@ pub enum Command {
         /// Bỏ qua N kết quả đầu (phân trang)
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Gộp các tin trùng nhau (cùng một bài đăng lại ở nhiều nguồn) thành tin sớm nhất
+        #[arg(long)]
+        collapse: bool,
         /// Câu tìm kiếm (không dấu cũng được)
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         query: Vec<String>,
@@ -78,6 +81,11 @@ pub enum Command {
     Digest {
         #[command(subcommand)]
         command: DigestCommand,
+    },
+    /// Bài đăng dán tay (nguồn kind = "manual")
+    Post {
+        #[command(subcommand)]
+        command: PostCommand,
     },
 }
 
@@ -108,6 +116,28 @@ pub enum DigestCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PostCommand {
+    /// Thêm một bài cán bộ dán tay (ví dụ bài trên trang Facebook của xã)
+    Add {
+        /// Mã nguồn kind = "manual"
+        #[arg(long)]
+        source: String,
+        /// Liên kết gốc của bài
+        #[arg(long)]
+        url: Option<String>,
+        /// Tiêu đề (bỏ trống: lấy đầu nội dung)
+        #[arg(long)]
+        title: Option<String>,
+        /// Nội dung bài (đoạn cách nhau bởi một dòng trống); `-` để đọc từ stdin
+        #[arg(long)]
+        text: String,
+        /// Thời điểm đăng, ví dụ "2024-03-12 08:15" hoặc "12/03/2024 08:15" (mặc định: bây giờ)
+        #[arg(long)]
+        published: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
     /// Liệt kê nguồn tin và tình trạng
     List {
@@ -115,6 +145,35 @@ pub enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Tìm nguồn RSS/Atom trên một trang chủ và thêm vào cấu hình
+    Add {
+        /// Địa chỉ trang chủ (hoặc của chính nguồn tin)
+        url: String,
+        /// Chọn nguồn thứ N trong danh sách tìm được (không hỏi)
+        #[arg(long)]
+        pick: Option<usize>,
+        /// Mã nguồn mới (mặc định: suy từ tên)
+        #[arg(long)]
+        id: Option<String>,
+        /// Tên nguồn mới (mặc định: tiêu đề nguồn tin)
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Tải thử một nguồn, không lưu, in những gì sẽ được lưu
+    Check {
+        /// Mã nguồn
+        id: String,
+        /// In dạng JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Nhập nguồn tin từ tệp OPML (thêm vào cuối tệp cấu hình)
+    Import {
+        /// Tệp OPML
+        file: PathBuf,
+    },
+    /// Xuất danh sách nguồn ra OPML 2.0 (stdout)
+    Export,
 }
 
 /// Where the config is read from when neither `--config` nor `GOMTIN_CONFIG` says.
@@ -145,14 +204,63 @@ pub async fn run(cli: Cli) -> Result<Exit> {
             json,
             limit,
             offset,
+            collapse,
             query,
-        } => cmd_search(config, &query.join(" "), limit, offset, json).await,
+        } => cmd_search(config, &query.join(" "), limit, offset, json, collapse).await,
         Command::Reindex => cmd_reindex(config).await,
         Command::Serve { listen } => cmd_serve(config, listen).await,
         Command::Sources {
             command: SourcesCommand::List { json },
         } => cmd_sources_list(config, json).await,
+        Command::Sources { command } => run_admin(config, command).await,
         Command::Digest { command } => cmd_digest(config, command).await,
+        Command::Post {
+            command:
+                PostCommand::Add {
+                    source,
+                    url,
+                    title,
+                    text,
+                    published,
+                },
+        } => {
+            let text = if text == "-" {
+                let mut buf = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf).map_err(
+                    |source| Error::Io {
+                        path: "stdin".into(),
+                        source,
+                    },
+                )?;
+                buf
+            } else {
+                text
+            };
+            let post = crate::admin::ManualPost {
+                source,
+                url,
+                title,
+                text,
+                published,
+            };
+            crate::admin::post_add(config, post).await
+        }
+    }
+}
+
+/// The source-admin commands (issue 4), implemented in `admin`.
+async fn run_admin(config: Config, command: SourcesCommand) -> Result<Exit> {
+    match command {
+        SourcesCommand::List { json } => cmd_sources_list(config, json).await,
+        SourcesCommand::Add {
+            url,
+            pick,
+            id,
+            name,
+        } => crate::admin::sources_add(config, &url, pick, id, name).await,
+        SourcesCommand::Check { id, json } => crate::admin::sources_check(config, &id, json).await,
+        SourcesCommand::Import { file } => crate::admin::sources_import(config, &file),
+        SourcesCommand::Export => crate::admin::sources_export(&config),
     }
 }
 
@@ -258,6 +366,7 @@ async fn cmd_search(
     limit: Option<usize>,
     offset: usize,
     json: bool,
+    collapse: bool,
 ) -> Result<Exit> {
     let tz = config.display.timezone;
     let limit = limit.unwrap_or(config.search.default_limit);
@@ -265,7 +374,14 @@ async fn cmd_search(
     let mut req = SearchRequest::new(query, limit);
     req.offset = offset;
     let app2 = app.clone();
-    let results = tokio::task::spawn_blocking(move || app2.search(&req)).await??;
+    let results = tokio::task::spawn_blocking(move || {
+        let mut r = app2.search(&req)?;
+        if collapse {
+            crate::cluster::collapse(&mut r, &app2.store)?;
+        }
+        Ok::<_, Error>(r)
+    })
+    .await??;
     let mut out = std::io::stdout().lock();
     if json {
         let v = serde_json::to_string(&results).map_err(|e| Error::Task(e.to_string()))?;
@@ -313,6 +429,9 @@ async fn cmd_search(
             highlight_for_terminal(&h.snippet, &h.highlights, tty)
         )
         .ok();
+        if !h.also_posted_by.is_empty() {
+            writeln!(out, "   cũng đăng bởi: {}", h.also_posted_by.join(", ")).ok();
+        }
     }
     Ok(Exit::Ok)
 }

@@ -250,12 +250,18 @@ fn default_shutdown_grace() -> Duration {
 pub enum SourceKind {
     /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
     Feed,
+    /// An HTML list page read with CSS selectors (`[sources.selectors]`).
+    Page,
+    /// Posts staff paste by hand (`gomtin post add`); never fetched.
+    Manual,
 }
 
 impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
+            SourceKind::Page => "page",
+            SourceKind::Manual => "manual",
         }
     }
 }
@@ -281,6 +287,23 @@ pub struct SourceConfig {
     /// A disabled source is kept (with its items) but never fetched.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    // --- page sources and full articles (issue 4) ---
+    /// `kind = "page"`: CSS selectors for the list page.
+    #[serde(default)]
+    pub selectors: Option<crate::extract::page::PageSelectors>,
+    /// CSS selector of the article body on article pages; readability when absent.
+    #[serde(default, deserialize_with = "crate::extract::page::de_opt_selector")]
+    pub article: Option<String>,
+    /// Feeds that carry only a teaser: fetch each item's page for the full article.
+    #[serde(default)]
+    pub full_content: bool,
+    /// Article pages fetched per pass at most (new items first).
+    #[serde(default = "default_max_articles")]
+    pub max_articles_per_pass: usize,
+}
+
+fn default_max_articles() -> usize {
+    10
 }
 
 fn default_interval() -> Duration {
@@ -549,7 +572,11 @@ impl Config {
                     s.id()
                 )));
             }
+            if let Some(message) = crate::extract::page::validate_source(s) {
+                return Err(invalid(format!("dòng {line}: {message}")));
+            }
             match (&s.url, &s.path) {
+                (None, None) if s.kind == SourceKind::Manual => {}
                 (Some(_), Some(_)) => {
                     return Err(invalid(format!(
                         "dòng {line}: nguồn `{}` có cả `url` lẫn `path`; chỉ dùng một",

@@ -12,7 +12,8 @@
 //! periods without waiting for real cron times.
 //!
 //! Rendering: items are filtered by the digest's `query`, tagged with its `topics` by the
-//! same query engine as search, collapsed into stories, and rendered by minijinja
+//! same query engine as search, collapsed into stories (near-duplicate clusters and
+//! identical canonical URLs: "cũng đăng trên …"), and rendered by minijinja
 //! templates (`config/templates/digest.{html,txt}.j2`, overridable beside the config) into
 //! a multipart email; every field is escaped, and images are links only.
 
@@ -179,16 +180,20 @@ fn safe_link(u: Option<&str>) -> Option<String> {
     matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
 }
 
-/// The story an item belongs to.
-///
-/// HOOK for near-duplicate clusters: when items carry a cluster id (another branch adds
-/// them), return `cluster:{id}` here first. Until then only exact duplicates collapse:
-/// the same canonical URL (else the same link) posted by several sources.
-fn story_key(item: &Item) -> String {
-    match item.canonical_url.as_deref().or(item.url.as_deref()) {
-        Some(u) => format!("url:{u}"),
-        None => format!("item:{}", item.id),
+/// The keys that make two items one story: their near-duplicate cluster (`cluster`,
+/// computed after each store batch), and their canonical URL (else link), so exact
+/// reposts collapse even before clustering has run.
+fn story_keys(item: &Item, clusters: &HashMap<i64, i64>) -> Vec<String> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(c) = clusters.get(&item.id) {
+        keys.push(format!("cluster:{c}"));
     }
+    match item.canonical_url.as_deref().or(item.url.as_deref()) {
+        Some(u) => keys.push(format!("url:{u}")),
+        None if keys.is_empty() => keys.push(format!("item:{}", item.id)),
+        None => {}
+    }
+    keys
 }
 
 /// Item ids matching each query (`(key, query)`), with the same engine as search.
@@ -239,15 +244,23 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
     let tags = match_queries(app, &queries, &items)?;
 
     // Collapse items into stories (items are newest first; the newest leads the story).
-    let mut order: Vec<String> = Vec::new();
-    let mut stories: HashMap<String, Vec<&Item>> = HashMap::new();
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let clusters = app.store.clusters_of(&ids)?;
+    let mut stories: Vec<Vec<&Item>> = Vec::new();
+    let mut story_of: HashMap<String, usize> = HashMap::new();
     for item in &items {
-        let key = story_key(item);
-        let members = stories.entry(key.clone()).or_default();
-        if members.is_empty() {
-            order.push(key);
+        let keys = story_keys(item, &clusters);
+        let slot = match keys.iter().find_map(|k| story_of.get(k)) {
+            Some(&slot) => slot,
+            None => {
+                stories.push(Vec::new());
+                stories.len() - 1
+            }
+        };
+        stories[slot].push(item);
+        for k in keys {
+            story_of.entry(k).or_insert(slot);
         }
-        members.push(item);
     }
 
     // Each story goes to the first of the digest's topics that one of its items matches.
@@ -267,10 +280,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
             .collect()
     };
     let mut grouped: Vec<Vec<&Vec<&Item>>> = vec![Vec::new(); group_names.len()];
-    for key in &order {
-        let Some(members) = stories.get(key) else {
-            continue;
-        };
+    for members in &stories {
         let slot = if topic_ids.is_empty() {
             Some(0)
         } else {

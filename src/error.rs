@@ -78,6 +78,12 @@ pub enum Error {
     /// The web server could not listen.
     #[error("không mở được cổng {addr}: {message}")]
     Listen { addr: String, message: String },
+    /// A page source's CSS selector matched nothing (layout changed?) or is invalid.
+    #[error("{message}")]
+    Selector { url: String, message: String },
+    /// An article page had no readable main content.
+    #[error("không trích được nội dung bài viết {url}: {message}")]
+    Article { url: String, message: String },
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
@@ -100,6 +106,8 @@ impl Error {
             Error::Query(_) => "query",
             Error::UnknownSource(_) => "unknown_source",
             Error::Io { .. } => "io",
+            Error::Selector { .. } => "selector",
+            Error::Article { .. } => "article",
             Error::Task(_) => "task",
             Error::Locked { .. } => "locked",
             Error::Listen { .. } => "listen",

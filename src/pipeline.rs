@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::config::{SourceConfig, resolve};
 use crate::error::{Error, Result};
-use crate::extract::feed::{FeedMeta, parse_feed};
+use crate::extract::feed::FeedMeta;
 use crate::fetch::{CacheHints, Fetched, Validators};
 use crate::model::{NewItem, OutcomeKind, SourceOutcome};
 use crate::normalize::normalize_entry;
@@ -103,6 +103,16 @@ async fn fetch_and_store(
     source: &SourceConfig,
     info: &mut RefreshInfo,
 ) -> Result<(OutcomeKind, Option<Validators>)> {
+    if source.kind == crate::config::SourceKind::Manual {
+        // Manual sources are filled by `gomtin post add`; there is nothing to fetch.
+        return Ok((
+            OutcomeKind::Fetched {
+                counts: Default::default(),
+                skipped: 0,
+            },
+            None,
+        ));
+    }
     let url = source_url(app, source)?;
     let store = app.store.clone();
     let id = source.id().to_string();
@@ -117,26 +127,34 @@ async fn fetch_and_store(
         Fetched::Body(body) => body,
     };
     info.hints = body.hints.clone();
-    // Parsing and normalizing are CPU work: keep them off the async workers.
+    // Decode once, parse as feed or list page, follow article links (see `follow`).
+    let collected = crate::follow::collect(app, source, &body).await?;
+    let deferred = collected.deferred;
+    // Normalizing is CPU work: keep it off the async workers.
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
-    let bytes = body.bytes;
+    let entries = collected.entries;
+    let meta = collected.meta;
     let (meta, items, skipped) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let (meta, entries) = parse_feed(&bytes, &base)?;
         let now = Utc::now();
         let total = entries.len();
         let items: Vec<NewItem> = entries
             .into_iter()
             .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
             .collect();
-        let skipped = total - items.len();
+        let skipped = total - items.len() + deferred;
         Ok((meta, dedupe_keys(items), skipped))
     })
     .await??;
     info.feed = meta;
     let store = app.store.clone();
-    let counts =
-        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
+    let counts = tokio::task::spawn_blocking(move || {
+        let counts = store.upsert_items(&items, Utc::now())?;
+        // Near-duplicate clusters follow the store's change log (see `cluster`).
+        store.cluster_pending()?;
+        Ok::<_, Error>(counts)
+    })
+    .await??;
     tracing::info!(
         new = counts.new,
         updated = counts.updated,

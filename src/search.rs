@@ -42,9 +42,10 @@ pub const MAX_LIMIT: usize = 200;
 /// Deepest offset.
 pub const MAX_OFFSET: usize = 10_000;
 
-const TITLE_BOOST: Score = 2.5;
+const TITLE_BOOST: Score = 1.5;
 const EXACT_BOOST: Score = 2.0;
-const PHRASE_BOOST: Score = 1.5;
+const PHRASE_BOOST: Score = 2.0;
+const PAIR_BOOST: Score = 1.0;
 const SNIPPET_CHARS: usize = 220;
 
 /// Result order.
@@ -100,6 +101,9 @@ pub struct Hit {
     pub snippet_html: String,
     pub score: f32,
     pub image_url: Option<String>,
+    /// Sources that posted the same story (near-duplicate cluster), when collapsed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_posted_by: Vec<String>,
 }
 
 /// Hits of one source among all matches.
@@ -513,6 +517,21 @@ impl Builder<'_> {
                 Occur::Should,
                 Self::boosted(self.seq(self.f.body_f, &folded), PHRASE_BOOST),
             ));
+            // Vietnamese words are mostly two syllables ("phá rừng", "Tây Nguyên"): reward
+            // each adjacent pair too, so a query longer than the phrase in the text still
+            // prefers documents where its words stand together.
+            if folded.len() >= 3 {
+                for pair in folded.windows(2).take(MAX_UNITS) {
+                    out.push((
+                        Occur::Should,
+                        Self::boosted(self.seq(self.f.title_f, pair), PAIR_BOOST * TITLE_BOOST),
+                    ));
+                    out.push((
+                        Occur::Should,
+                        Self::boosted(self.seq(self.f.body_f, pair), PAIR_BOOST),
+                    ));
+                }
+            }
         }
     }
 
@@ -585,38 +604,25 @@ impl Builder<'_> {
                 clauses.push((Occur::MustNot, q));
             }
         }
-        // Filters.
-        let sources: Vec<&String> = pq.sources.iter().chain(extra.sources.iter()).collect();
-        if !sources.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = sources
+        // Filters: any of the given sources, any of the given topics.
+        for (field, values) in [
+            (self.f.source, [&pq.sources, &extra.sources]),
+            (self.f.topics, [&pq.topics, &extra.topics]),
+        ] {
+            let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
-                .map(|s| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(self.f.source, s),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
-                    )
+                .flat_map(|v| v.iter())
+                .map(|value| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
                 })
                 .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        let topics: Vec<&String> = pq.topics.iter().chain(extra.topics.iter()).collect();
-        if !topics.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = topics
-                .iter()
-                .map(|t| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(self.f.topics, t),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            if !any.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
         }
         let after = pq.after.or(extra.after);
         let before = pq.before.or(extra.before);
@@ -843,6 +849,7 @@ impl Searcher<'_> {
                 snippet_html,
                 score: *score,
                 image_url: item.image_url.clone(),
+                also_posted_by: Vec::new(),
             });
         }
         Ok(hits)
@@ -944,6 +951,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn mark_html_escapes() {
         assert_eq!(
             mark_html("<b> bão & lũ", &[4..8]),

@@ -211,3 +211,45 @@ fn failing_source_backs_off_then_recovers() {
     assert_eq!(status[0].item_count, 1);
     assert_eq!(app.index.doc_count(), 1, "indexed by the daemon's indexer");
 }
+
+#[test]
+fn robots_txt_is_fetched_once_per_host_and_obeyed() {
+    let server = FixtureServer::start();
+    server.set(
+        "/robots.txt",
+        Route::ok(
+            "User-agent: *\nDisallow: /rieng/\n\nUser-agent: gomtin\nDisallow: /cam/\nAllow: /\n",
+            "text/plain",
+        ),
+    );
+    let missing = FixtureServer::start();
+    let broken = FixtureServer::start();
+    broken.set("/robots.txt", Route::status(503));
+    let cfg = TestConfig::new("");
+    let app = app_for(&cfg, "");
+    let robots = gomtin::robots::RobotsCache::new();
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let allowed = |u: String| {
+        rt.block_on(robots.allowed(&app.fetcher, &url::Url::parse(&u).expect("url")))
+            .expect("robots")
+    };
+    assert!(allowed(server.url("/tin/1.html")));
+    assert!(!allowed(server.url("/cam/1.html")), "our own group applies");
+    assert!(
+        allowed(server.url("/rieng/1.html")),
+        "the * group does not apply to gomtin"
+    );
+    assert_eq!(
+        server.requests_to("/robots.txt").len(),
+        1,
+        "cached per host"
+    );
+    assert!(
+        allowed(missing.url("/any")),
+        "404 robots.txt allows everything"
+    );
+    assert!(
+        !allowed(broken.url("/any")),
+        "5xx robots.txt disallows for now"
+    );
+}

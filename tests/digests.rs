@@ -71,11 +71,29 @@ fn open(cfg: &TestConfig) -> App {
 
 /// Store one item as first seen at `seen` (straight through normalize -> SQLite).
 fn add_item(app: &App, source: &str, title: &str, link: &str, seen: DateTime<Utc>) {
+    add_item_with(
+        app,
+        source,
+        title,
+        link,
+        &format!("Tóm tắt của nguồn {source}."),
+        seen,
+    );
+}
+
+fn add_item_with(
+    app: &App,
+    source: &str,
+    title: &str,
+    link: &str,
+    summary: &str,
+    seen: DateTime<Utc>,
+) {
     let raw = RawEntry {
         guid: Some(format!("{source}-{link}")),
         title: Some(title.to_string()),
         link: Some(link.to_string()),
-        summary_html: Some(format!("Tóm tắt của nguồn {source}.")),
+        summary_html: Some(summary.to_string()),
         published: Some(seen - mins(30)),
         ..Default::default()
     };
@@ -219,7 +237,7 @@ fn one_period_gives_one_multipart_message_per_recipient() {
             assert!(body.contains("Thanh niên hiến máu tình nguyện"));
             assert!(body.contains("Gương người tốt việc tốt"));
             assert!(body.contains("Tin từ 07:00 27/11/2026 đến 07:00 28/11/2026"));
-            for outside in ["Giá vàng", "tin cũ", "tin sau kỳ"] {
+            for outside in ["Giá vàng", "tin cũ", "tin sau kỳ", "về đích"] {
                 assert!(
                     !body.contains(outside),
                     "{outside} must not be in the digest"

@@ -2,4 +2,6 @@
 //! source. It sits between `fetch` (bytes in) and `normalize` (clean items out) and does
 //! no cleaning of its own beyond what the parser does.
 
+pub mod article;
 pub mod feed;
+pub mod page;

@@ -55,6 +55,24 @@ impl Store {
         Ok(counts)
     }
 
+    /// Which of `keys` the source already has (page sources follow new links first).
+    pub fn known_keys(
+        &self,
+        source_id: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM items WHERE source_id = ?1 AND item_key = ?2")?;
+        let mut out = std::collections::HashSet::new();
+        for k in keys {
+            if stmt.exists(params![source_id, k])? {
+                out.insert(k.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// The highest `seq` written so far (0 for an empty store).
     pub fn max_seq(&self) -> Result<i64> {
         Ok(self

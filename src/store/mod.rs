@@ -3,6 +3,7 @@
 //! mode with a busy timeout, behind one writer connection, and its schema is an
 //! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
 
+mod clusters;
 mod digests;
 mod items;
 mod sources;
@@ -15,6 +16,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use clusters::ClusterMember;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
 
@@ -74,7 +76,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX fetch_log_source ON fetch_log(source_id, started_at);
     "#,
-    // 2: the digest ledger: when each digest was first seen, one row per (digest, period)
+    // 2: near-duplicate clusters (issue 4): MinHash signature, cluster id, and the seq
+    // up to which items have been clustered.
+    r#"
+    ALTER TABLE items ADD COLUMN cluster_id INTEGER;
+    ALTER TABLE items ADD COLUMN minhash BLOB;
+    ALTER TABLE items ADD COLUMN shingles INTEGER;
+    CREATE INDEX items_cluster ON items(cluster_id);
+    CREATE INDEX items_published ON items(published_at);
+    CREATE TABLE cluster_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        clustered_seq INTEGER NOT NULL
+    );
+    INSERT INTO cluster_state (id, clustered_seq) VALUES (1, 0);
+    "#,
+    // 3: the digest ledger: when each digest was first seen, one row per (digest, period)
     // and one delivery per (digest, period, recipient).
     r#"
     CREATE TABLE digest_state (

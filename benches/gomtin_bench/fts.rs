@@ -1,0 +1,136 @@
+//! The baseline a small tool would use: SQLite FTS5 with `unicode61 remove_diacritics 2`
+//! over the same articles, queried with the same query strings (words ANDed, quoted
+//! phrases, `-exclusions`, `source:` as a column filter), ranked by bm25.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+
+use crate::corpus::Article;
+
+pub struct Fts {
+    conn: Connection,
+}
+
+/// A query string translated for FTS5.
+pub struct FtsQuery {
+    pub match_expr: Option<String>,
+    pub sources: Vec<String>,
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', ""))
+}
+
+/// Translate gomtin's query language to an FTS5 MATCH expression.
+pub fn translate(q: &str) -> FtsQuery {
+    let mut pos = Vec::new();
+    let mut neg = Vec::new();
+    let mut sources = Vec::new();
+    let mut chars = q.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let negated = c == '-';
+        if negated {
+            chars.next();
+        }
+        let mut term = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == '"' {
+                    break;
+                }
+                term.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                term.push(c);
+                chars.next();
+            }
+            if let Some(src) = term.strip_prefix("source:") {
+                sources.push(src.to_string());
+                continue;
+            }
+        }
+        // unicode61 splits on punctuation itself; quoting keeps FTS5 syntax out of the way.
+        let words: Vec<String> = term
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        let expr = quote(&words.join(" "));
+        if negated {
+            neg.push(expr);
+        } else {
+            pos.push(expr);
+        }
+    }
+    let match_expr = if pos.is_empty() {
+        None
+    } else {
+        let mut e = pos.join(" AND ");
+        for n in neg {
+            e = format!("({e}) NOT {n}");
+        }
+        Some(e)
+    };
+    FtsQuery {
+        match_expr,
+        sources,
+    }
+}
+
+impl Fts {
+    pub fn build(path: &Path, articles: &[Article], sources: u64) -> rusqlite::Result<Fts> {
+        let _ = std::fs::remove_file(path);
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;
+             CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, source UNINDEXED, title, summary, body,
+                 tokenize = 'unicode61 remove_diacritics 2');",
+        )?;
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO docs (id, source, title, summary, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for a in articles {
+                stmt.execute(params![a.id, a.source(sources), a.title, a.summary, a.body])?;
+            }
+        }
+        tx.commit()?;
+        conn.execute_batch("INSERT INTO docs(docs) VALUES('optimize');")?;
+        Ok(Fts { conn })
+    }
+
+    /// Top `limit` article ids for a gomtin query string.
+    pub fn search(&self, q: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        let t = translate(q);
+        let Some(m) = t.match_expr else {
+            return Ok(Vec::new());
+        };
+        let mut sql = String::from("SELECT id FROM docs WHERE docs MATCH ?1");
+        if !t.sources.is_empty() {
+            let list: Vec<String> = t
+                .sources
+                .iter()
+                .map(|s| format!("'{}'", s.replace('\'', "")))
+                .collect();
+            sql.push_str(&format!(" AND source IN ({})", list.join(",")));
+        }
+        sql.push_str(" ORDER BY bm25(docs, 0, 0, 4.0, 2.0, 1.0) LIMIT ?2");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![m, limit as i64], |r| r.get::<_, String>(0))?;
+        rows.collect()
+    }
+}

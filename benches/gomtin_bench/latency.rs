@@ -1,0 +1,156 @@
+//! Search latency: the 50 judged queries plus 10 common ones, per class, cold (first run
+//! on a freshly opened index) and warm (repeated), p50/p95/p99 — beside SQLite FTS5 on the
+//! same documents and query strings, in the same run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use gomtin::search::SearchRequest;
+use serde::Serialize;
+
+use crate::corpus::{Article, grow, ingest_direct, open_app};
+use crate::fts::Fts;
+
+const COMMON: &[&str] = &[
+    "việt nam",
+    "ha noi",
+    "tp hcm",
+    "bong da",
+    "giao thông",
+    "thoi tiet",
+    "giá vàng",
+    "học sinh",
+    "cong an",
+    "sort:date bao",
+];
+
+#[derive(Serialize, Default)]
+pub struct ClassLatency {
+    pub class: String,
+    pub queries: usize,
+    pub gomtin_cold_p50_ms: f64,
+    pub gomtin_p50_ms: f64,
+    pub gomtin_p95_ms: f64,
+    pub gomtin_p99_ms: f64,
+    pub fts5_p50_ms: f64,
+    pub fts5_p95_ms: f64,
+    pub fts5_p99_ms: f64,
+    pub p99_ratio_fts5_over_gomtin: f64,
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+pub fn run(
+    base: &[Article],
+    work: &Path,
+    size: usize,
+    reps: usize,
+    json: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let judged = crate::relevance::load_judgments(&crate::default_judgments())?;
+    let mut queries: Vec<(String, String)> = judged
+        .iter()
+        .map(|j| (j.class.clone(), j.query.clone()))
+        .collect();
+    queries.extend(COMMON.iter().map(|q| ("common".to_string(), q.to_string())));
+
+    let articles = grow(base, size, 42);
+    let cfg = work.join("gomtin.toml");
+    let app = if cfg.exists() {
+        eprintln!("reusing the index in {}", work.display());
+        gomtin::app::App::open(gomtin::config::Config::load(&cfg)?)?
+    } else {
+        std::fs::create_dir_all(work)?;
+        eprintln!("indexing {size} items for the latency benchmark");
+        let app = open_app(work, 4, "")?;
+        ingest_direct(&app, &articles, 4)?;
+        app
+    };
+    let docs = app.index.doc_count();
+    eprintln!("building FTS5 over the same {} articles", articles.len());
+    let fts = Fts::build(&work.join("fts5.sqlite"), &articles, 4)?;
+    drop(articles);
+
+    let mut cold: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut warm: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut fts_t: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Cold: a fresh reader, each query once.
+    app.index.refresh()?;
+    for (class, q) in &queries {
+        let t = Instant::now();
+        let _ = app.search(&SearchRequest::new(q.clone(), 10));
+        cold.entry(class.clone())
+            .or_default()
+            .push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    for _ in 0..reps {
+        for (class, q) in &queries {
+            let t = Instant::now();
+            let _ = app.search(&SearchRequest::new(q.clone(), 10));
+            warm.entry(class.clone())
+                .or_default()
+                .push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            let _ = fts.search(q, 10);
+            fts_t
+                .entry(class.clone())
+                .or_default()
+                .push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let mut rows = Vec::new();
+    for (class, mut w) in warm {
+        let mut c = cold.remove(&class).unwrap_or_default();
+        let mut f = fts_t.remove(&class).unwrap_or_default();
+        let p99 = pct(&mut w, 0.99);
+        let fp99 = pct(&mut f, 0.99);
+        rows.push(ClassLatency {
+            queries: queries.iter().filter(|(c, _)| *c == class).count(),
+            class,
+            gomtin_cold_p50_ms: pct(&mut c, 0.5),
+            gomtin_p50_ms: pct(&mut w, 0.5),
+            gomtin_p95_ms: pct(&mut w, 0.95),
+            gomtin_p99_ms: p99,
+            fts5_p50_ms: pct(&mut f, 0.5),
+            fts5_p95_ms: pct(&mut f, 0.95),
+            fts5_p99_ms: fp99,
+            p99_ratio_fts5_over_gomtin: if p99 > 0.0 { fp99 / p99 } else { 0.0 },
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+    } else {
+        println!(
+            "\n## Search latency ({docs} documents, {} queries × {reps} warm runs, limit 10, snippets included)\n",
+            queries.len()
+        );
+        println!(
+            "| class | queries | cold p50 | p50 | p95 | p99 | FTS5 p50 | FTS5 p95 | FTS5 p99 | FTS5/gomtin p99 |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for r in &rows {
+            println!(
+                "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× |",
+                r.class,
+                r.queries,
+                r.gomtin_cold_p50_ms,
+                r.gomtin_p50_ms,
+                r.gomtin_p95_ms,
+                r.gomtin_p99_ms,
+                r.fts5_p50_ms,
+                r.fts5_p95_ms,
+                r.fts5_p99_ms,
+                r.p99_ratio_fts5_over_gomtin
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! `gomtin-bench`: the benchmarks and the relevance check, run side by side in one process
+//! so that figures are ratios measured on the same machine at the same time.
+//!
+//! ```text
+//! cargo run --release --bin gomtin-bench -- relevance          # P@10 / MRR vs FTS5
+//! cargo run --release --bin gomtin-bench -- all --size 1000000 # everything at 1M items
+//! cargo run --bin gomtin-bench -- all --quick                  # 35k, what CI runs
+//! ```
+
+mod corpus;
+mod fts;
+mod ingest;
+mod latency;
+mod memory;
+mod poll;
+mod relevance;
+mod server;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "gomtin-bench", about = "gomtin benchmarks and relevance check")]
+struct Args {
+    /// Corpus file (default: ../shared/data/corpus/baomoi-35k.jsonl.gz)
+    #[arg(long, global = true)]
+    corpus: Option<PathBuf>,
+    /// Working folder (default: a temporary folder)
+    #[arg(long, global = true)]
+    work: Option<PathBuf>,
+    /// Print JSON instead of tables
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Precision@10 and MRR of the judged queries, gomtin vs FTS5
+    Relevance {
+        /// Judged queries (default: tests/relevance/queries.tsv of this checkout)
+        #[arg(long)]
+        judgments: Option<PathBuf>,
+    },
+    /// End-to-end ingest over local HTTP vs raw tantivy
+    Ingest {
+        #[arg(long, default_value_t = 35_440)]
+        size: usize,
+    },
+    /// Search latency per query class, cold and warm, vs FTS5
+    Search {
+        #[arg(long, default_value_t = 35_440)]
+        size: usize,
+    },
+    /// A poll cycle over 1,000 sources: first pass and a 304 pass
+    Poll {
+        #[arg(long, default_value_t = 1_000)]
+        sources: usize,
+    },
+    /// Everything, in order
+    All {
+        #[arg(long, default_value_t = 35_440)]
+        size: usize,
+        /// 35k items, fewer repetitions: keeps the benchmark from rotting in CI
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let corpus_path = args.corpus.clone().unwrap_or_else(corpus::default_corpus);
+    let tmp = tempfile::tempdir()?;
+    let work = args
+        .work
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&work)?;
+    eprintln!("loading corpus {}", corpus_path.display());
+    let base = corpus::load(&corpus_path)?;
+    eprintln!("{} articles", base.len());
+    match args.command {
+        Cmd::Relevance { judgments } => {
+            let judgments = judgments.unwrap_or_else(default_judgments);
+            run_relevance(&base, &work, &judgments, args.json)?
+        }
+        Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
+        Cmd::Search { size } => latency::run(&base, &work, size, 200, args.json)?,
+        Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
+        Cmd::All { size, quick } => {
+            let size = if quick { base.len() } else { size };
+            run_relevance(
+                &base,
+                &work.join("relevance"),
+                &default_judgments(),
+                args.json,
+            )?;
+            ingest::run(&base, &work.join("ingest"), size, args.json)?;
+            // Latency and memory on the index the ingest just built.
+            let reps = if quick { 20 } else { 100 };
+            latency::run(&base, &work.join("ingest"), size, reps, args.json)?;
+            memory::run(&work.join("ingest/data"), &work.join("memory"), args.json)?;
+            poll::run(&work.join("poll"), 1_000, args.json)?;
+        }
+    }
+    Ok(())
+}
+
+fn default_judgments() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/queries.tsv")
+}
+
+fn run_relevance(
+    base: &[corpus::Article],
+    work: &std::path::Path,
+    judgments: &std::path::Path,
+    json: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(work)?;
+    let judgments = relevance::load_judgments(judgments)?;
+    eprintln!("indexing {} articles for the relevance check", base.len());
+    let app = corpus::open_app(work, 4, "")?;
+    corpus::ingest_direct(&app, base, 4)?;
+    let fts = fts::Fts::build(&work.join("fts5.sqlite"), base, 4)?;
+    let report = relevance::evaluate(&app, &fts, &judgments);
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "\n## Relevance ({} judged queries, {} articles)\n",
+            judgments.len(),
+            base.len()
+        );
+        relevance::print(&report);
+    }
+    Ok(())
+}

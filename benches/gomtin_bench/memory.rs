@@ -1,0 +1,53 @@
+//! Memory of the daemon: `gomtin serve` started on an existing data folder (no sources to
+//! fetch, so it stays idle), its resident memory read from /proc after start-up and a few
+//! warm-up searches.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::poll::gomtin_binary;
+use crate::server::{peak_rss_mb, rss_mb};
+
+pub fn run(data_dir: &Path, work: &Path, json: bool) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(work)?;
+    let cfg = work.join("serve.toml");
+    std::fs::write(
+        &cfg,
+        format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display()),
+    )?;
+    let mut child = Command::new(gomtin_binary()?)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut line)?;
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = child.id();
+    let (rss, peak) = (rss_mb(pid), peak_rss_mb(pid));
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = child.wait();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"serve_idle_rss_mb": rss, "serve_idle_peak_rss_mb": peak})
+        );
+    } else {
+        println!("\n## Memory of `gomtin serve`, idle on this data folder\n");
+        println!(
+            "RSS {} MB (peak {} MB)",
+            rss.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into()),
+            peak.map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "?".into())
+        );
+    }
+    Ok(())
+}

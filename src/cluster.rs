@@ -1,0 +1,223 @@
+//! Near-duplicate clusters across sources. Canonical URLs (see `normalize`) already merge
+//! exact reposts; this stage, run after items are stored and before the index catches up,
+//! groups the same story reposted with small edits — a changed title, a trimmed ending, a
+//! "Chia sẻ từ …" prefix — by MinHash over word 3-shingles of the folded text.
+//!
+//! Two items are the same story when the estimated share of the *shorter* text's
+//! shingles found in the longer one (containment, derived from the Jaccard estimate and
+//! both shingle counts) reaches `SAME_STORY`. Each item then carries the cluster id of the
+//! first item of its story (`store::clusters`); search can collapse a cluster to its
+//! earliest item and say "also posted by …".
+
+use crate::search::SearchResults;
+use crate::store::Store;
+use crate::vietnamese;
+
+/// Number of MinHash functions (64 × u32 = 256 bytes per item).
+pub const HASHES: usize = 64;
+/// Texts with fewer shingles than this are too short to judge and never cluster.
+pub const MIN_SHINGLES: u32 = 15;
+/// Containment at or above which two items tell the same story.
+pub const SAME_STORY: f64 = 0.5;
+
+/// The MinHash signature of one text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub mins: [u32; HASHES],
+    /// Number of distinct shingles.
+    pub shingles: u32,
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Folded words of a text: cleaned, lowercased, marks removed (`đ` -> `d`).
+pub fn words(text: &str) -> Vec<String> {
+    vietnamese::clean(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| vietnamese::fold(&w.to_lowercase()))
+        .collect()
+}
+
+/// The signature of `text`, or `None` when it is too short to compare.
+pub fn signature(text: &str) -> Option<Signature> {
+    let w = words(text);
+    if w.len() < 3 {
+        return None;
+    }
+    let mut shingles: Vec<u64> = w
+        .windows(3)
+        .map(|s| fnv1a(s.join(" ").as_bytes()))
+        .collect();
+    shingles.sort_unstable();
+    shingles.dedup();
+    let count = u32::try_from(shingles.len()).unwrap_or(u32::MAX);
+    if count < MIN_SHINGLES {
+        return None;
+    }
+    let mut mins = [u32::MAX; HASHES];
+    for s in &shingles {
+        for (k, m) in mins.iter_mut().enumerate() {
+            let h = (splitmix(*s ^ splitmix(k as u64 + 1)) >> 32) as u32;
+            if h < *m {
+                *m = h;
+            }
+        }
+    }
+    Some(Signature {
+        mins,
+        shingles: count,
+    })
+}
+
+impl Signature {
+    /// Estimated Jaccard similarity of the two shingle sets.
+    pub fn jaccard(&self, other: &Signature) -> f64 {
+        let same = self
+            .mins
+            .iter()
+            .zip(other.mins.iter())
+            .filter(|(a, b)| a == b)
+            .count();
+        same as f64 / HASHES as f64
+    }
+
+    /// Estimated share of the smaller set's shingles that the other set also has.
+    pub fn containment(&self, other: &Signature) -> f64 {
+        let j = self.jaccard(other);
+        let (a, b) = (f64::from(self.shingles), f64::from(other.shingles));
+        let inter = j * (a + b) / (1.0 + j);
+        (inter / a.min(b)).min(1.0)
+    }
+
+    /// True when the two texts tell the same story.
+    pub fn same_story(&self, other: &Signature) -> bool {
+        self.containment(other) >= SAME_STORY
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.mins.iter().flat_map(|m| m.to_le_bytes()).collect()
+    }
+
+    pub fn from_bytes(bytes: &[u8], shingles: u32) -> Option<Signature> {
+        if bytes.len() != HASHES * 4 {
+            return None;
+        }
+        let mut mins = [0u32; HASHES];
+        for (m, c) in mins.iter_mut().zip(bytes.chunks_exact(4)) {
+            *m = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        Some(Signature { mins, shingles })
+    }
+}
+
+/// Cluster every item stored since the last run (off the async workers). Called after a
+/// fetch pass or a manual post, before the index catches up.
+pub async fn catch_up(app: &crate::app::App) -> crate::error::Result<usize> {
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || store.cluster_pending()).await?
+}
+
+/// The text an item is compared by: title and body (or summary when there is no body).
+pub fn item_text(title: &str, summary: &str, content_text: &str) -> String {
+    let body = if content_text.trim().is_empty() {
+        summary
+    } else {
+        content_text
+    };
+    format!("{title}\n{body}")
+}
+
+/// Collapse each cluster among `results.hits` to its earliest item; that hit lists the
+/// other members' sources in `also_posted_by` (all members, also those not on this page).
+pub fn collapse(results: &mut SearchResults, store: &Store) -> crate::error::Result<()> {
+    let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
+    let clusters = store.clusters_of(&ids)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut kept = Vec::new();
+    for mut hit in std::mem::take(&mut results.hits) {
+        let Some(cluster) = clusters.get(&hit.id).copied() else {
+            kept.push(hit);
+            continue;
+        };
+        if !seen.insert(cluster) {
+            continue;
+        }
+        let members = store.cluster_members(cluster)?;
+        if members.len() > 1 {
+            // Show the earliest member of the story in this hit's place.
+            if let Some(first) = members.first()
+                && first.id != hit.id
+                && let Some(item) = store.item(first.id)?
+            {
+                hit.id = item.id;
+                hit.title = item.title;
+                hit.url = item.url;
+                hit.source = item.source_id;
+                hit.published = item
+                    .published_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                hit.image_url = item.image_url.or(hit.image_url);
+            }
+            let mut also: Vec<String> = members
+                .iter()
+                .filter(|m| m.source_id != hit.source)
+                .map(|m| m.source_id.clone())
+                .collect();
+            also.dedup();
+            hit.also_posted_by = also;
+        }
+        kept.push(hit);
+    }
+    results.hits = kept;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORY: &str = "Sáng 12/3, UBND huyện Kon Rẫy tổ chức lễ công bố xã Đắk Ruồng đạt chuẩn \
+        nông thôn mới năm 2023. Đây là xã thứ năm của huyện về đích, với 19 trên 19 tiêu chí \
+        đạt chuẩn. Thu nhập bình quân đầu người đạt 48 triệu đồng mỗi năm, tỷ lệ hộ nghèo \
+        giảm còn 3,2 phần trăm. Phát biểu tại buổi lễ, lãnh đạo huyện đề nghị xã tiếp tục \
+        giữ vững và nâng cao chất lượng các tiêu chí đã đạt.";
+
+    #[test]
+    fn identical_and_edited_texts_match_unrelated_do_not() {
+        let a = signature(STORY).expect("sig");
+        let b = signature(&format!("Chia sẻ từ Báo Kon Tum: {STORY}")).expect("sig");
+        assert!(a.same_story(&b), "{}", a.containment(&b));
+        let half: String = STORY.chars().take(STORY.chars().count() * 6 / 10).collect();
+        let c = signature(&half).expect("sig");
+        assert!(a.same_story(&c), "{}", a.containment(&c));
+        let other = signature(
+            "Chiều 12/3, huyện Đắk Hà tổ chức hội nghị tổng kết chương trình mục tiêu quốc gia \
+             xây dựng nông thôn mới giai đoạn 2021 đến 2025, các xã báo cáo kết quả thực hiện \
+             tiêu chí về giao thông, thủy lợi, điện và trường học trên địa bàn.",
+        )
+        .expect("sig");
+        assert!(!a.same_story(&other), "{}", a.containment(&other));
+        let back = Signature::from_bytes(&a.to_bytes(), a.shingles).expect("bytes");
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn short_texts_are_not_compared() {
+        assert!(signature("Tin ngắn").is_none());
+    }
+}

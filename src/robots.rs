@@ -1,0 +1,108 @@
+//! robots.txt: fetched once per host through the shared fetcher, cached, and consulted
+//! before page sources and article fetches (feeds are published to be polled and are not
+//! checked). Follows RFC 9309: a missing robots.txt (4xx) allows everything, an
+//! unreachable one (5xx) disallows everything for a while, a network failure is retried on
+//! the next call. The rules are read for the `gomtin` product token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::fetch::{Fetched, Fetcher, Validators};
+
+/// Product token matched against `User-agent:` lines.
+pub const AGENT: &str = "gomtin";
+/// How long parsed rules are kept.
+const TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a 5xx "disallow everything" verdict is kept.
+const ERROR_TTL: Duration = Duration::from_secs(3600);
+
+enum Rules {
+    AllowAll,
+    DisallowAll,
+    Parsed(Box<texting_robots::Robot>),
+}
+
+impl Rules {
+    fn allows(&self, url: &str) -> bool {
+        match self {
+            Rules::AllowAll => true,
+            Rules::DisallowAll => false,
+            Rules::Parsed(r) => r.allowed(url),
+        }
+    }
+}
+
+/// Per-host cache of robots.txt rules.
+#[derive(Default, Clone)]
+pub struct RobotsCache {
+    entries: Arc<Mutex<HashMap<String, (Instant, Duration, Arc<Rules>)>>>,
+}
+
+fn origin(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    )
+}
+
+impl RobotsCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether robots.txt of `url`'s host lets gomtin fetch `url`.
+    pub async fn allowed(&self, fetcher: &Fetcher, url: &url::Url) -> Result<bool> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Ok(true);
+        }
+        let key = origin(url);
+        let cached = {
+            let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            map.get(&key)
+                .filter(|(at, ttl, _)| at.elapsed() < *ttl)
+                .map(|(_, _, r)| r.clone())
+        };
+        let rules = match cached {
+            Some(r) => r,
+            None => {
+                let (rules, ttl) = self.load(fetcher, &key).await?;
+                let rules = Arc::new(rules);
+                self.entries
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, (Instant::now(), ttl, rules.clone()));
+                rules
+            }
+        };
+        Ok(rules.allows(url.as_str()))
+    }
+
+    async fn load(&self, fetcher: &Fetcher, origin: &str) -> Result<(Rules, Duration)> {
+        let robots_url =
+            url::Url::parse(&format!("{origin}/robots.txt")).map_err(|e| Error::BadUrl {
+                url: origin.to_string(),
+                message: e.to_string(),
+            })?;
+        match fetcher.fetch(&robots_url, &Validators::default()).await {
+            Ok(Fetched::Body(body)) => {
+                let rules = texting_robots::Robot::new(AGENT, &body.bytes)
+                    .map(|r| Rules::Parsed(Box::new(r)))
+                    .unwrap_or(Rules::AllowAll);
+                Ok((rules, TTL))
+            }
+            Ok(Fetched::NotModified { .. }) => Ok((Rules::AllowAll, TTL)),
+            Err(Error::HttpStatus { status, .. }) if (400..500).contains(&status) => {
+                Ok((Rules::AllowAll, TTL))
+            }
+            Err(Error::HttpStatus { status, .. }) => {
+                tracing::warn!(%robots_url, status, "robots.txt unavailable; treating host as disallowed for now");
+                Ok((Rules::DisallowAll, ERROR_TTL))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

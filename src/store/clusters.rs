@@ -1,0 +1,166 @@
+//! Near-duplicate clusters in SQLite: each item's MinHash signature and cluster id, kept
+//! up to date from the `seq` change log with its own high-water mark (like the index), so
+//! a new or edited item is (re)clustered once, after it is stored. See `cluster` for the
+//! similarity rule.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use rusqlite::params;
+
+use super::{Store, from_ts};
+use crate::cluster::{Signature, item_text, signature};
+use crate::error::Result;
+
+/// Only items published this close to each other are compared.
+const WINDOW_DAYS: i64 = 7;
+
+/// One member of a cluster.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClusterMember {
+    pub id: i64,
+    pub source_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Store {
+    /// Cluster every item changed since the last run. Returns how many were processed.
+    pub fn cluster_pending(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let hwm: i64 = tx.query_row(
+                "SELECT clustered_seq FROM cluster_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let batch: Vec<(i64, i64, String, String, String, i64)> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, seq, title, summary, content_text, published_at FROM items
+                     WHERE seq > ?1 ORDER BY seq LIMIT 200",
+                )?;
+                stmt.query_map([hwm], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            let Some(last_seq) = batch.last().map(|b| b.1) else {
+                return Ok(done);
+            };
+            for (id, _, title, summary, content, published) in &batch {
+                let sig = signature(&item_text(title, summary, content));
+                let cluster = match &sig {
+                    None => *id,
+                    Some(sig) => {
+                        let window = Duration::days(WINDOW_DAYS).num_seconds();
+                        let mut stmt = tx.prepare_cached(
+                            "SELECT id, cluster_id, minhash, shingles FROM items
+                             WHERE minhash IS NOT NULL AND id != ?1
+                               AND published_at BETWEEN ?2 AND ?3",
+                        )?;
+                        let rows = stmt.query_map(
+                            params![id, published - window, published + window],
+                            |r| {
+                                Ok((
+                                    r.get::<_, i64>(0)?,
+                                    r.get::<_, Option<i64>>(1)?,
+                                    r.get::<_, Vec<u8>>(2)?,
+                                    r.get::<_, i64>(3)?,
+                                ))
+                            },
+                        )?;
+                        let mut best: Option<(f64, i64)> = None;
+                        for row in rows {
+                            let (other, other_cluster, bytes, shingles) = row?;
+                            let Some(o) =
+                                Signature::from_bytes(&bytes, u32::try_from(shingles).unwrap_or(0))
+                            else {
+                                continue;
+                            };
+                            let c = sig.containment(&o);
+                            if sig.same_story(&o) && best.is_none_or(|(b, _)| c > b) {
+                                best = Some((c, other_cluster.unwrap_or(other)));
+                            }
+                        }
+                        best.map(|(_, c)| c).unwrap_or(*id)
+                    }
+                };
+                tx.execute(
+                    "UPDATE items SET minhash = ?2, shingles = ?3, cluster_id = ?4 WHERE id = ?1",
+                    params![
+                        id,
+                        sig.as_ref().map(Signature::to_bytes),
+                        sig.as_ref().map(|s| i64::from(s.shingles)),
+                        cluster
+                    ],
+                )?;
+                done += 1;
+            }
+            tx.execute(
+                "UPDATE cluster_state SET clustered_seq = ?1 WHERE id = 1",
+                [last_seq],
+            )?;
+            tx.commit()?;
+        }
+    }
+
+    /// The cluster id of each of these items (items not clustered yet are absent).
+    pub fn clusters_of(&self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT cluster_id FROM items WHERE id = ?1 AND cluster_id IS NOT NULL",
+        )?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(c) = stmt
+                .query_map([id], |r| r.get::<_, i64>(0))?
+                .next()
+                .transpose()?
+            {
+                out.insert(*id, c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Members of a cluster, earliest first.
+    pub fn cluster_members(&self, cluster_id: i64) -> Result<Vec<ClusterMember>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, source_id, title, url, published_at FROM items WHERE cluster_id = ?1
+             ORDER BY published_at, id",
+        )?;
+        let rows = stmt.query_map([cluster_id], |r| {
+            Ok(ClusterMember {
+                id: r.get(0)?,
+                source_id: r.get(1)?,
+                title: r.get(2)?,
+                url: r.get(3)?,
+                published_at: from_ts(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The other members of `item_id`'s story ("also posted by …"), earliest first.
+    pub fn also_posted(&self, item_id: i64) -> Result<Vec<ClusterMember>> {
+        let Some(cluster) = self.clusters_of(&[item_id])?.get(&item_id).copied() else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .cluster_members(cluster)?
+            .into_iter()
+            .filter(|m| m.id != item_id)
+            .collect())
+    }
+}
