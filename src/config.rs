@@ -943,6 +943,80 @@ interval = "15m"
         }
     }
 
+    const SMTP: &str = "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\nfrom = \"Ban Tuyên giáo <tuyengiao@example.vn>\"\n";
+    const TOPIC: &str =
+        "[[topics]]\nid = \"ntm\"\nname = \"Nông thôn mới\"\nquery = '\"nông thôn mới\"'\n";
+
+    #[test]
+    fn smtp_and_digests_parse_with_defaults() {
+        let c = parse(&format!(
+            "{TOPIC}{SMTP}[[digests]]\nid = \"sang\"\nname = \"Tin tốt buổi sáng\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.vn\", \"Chị B <b@example.vn>\"]\ntopics = [\"ntm\"]\n"
+        ))
+        .expect("valid");
+        let smtp = c.smtp.as_ref().expect("smtp");
+        assert_eq!(smtp.port(), 2525);
+        assert_eq!(smtp.security, SmtpSecurity::None);
+        assert_eq!(smtp.timeout, Duration::from_secs(60));
+        let d = c.digest("sang").expect("digest");
+        assert_eq!(d.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+        assert_eq!(d.max_items, 30);
+        assert!(!d.skip_empty);
+        assert!(d.cron().is_ok());
+        let tls = parse("[smtp]\nhost = \"mail.example.vn\"\nsecurity = \"tls\"\nfrom = \"x@example.vn\"\nusername = \"x\"\npassword_env = \"GOMTIN_SMTP_PASSWORD\"\n")
+            .expect("valid");
+        assert_eq!(tls.smtp.as_ref().map(SmtpConfig::port), Some(465));
+    }
+
+    #[test]
+    fn bad_digests_are_rejected_with_key_and_line() {
+        let digest = |body: &str| {
+            format!("{TOPIC}{SMTP}[[digests]]\nid = \"sang\"\nname = \"S\"\n{body}")
+        };
+        for (text, needles) in [
+            (
+                digest("schedule = \"mỗi sáng\"\nto = [\"a@x.vn\"]\ntopics = [\"ntm\"]\n"),
+                vec!["dòng 13", "digests.schedule", "mỗi sáng"],
+            ),
+            (
+                digest("schedule = \"0 7 * * *\"\nto = [\"không-phải-địa-chỉ\"]\ntopics = [\"ntm\"]\n"),
+                vec!["dòng 14", "digests.to"],
+            ),
+            (
+                digest("schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\ntopics = [\"ntm\", \"khong-co\"]\n"),
+                vec!["dòng 15", "khong-co", "[[topics]]"],
+            ),
+            (
+                digest("schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\n"),
+                vec!["dòng 11", "`topics` hoặc `query`"],
+            ),
+            (
+                digest("schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"ntm\"\nsend_at = 7\n"),
+                vec!["dòng 16", "send_at"],
+            ),
+            (
+                format!("{TOPIC}[[digests]]\nid = \"sang\"\nname = \"S\"\nschedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"x\"\n"),
+                vec!["dòng 6", "[smtp]"],
+            ),
+            (
+                "[smtp]\nhost = \"h\"\nfrom = \"nobody\"\n".to_string(),
+                vec!["dòng 3", "smtp.from"],
+            ),
+            (
+                "[smtp]\nhost = \"h\"\nfrom = \"a@x.vn\"\nsecurity = \"ssl\"\n".to_string(),
+                vec!["dòng 4", "ssl"],
+            ),
+            (
+                "[smtp]\nhost = \"h\"\nfrom = \"a@x.vn\"\nusername = \"u\"\n".to_string(),
+                vec!["password_env"],
+            ),
+        ] {
+            let err = parse(&text).expect_err(&text).to_string();
+            for n in needles {
+                assert!(err.contains(n), "{text:?} -> {err} (wanted {n})");
+            }
+        }
+    }
+
     #[test]
     fn env_overrides_apply() {
         let mut c = parse("").expect("valid");

@@ -91,8 +91,8 @@ fn fire_before(d: &DigestConfig, t: DateTime<Utc>) -> Result<Option<DateTime<Utc
 }
 
 /// The period ending at the scheduled time `end`: it starts where the last recorded
-/// period before it ended (covering any runs missed while gomtin was down), else at the
-/// scheduled time before `end`.
+/// period before it ended (covering any runs missed while gomtin was down), else where the
+/// first period after the digest was first seen would have started.
 pub fn period_ending(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period> {
     if let Some(p) = store.digest_period(d.id(), end)? {
         return Ok(Period {
@@ -103,7 +103,17 @@ pub fn period_ending(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Res
     let before = end - chrono::Duration::seconds(1);
     let start = match store.latest_digest_period(d.id(), before)? {
         Some(p) => p.end,
-        None => fire_before(d, end)?.unwrap_or(end - chrono::Duration::days(1)),
+        None => {
+            // No period recorded yet: start with the first period due after the digest
+            // was first seen, so runs missed before this one are covered too.
+            let first_due = match store.digest_state(d.id())? {
+                Some((first_seen, _)) => next_fire(d, first_seen)?
+                    .filter(|t| *t <= end)
+                    .unwrap_or(end),
+                None => end,
+            };
+            fire_before(d, first_due)?.unwrap_or(first_due - chrono::Duration::days(1))
+        }
     };
     Ok(Period { start, end })
 }
