@@ -969,20 +969,23 @@ interval = "15m"
 
     #[test]
     fn bad_digests_are_rejected_with_key_and_line() {
-        let digest = |body: &str| {
-            format!("{TOPIC}{SMTP}[[digests]]\nid = \"sang\"\nname = \"S\"\n{body}")
-        };
+        let digest =
+            |body: &str| format!("{TOPIC}{SMTP}[[digests]]\nid = \"sang\"\nname = \"S\"\n{body}");
         for (text, needles) in [
             (
                 digest("schedule = \"mỗi sáng\"\nto = [\"a@x.vn\"]\ntopics = [\"ntm\"]\n"),
                 vec!["dòng 13", "digests.schedule", "mỗi sáng"],
             ),
             (
-                digest("schedule = \"0 7 * * *\"\nto = [\"không-phải-địa-chỉ\"]\ntopics = [\"ntm\"]\n"),
+                digest(
+                    "schedule = \"0 7 * * *\"\nto = [\"không-phải-địa-chỉ\"]\ntopics = [\"ntm\"]\n",
+                ),
                 vec!["dòng 14", "digests.to"],
             ),
             (
-                digest("schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\ntopics = [\"ntm\", \"khong-co\"]\n"),
+                digest(
+                    "schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\ntopics = [\"ntm\", \"khong-co\"]\n",
+                ),
                 vec!["dòng 15", "khong-co", "[[topics]]"],
             ),
             (
@@ -990,11 +993,15 @@ interval = "15m"
                 vec!["dòng 11", "`topics` hoặc `query`"],
             ),
             (
-                digest("schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"ntm\"\nsend_at = 7\n"),
+                digest(
+                    "schedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"ntm\"\nsend_at = 7\n",
+                ),
                 vec!["dòng 16", "send_at"],
             ),
             (
-                format!("{TOPIC}[[digests]]\nid = \"sang\"\nname = \"S\"\nschedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"x\"\n"),
+                format!(
+                    "{TOPIC}[[digests]]\nid = \"sang\"\nname = \"S\"\nschedule = \"0 7 * * *\"\nto = [\"a@x.vn\"]\nquery = \"x\"\n"
+                ),
                 vec!["dòng 6", "[smtp]"],
             ),
             (

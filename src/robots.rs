@@ -34,10 +34,13 @@ impl Rules {
     }
 }
 
+/// One origin's cached rules: when fetched, how long they hold, the rules.
+type CachedRules = (Instant, Duration, Arc<Rules>);
+
 /// Per-host cache of robots.txt rules.
 #[derive(Default, Clone)]
 pub struct RobotsCache {
-    entries: Arc<Mutex<HashMap<String, (Instant, Duration, Arc<Rules>)>>>,
+    entries: Arc<Mutex<HashMap<String, CachedRules>>>,
 }
 
 fn origin(url: &url::Url) -> String {

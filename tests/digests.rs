@@ -326,9 +326,17 @@ fn runs_missed_while_down_are_sent_once_covering_the_gap() {
     // Down through the runs of 28/11 and 29/11 (and 30/11); back at 08:00 on 30/11.
     let back = fire() + mins(60 * 49);
     let attempts = rt.block_on(r.tick(back)).expect("tick");
-    assert_eq!(attempts.len(), 2, "one message per recipient, not one per missed run");
+    assert_eq!(
+        attempts.len(),
+        2,
+        "one message per recipient, not one per missed run"
+    );
     for later in [1, 60, 60 * 12] {
-        assert!(rt.block_on(r.tick(back + mins(later))).expect("tick").is_empty());
+        assert!(
+            rt.block_on(r.tick(back + mins(later)))
+                .expect("tick")
+                .is_empty()
+        );
     }
     let msgs = sink.messages();
     assert_eq!(msgs.len(), 2);
@@ -336,10 +344,21 @@ fn runs_missed_while_down_are_sent_once_covering_the_gap() {
         // Both stories of 28/11 and the item seen just after that run: nothing is lost.
         assert_eq!(m.subject, "Tin tốt buổi sáng 30/11/2026: 3 tin mới");
         let text = m.part("text/plain");
-        assert!(text.contains("Tin từ 07:00 27/11/2026 đến 07:00 30/11/2026"), "{text}");
-        assert!(text.contains("Krông Pắc") && !text.contains("tin cũ"), "{text}");
+        assert!(
+            text.contains("Tin từ 07:00 27/11/2026 đến 07:00 30/11/2026"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Krông Pắc") && !text.contains("tin cũ"),
+            "{text}"
+        );
     }
-    assert!(app.store.digest_period("sang", fire()).expect("p").is_none());
+    assert!(
+        app.store
+            .digest_period("sang", fire())
+            .expect("p")
+            .is_none()
+    );
     let exported = metrics.encode();
     assert!(
         exported.contains("gomtin_digests_total{outcome=\"sent\"} 2"),
