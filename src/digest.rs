@@ -340,7 +340,8 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
                 };
                 StoryView {
                     title: clean_line(&lead.title),
-                    url: safe_link(lead.url.as_deref()),
+                    // The canonical URL drops tracking parameters (`utm_*`, `fbclid`…).
+                    url: safe_link(lead.canonical_url.as_deref().or(lead.url.as_deref())),
                     source: source_name(&lead.source_id),
                     time: lead
                         .published_at
@@ -426,10 +427,12 @@ pub fn render(app: &App, d: &DigestConfig, period: Period, view: &DigestView) ->
         .get_template("digest.html.j2")
         .and_then(|t| t.render(&ctx))
         .map_err(|e| template_error("digest.html.j2", e))?;
-    let text = env
+    let mut text = env
         .get_template("digest.txt.j2")
         .and_then(|t| t.render(&ctx))
         .map_err(|e| template_error("digest.txt.j2", e))?;
+    // minijinja drops the template's final newline; a text body ends with one.
+    text.push('\n');
     Ok(Rendered {
         subject: subject(d, view, period),
         text,

@@ -47,6 +47,7 @@ pub struct SmtpSink {
     pub port: u16,
     pub dir: PathBuf,
     child: Option<Child>,
+    _tmp: tempfile::TempDir,
 }
 
 /// A port nobody listens on right now.
@@ -77,11 +78,12 @@ impl SmtpSink {
     /// A sink folder without a server yet (the server is "down").
     pub fn down(port: u16) -> SmtpSink {
         require_aiosmtpd();
-        let dir = tempfile::tempdir().expect("tmp").keep();
+        let tmp = tempfile::tempdir().expect("tmp");
         SmtpSink {
             port,
-            dir,
+            dir: tmp.path().to_path_buf(),
             child: None,
+            _tmp: tmp,
         }
     }
 
