@@ -502,10 +502,14 @@ async fn cmd_sources_list(config: Config, json: bool) -> Result<Exit> {
         );
         println!("    loại: {} · địa chỉ: {}", s.kind, s.url);
         println!(
-            "    thành công gần nhất: {} · số tin: {} ({} trong 7 ngày)",
+            "    lần thử gần nhất: {} · thành công gần nhất: {} · lần kiểm tra tới: {}",
+            fmt(s.last_attempt_at),
             fmt(s.last_success_at),
-            s.item_count,
-            s.items_last_7_days
+            fmt(s.next_check_at)
+        );
+        println!(
+            "    số tin: {} ({} trong 7 ngày, trung bình {:.1} tin/ngày trong 30 ngày)",
+            s.item_count, s.items_last_7_days, s.avg_items_per_day
         );
         if let Some(err) = &s.last_error {
             println!(

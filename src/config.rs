@@ -300,6 +300,11 @@ pub struct SourceConfig {
     /// Article pages fetched per pass at most (new items first).
     #[serde(default = "default_max_articles")]
     pub max_articles_per_pass: usize,
+    /// Obey the site's robots.txt for list and article pages (feeds are always fetched).
+    /// Turn off only for a site that asked you to read it but whose robots.txt blocks every
+    /// crawler by default (common on government portals), and say so in a comment.
+    #[serde(default = "default_true")]
+    pub obey_robots: bool,
 }
 
 fn default_max_articles() -> usize {

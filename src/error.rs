@@ -84,6 +84,11 @@ pub enum Error {
     /// An article page had no readable main content.
     #[error("không trích được nội dung bài viết {url}: {message}")]
     Article { url: String, message: String },
+    /// robots.txt of the site does not let gomtin fetch this page.
+    #[error(
+        "robots.txt của trang không cho phép tải {url}; nếu trang đồng ý cho đọc, đặt obey_robots = false cho nguồn này"
+    )]
+    Robots { url: String },
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
@@ -110,6 +115,7 @@ impl Error {
             Error::Article { .. } => "article",
             Error::Task(_) => "task",
             Error::Locked { .. } => "locked",
+            Error::Robots { .. } => "robots",
             Error::Listen { .. } => "listen",
         }
     }

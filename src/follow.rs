@@ -140,8 +140,19 @@ async fn follow_articles(
             continue;
         };
         let fetcher = app.fetcher.clone();
+        let robots = source.obey_robots.then(|| app.robots.clone());
         let body_sel = body_sel.clone();
         tasks.spawn(async move {
+            if let Some(robots) = robots {
+                match robots.allowed(&fetcher, &link).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let url = link.to_string();
+                        return (i, Err(Error::Robots { url }));
+                    }
+                    Err(e) => return (i, Err(e)),
+                }
+            }
             let res = fetch_article(&fetcher, &link, body_sel, tz).await;
             (i, res)
         });

@@ -117,6 +117,14 @@ async fn fetch_and_store(
     let store = app.store.clone();
     let id = source.id().to_string();
     let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
+    if source.kind == crate::config::SourceKind::Page
+        && source.obey_robots
+        && !app.robots.allowed(&app.fetcher, &url).await?
+    {
+        return Err(Error::Robots {
+            url: url.to_string(),
+        });
+    }
     let fetched = app.fetcher.fetch(&url, &validators).await?;
     let body = match fetched {
         Fetched::NotModified { hints } => {

@@ -34,13 +34,17 @@ impl Rules {
     }
 }
 
-/// One origin's cached rules: when fetched, how long they hold, the rules.
-type CachedRules = (Instant, Duration, Arc<Rules>);
+/// Rules of one host with when they were fetched and how long they hold.
+struct Entry {
+    at: Instant,
+    ttl: Duration,
+    rules: Arc<Rules>,
+}
 
 /// Per-host cache of robots.txt rules.
 #[derive(Default, Clone)]
 pub struct RobotsCache {
-    entries: Arc<Mutex<HashMap<String, CachedRules>>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
 }
 
 fn origin(url: &url::Url) -> String {
@@ -66,8 +70,8 @@ impl RobotsCache {
         let cached = {
             let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             map.get(&key)
-                .filter(|(at, ttl, _)| at.elapsed() < *ttl)
-                .map(|(_, _, r)| r.clone())
+                .filter(|e| e.at.elapsed() < e.ttl)
+                .map(|e| e.rules.clone())
         };
         let rules = match cached {
             Some(r) => r,
@@ -77,7 +81,14 @@ impl RobotsCache {
                 self.entries
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, (Instant::now(), ttl, rules.clone()));
+                    .insert(
+                        key,
+                        Entry {
+                            at: Instant::now(),
+                            ttl,
+                            rules: rules.clone(),
+                        },
+                    );
                 rules
             }
         };

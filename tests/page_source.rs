@@ -294,3 +294,49 @@ fn full_content_feed_fetches_the_article() {
         stored[0].content_text
     );
 }
+
+#[test]
+fn robots_txt_is_obeyed_for_list_and_article_pages_unless_turned_off() {
+    // Article 2 is off limits; the list page and the others are fine.
+    let (server, cfg) = setup("");
+    server.set(
+        "/robots.txt",
+        Route::ok("User-agent: gomtin\nDisallow: /bai/2.html\n", "text/plain"),
+    );
+    cfg.cmd(&["fetch"]).assert().success();
+    assert!(
+        server.requests_to("/bai/2.html").is_empty(),
+        "disallowed article never requested"
+    );
+    let stored = items(&cfg);
+    assert!(
+        stored
+            .iter()
+            .any(|i| i.url.as_deref().is_some_and(|u| u.ends_with("/bai/1.html")))
+    );
+    assert_eq!(server.requests_to("/robots.txt").len(), 1);
+
+    // The whole site disallowed: the source fails with a clear reason.
+    let (server, cfg) = setup("");
+    server.set(
+        "/robots.txt",
+        Route::ok("User-agent: *\nDisallow: /\n", "text/plain"),
+    );
+    let out = cfg.cmd(&["fetch"]).assert().code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("[robots]") && stdout.contains("obey_robots"),
+        "{stdout}"
+    );
+    assert!(server.requests_to("/tin-tuc").is_empty());
+
+    // The admin turns it off for this source (the site agreed): fetched.
+    let (server, cfg) = setup("obey_robots = false");
+    server.set(
+        "/robots.txt",
+        Route::ok("User-agent: *\nDisallow: /\n", "text/plain"),
+    );
+    cfg.cmd(&["fetch"]).assert().success();
+    assert!(server.requests_to("/robots.txt").is_empty());
+    assert!(!server.requests_to("/tin-tuc").is_empty());
+}

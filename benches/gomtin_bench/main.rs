@@ -15,6 +15,7 @@ mod memory;
 mod poll;
 mod relevance;
 mod server;
+mod web;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,14 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000)]
         sources: usize,
     },
+    /// /api/search under 16 concurrent connections against `gomtin serve` on a data folder
+    Web {
+        /// Data folder with an index (e.g. WORK/ingest/data from `ingest`)
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Everything, in order
     All {
         #[arg(long, default_value_t = 35_440)]
@@ -89,6 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
         Cmd::Search { size } => latency::run(&base, &work, size, 200, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
+        Cmd::Web { data, seconds } => web::run(&data, &work, seconds, args.json)?,
         Cmd::All { size, quick } => {
             let size = if quick { base.len() } else { size };
             run_relevance(
@@ -102,6 +112,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let reps = if quick { 20 } else { 100 };
             latency::run(&base, &work.join("ingest"), size, reps, args.json)?;
             memory::run(&work.join("ingest/data"), &work.join("memory"), args.json)?;
+            let secs = if quick { 5 } else { 30 };
+            web::run(
+                &work.join("ingest/data"),
+                &work.join("web"),
+                secs,
+                args.json,
+            )?;
             poll::run(&work.join("poll"), 1_000, args.json)?;
         }
     }
