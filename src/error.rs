@@ -81,6 +81,9 @@ pub enum Error {
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
+    /// An account operation was refused (unknown user, duplicate name, bad password input).
+    #[error("tài khoản: {0}")]
+    User(String),
 }
 
 impl Error {
@@ -103,6 +106,7 @@ impl Error {
             Error::Task(_) => "task",
             Error::Locked { .. } => "locked",
             Error::Listen { .. } => "listen",
+            Error::User(_) => "user",
         }
     }
 
@@ -114,6 +118,7 @@ impl Error {
                 | Error::ConfigInvalid { .. }
                 | Error::UnknownSource(_)
                 | Error::Query(_)
+                | Error::User(_)
         )
     }
 }
