@@ -958,6 +958,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn mark_html_escapes() {
         assert_eq!(
             mark_html("<b> bão & lũ", &[4..8]),

@@ -136,7 +136,7 @@ pub async fn fetch_now(
     Extension(who): Extension<Identity>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = auth::require_admin(&ui, &who, true) {
+    if let Some(r) = auth::refuse_unless_admin(&ui, &who, true) {
         return r;
     }
     match pages::fetch_source_now(&ui, &id).await {
@@ -151,7 +151,7 @@ pub async fn fetch_now(
 }
 
 pub async fn add_source(State(ui): State<Ui>, Extension(who): Extension<Identity>) -> Response {
-    if let Err(r) = auth::require_admin(&ui, &who, true) {
+    if let Some(r) = auth::refuse_unless_admin(&ui, &who, true) {
         return r;
     }
     ui.error(StatusCode::NOT_IMPLEMENTED, pages::ADD_SOURCE_MESSAGE, true)

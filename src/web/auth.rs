@@ -201,8 +201,10 @@ fn read_password(from_stdin: bool) -> Result<String> {
 // ---------------------------------------------------------------------------------------
 // Login rate limiting
 
-/// Failed logins allowed per window, per client address and per user name.
-const MAX_FAILURES: u32 = 5;
+/// Failed logins allowed per window for one user name, and (higher, since an office shares
+/// one address behind its router) for one client address.
+const MAX_FAILURES_PER_NAME: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 20;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Failed-login counters kept in memory (a restart forgives; that is acceptable).
@@ -212,22 +214,25 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn keys(ip: Option<IpAddr>, name: &str) -> Vec<String> {
-        let mut keys = vec![format!("user:{}", name.to_lowercase())];
+    fn keys(ip: Option<IpAddr>, name: &str) -> Vec<(String, u32)> {
+        let mut keys = vec![(
+            format!("user:{}", name.to_lowercase()),
+            MAX_FAILURES_PER_NAME,
+        )];
         if let Some(ip) = ip {
-            keys.push(format!("ip:{ip}"));
+            keys.push((format!("ip:{ip}"), MAX_FAILURES_PER_ADDRESS));
         }
         keys
     }
 
-    /// Seconds to wait when any key is over the limit.
+    /// Seconds to wait when the name or the address is over its limit.
     pub fn blocked_for(&self, ip: Option<IpAddr>, name: &str) -> Option<u64> {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         Self::keys(ip, name)
             .iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW)
-            .map(|(_, since)| (FAILURE_WINDOW - since.elapsed()).as_secs() + 1)
+            .filter_map(|(k, max)| map.get(k).map(|v| (v, *max)))
+            .filter(|((n, since), max)| *n >= *max && since.elapsed() < FAILURE_WINDOW)
+            .map(|((_, since), _)| (FAILURE_WINDOW - since.elapsed()).as_secs() + 1)
             .max()
     }
 
@@ -236,7 +241,7 @@ impl LoginLimiter {
         if map.len() > 10_000 {
             map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
         }
-        for k in Self::keys(ip, name) {
+        for (k, _) in Self::keys(ip, name) {
             let e = map.entry(k).or_insert((0, Instant::now()));
             if e.1.elapsed() >= FAILURE_WINDOW {
                 *e = (0, Instant::now());
@@ -296,7 +301,11 @@ pub fn set_cookie(ui: &Ui, name: &str, value: &str, max_age: Option<u64>) -> Str
 
 /// Paths served without a session.
 fn is_public(path: &str) -> bool {
-    path == "/login" || path.starts_with("/static/") || path == "/healthz" || path == "/metrics"
+    path == "/login"
+        || path.starts_with("/static/")
+        || path == "/favicon.ico"
+        || path == "/healthz"
+        || path == "/metrics"
 }
 
 fn is_api(path: &str) -> bool {
@@ -375,7 +384,7 @@ pub async fn require_login(State(ui): State<Ui>, req: Request, next: Next) -> Re
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        return ui.login_page(StatusCode::UNAUTHORIZED, &next_url, None);
+        return ui.login_page(req.headers(), StatusCode::UNAUTHORIZED, &next_url, None);
     };
     let mut req = req;
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -420,17 +429,15 @@ async fn csrf_matches(req: Request, expected: &str) -> (bool, Request) {
     (ok, Request::from_parts(parts, Body::from(bytes)))
 }
 
-/// 403 unless the caller is an admin.
-pub fn require_admin(ui: &Ui, who: &Identity, api: bool) -> std::result::Result<(), Response> {
-    if who.user.is_admin() {
-        Ok(())
-    } else {
-        Err(ui.error(
+/// The 403 answer when the caller is not an admin (None: go ahead).
+pub fn refuse_unless_admin(ui: &Ui, who: &Identity, api: bool) -> Option<Response> {
+    (!who.user.is_admin()).then(|| {
+        ui.error(
             StatusCode::FORBIDDEN,
             "Chỉ quản trị viên (admin) được làm việc này.",
             api,
-        ))
-    }
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,9 +469,15 @@ fn safe_next(next: &str) -> String {
 
 pub async fn login_form(
     State(ui): State<Ui>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Response {
-    ui.login_page(StatusCode::OK, q.next.as_deref().unwrap_or("/"), None)
+    ui.login_page(
+        &headers,
+        StatusCode::OK,
+        q.next.as_deref().unwrap_or("/"),
+        None,
+    )
 }
 
 /// A constant hash to verify against when the user does not exist (same timing).
@@ -483,6 +496,7 @@ pub async fn login_submit(
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&form.csrf, &expected) {
         return ui.login_page(
+            &headers,
             StatusCode::FORBIDDEN,
             &next,
             Some("Phiên đăng nhập đã hết hạn. Hãy thử lại."),
@@ -495,7 +509,7 @@ pub async fn login_submit(
             "Đăng nhập sai quá nhiều lần. Thử lại sau {} phút.",
             wait.div_ceil(60)
         );
-        let mut resp = ui.login_page(StatusCode::TOO_MANY_REQUESTS, &next, Some(&msg));
+        let mut resp = ui.login_page(&headers, StatusCode::TOO_MANY_REQUESTS, &next, Some(&msg));
         if let Ok(v) = wait.to_string().parse() {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -543,6 +557,7 @@ pub async fn login_submit(
             ui.limiter.failed(ip, &name);
             tracing::warn!(user = %name, "failed login");
             ui.login_page(
+                &headers,
                 StatusCode::UNAUTHORIZED,
                 &next,
                 Some("Sai tên đăng nhập hoặc mật khẩu."),
@@ -599,16 +614,21 @@ mod tests {
     fn limiter_blocks_after_repeated_failures() {
         let l = LoginLimiter::default();
         let ip: Option<IpAddr> = "10.0.0.1".parse().ok();
-        for _ in 0..MAX_FAILURES {
+        let other: Option<IpAddr> = "10.0.0.2".parse().ok();
+        for _ in 0..MAX_FAILURES_PER_NAME {
             assert!(l.blocked_for(ip, "lan").is_none());
             l.failed(ip, "lan");
         }
         assert!(l.blocked_for(ip, "lan").is_some());
-        assert!(l.blocked_for(ip, "other").is_some(), "same address");
+        assert!(l.blocked_for(other, "lan").is_some(), "same name");
         assert!(
-            l.blocked_for("10.0.0.2".parse().ok(), "lan").is_some(),
-            "same name"
+            l.blocked_for(ip, "hoa").is_none(),
+            "colleagues share an address"
         );
-        assert!(l.blocked_for("10.0.0.2".parse().ok(), "hoa").is_none());
+        for i in MAX_FAILURES_PER_NAME..MAX_FAILURES_PER_ADDRESS {
+            l.failed(ip, &format!("u{i}"));
+        }
+        assert!(l.blocked_for(ip, "hoa").is_some(), "address over its limit");
+        assert!(l.blocked_for(other, "hoa").is_none());
     }
 }

@@ -950,6 +950,7 @@ pub async fn sources(
                 url => safe_url(Some(&s.url)),
                 location => s.url,
                 in_config => s.in_config,
+                disabled => ui.state.app.config.source(&s.id).is_some_and(|c| !c.enabled),
                 state => state,
                 last_success => s.last_success_at.map(|t| relative_time(t, now, tz)),
                 last_success_full => s.last_success_at.map(|t| full_time(t, tz)),
@@ -990,7 +991,7 @@ pub async fn fetch_now(
     Extension(who): Extension<Identity>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = auth::require_admin(&ui, &who, false) {
+    if let Some(r) = auth::refuse_unless_admin(&ui, &who, false) {
         return r;
     }
     match fetch_source_now(&ui, &id).await {
@@ -1016,7 +1017,7 @@ pub async fn fetch_now(
 pub const ADD_SOURCE_MESSAGE: &str = "Nguồn tin được khai báo trong tệp cấu hình: thêm một khối [[sources]] vào gomtin.toml rồi khởi động lại gomtin serve.";
 
 pub async fn add_source(State(ui): State<Ui>, Extension(who): Extension<Identity>) -> Response {
-    if let Err(r) = auth::require_admin(&ui, &who, false) {
+    if let Some(r) = auth::refuse_unless_admin(&ui, &who, false) {
         return r;
     }
     ui.error(StatusCode::NOT_IMPLEMENTED, ADD_SOURCE_MESSAGE, false)

@@ -107,9 +107,18 @@ impl Ui {
         )
     }
 
-    /// The login page, with a fresh login CSRF cookie.
-    pub fn login_page(&self, status: StatusCode, next: &str, message: Option<&str>) -> Response {
-        let token = match auth::random_token() {
+    /// The login page and its CSRF cookie. A login cookie the browser already has is kept:
+    /// a parallel request (a favicon, a second tab) must not invalidate an open form.
+    pub fn login_page(
+        &self,
+        headers: &axum::http::HeaderMap,
+        status: StatusCode,
+        next: &str,
+        message: Option<&str>,
+    ) -> Response {
+        let existing = auth::cookie(headers, auth::LOGIN_COOKIE)
+            .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+        let token = match existing.map(Ok).unwrap_or_else(auth::random_token) {
             Ok(t) => t,
             Err(e) => return self.error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
         };
@@ -159,6 +168,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/static/{name}", get(asset))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/search", get(api::search))
         .route("/api/items/{id}", get(api::item))
         .route("/api/items/{id}/shares", post(api::add_share))
