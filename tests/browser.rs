@@ -48,9 +48,14 @@ fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("CI=true and {msg}");
             }
-            eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-            eprintln!("!!! SKIPPING BROWSER TEST: {msg}");
-            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+            // Straight to the process's stderr: the test harness captures eprintln! output of
+            // passing tests, and this message must be seen.
+            use std::io::Write;
+            let bar = "!".repeat(78);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{bar}\n!!! SKIPPING BROWSER TEST: {msg}\n{bar}\n"
+            );
             None
         }
     }
@@ -202,10 +207,10 @@ async fn hit_ids(c: &Client) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_search_copy_share_filter_and_log_out() {
-    let app = WebApp::start();
     let Some(browser) = launch().await else {
         return;
     };
+    let app = WebApp::start();
     let c = &browser.client;
     log_in(c, &app, STAFF).await;
 
@@ -415,10 +420,10 @@ async fn assert_inert(c: &Client, app: &WebApp, page: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_payloads_render_inert() {
-    let app = WebApp::start();
     let Some(browser) = launch().await else {
         return;
     };
+    let app = WebApp::start();
     let c = &browser.client;
     log_in(c, &app, STAFF).await;
 

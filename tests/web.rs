@@ -744,6 +744,34 @@ async fn error_pages_and_payloads_are_escaped() {
         .expect("q");
     let body = r.text().await.expect("body");
     assert!(!body.contains("<img src=x"), "query echoed raw");
+    for path in [
+        "/items/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/?page=%3Cb%3E",
+    ] {
+        let r = get(path.into()).await.expect("bad parameter");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/html")
+        );
+        let body = r.text().await.expect("body");
+        assert!(
+            !body.contains("<script>alert") && !body.contains("<b>"),
+            "{body}"
+        );
+        assert!(body.contains("Yêu cầu không hợp lệ"), "{body}");
+    }
+    let r = client()
+        .get(app.url("/api/search?limit=%3Cb%3E"))
+        .bearer_auth(app.token(STAFF.0))
+        .send()
+        .await
+        .expect("api bad parameter");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.expect("json error");
+    assert!(v["error"].is_string(), "{v}");
     let r = get("/items/999999".into()).await.expect("missing");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = get("/no/%3Csvg%20onload=alert(1)%3E".into())

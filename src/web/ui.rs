@@ -180,6 +180,10 @@ pub fn routes(state: AppState) -> Router {
             ui.clone(),
             auth::require_login,
         ))
+        .layer(middleware::from_fn_with_state(
+            ui.clone(),
+            rejections_as_pages,
+        ))
         .with_state(ui)
 }
 
@@ -190,6 +194,32 @@ async fn not_found(axum::extract::State(ui): axum::extract::State<Ui>, req: Requ
         &format!("Không có trang {path}."),
         path.starts_with("/api/"),
     )
+}
+
+/// axum's extractor rejections (a bad id in the path, a bad number in the query, a malformed
+/// form or JSON body) are plain text that may quote the input: answer them like every other
+/// error instead — an escaped page, or `{"error": …}` under `/api/`.
+async fn rejections_as_pages(
+    axum::extract::State(ui): axum::extract::State<Ui>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(resp.status().is_client_error() && plain) {
+        return resp;
+    }
+    let status = resp.status();
+    let detail = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    ui.error(status, &format!("Yêu cầu không hợp lệ: {detail}"), api)
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
