@@ -47,7 +47,19 @@ document.addEventListener("DOMContentLoaded", function () {
         }
       };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, fallback);
+        // Some browsers leave the promise pending (no permission prompt possible): fall
+        // back after a second so the person is never left without an answer.
+        var settled = false;
+        var once = function (f) {
+          return function () {
+            if (!settled) {
+              settled = true;
+              f();
+            }
+          };
+        };
+        navigator.clipboard.writeText(text).then(once(done), once(fallback));
+        setTimeout(once(fallback), 1000);
       } else {
         fallback();
       }
