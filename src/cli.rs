@@ -82,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DigestCommand,
     },
+    /// Quản lý tài khoản giao diện web (xem src/web/auth.rs)
+    Users {
+        #[command(subcommand)]
+        command: crate::web::auth::UsersCommand,
+    },
     /// Bài đăng dán tay (nguồn kind = "manual")
     Post {
         #[command(subcommand)]
@@ -212,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Sources {
             command: SourcesCommand::List { json },
         } => cmd_sources_list(config, json).await,
+        Command::Users { command } => crate::web::auth::run_users_command(&config, command),
         Command::Sources { command } => run_admin(config, command).await,
         Command::Digest { command } => cmd_digest(config, command).await,
         Command::Post {
@@ -557,8 +563,11 @@ async fn cmd_serve(config: Config, listen: Option<std::net::SocketAddr>) -> Resu
         metrics: metrics.clone(),
         started: std::time::Instant::now(),
     };
-    let server = axum::serve(listener, crate::web::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // Connect info gives the login rate limiter the client address.
+    let service =
+        crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server =
+        axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
     let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
     let (served, scheduled, digested) = tokio::join!(

@@ -33,6 +33,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub topics: Vec<TopicConfig>,
+    #[serde(default)]
+    pub share: ShareConfig,
     /// The mail server digests are sent through (required when `[[digests]]` exist).
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
@@ -72,14 +74,52 @@ fn default_data_dir() -> PathBuf {
 pub struct ServerConfig {
     #[serde(default = "default_listen", deserialize_with = "de_socket_addr")]
     pub listen: SocketAddr,
+    /// True when a reverse proxy terminates HTTPS in front of gomtin: session cookies get
+    /// `Secure` and the client address is read from `X-Forwarded-For`.
+    #[serde(default)]
+    pub behind_proxy: bool,
+    /// How long a web login lasts.
+    #[serde(default = "default_session_ttl", deserialize_with = "de_duration")]
+    pub session_ttl: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: default_listen(),
+            behind_proxy: false,
+            session_ttl: default_session_ttl(),
         }
     }
+}
+
+fn default_session_ttl() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+
+/// `[share]`: the ready-to-post text that "Sao chép bài chia sẻ" copies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConfig {
+    /// A minijinja template over `title`, `excerpt`, `source`, `url`, `published`.
+    #[serde(default = "default_share_template")]
+    pub template: Spanned<String>,
+}
+
+impl Default for ShareConfig {
+    fn default() -> Self {
+        ShareConfig {
+            template: default_share_template(),
+        }
+    }
+}
+
+/// The built-in share text: title, excerpt, source line, link.
+pub const DEFAULT_SHARE_TEMPLATE: &str =
+    "{{ title }}\n\n{{ excerpt }}\n\nNguồn: {{ source }}\n{{ url }}";
+
+fn default_share_template() -> Spanned<String> {
+    Spanned::new(0..0, DEFAULT_SHARE_TEMPLATE.to_string())
 }
 
 fn default_listen() -> SocketAddr {
@@ -667,6 +707,16 @@ impl Config {
         if !(0.0..=0.5).contains(&sc.jitter) {
             return Err(invalid("scheduler.jitter phải trong khoảng 0..0.5".into()));
         }
+        let tpl = &self.share.template;
+        if let Err(e) = minijinja::Environment::new().template_from_str(tpl.get_ref()) {
+            let line = line_of(text, tpl.span().start);
+            return Err(invalid(format!(
+                "dòng {line}: share.template không hợp lệ: {e}; ví dụ: \"{{{{ title }}}}\\n{{{{ url }}}}\""
+            )));
+        }
+        if self.server.session_ttl < Duration::from_secs(60) {
+            return Err(invalid("server.session_ttl phải từ 1 phút trở lên".into()));
+        }
         if self.search.default_limit == 0 || self.search.default_limit > 1000 {
             return Err(invalid(
                 "search.default_limit phải trong khoảng 1..1000".into(),
@@ -942,6 +992,8 @@ interval = "15m"
                 "telepathy",
             ),
             ("[display]\ntimezone = \"Mars/Base\"\n", "Mars/Base"),
+            ("[share]\n\ntemplate = \"{{ title \"\n", "dòng 3"),
+            ("[server]\nbehind_proxy = \"yes\"\n", "dòng 2"),
         ] {
             let err = parse(text).expect_err(text).to_string();
             assert!(err.contains(needle), "{text:?} -> {err}");

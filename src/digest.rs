@@ -422,7 +422,7 @@ pub fn render(app: &App, d: &DigestConfig, period: Period, view: &DigestView) ->
         env.add_template_owned(name.to_string(), load(name, builtin)?)
             .map_err(|e| template_error(name, e))?;
     }
-    let ctx = minijinja::Value::from(minijinja::value::Serde(view));
+    let ctx = minijinja::Value::from_serialize(view);
     let html = env
         .get_template("digest.html.j2")
         .and_then(|t| t.render(&ctx))

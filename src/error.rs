@@ -92,6 +92,9 @@ pub enum Error {
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
+    /// An account operation was refused (unknown user, duplicate name, bad password input).
+    #[error("tài khoản: {0}")]
+    User(String),
 }
 
 impl Error {
@@ -117,6 +120,7 @@ impl Error {
             Error::Locked { .. } => "locked",
             Error::Robots { .. } => "robots",
             Error::Listen { .. } => "listen",
+            Error::User(_) => "user",
         }
     }
 
@@ -128,6 +132,7 @@ impl Error {
                 | Error::ConfigInvalid { .. }
                 | Error::UnknownSource(_)
                 | Error::Query(_)
+                | Error::User(_)
         )
     }
 }

@@ -68,6 +68,8 @@ pub struct SearchRequest {
     pub topics: Vec<String>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
+    /// Item ids left out of the results (the web's "chưa chia sẻ" filter).
+    pub exclude_ids: Vec<i64>,
 }
 
 impl SearchRequest {
@@ -80,6 +82,7 @@ impl SearchRequest {
             topics: Vec::new(),
             after: None,
             before: None,
+            exclude_ids: Vec::new(),
         }
     }
 }
@@ -634,6 +637,17 @@ impl Builder<'_> {
                 .map(|b| Bound::Excluded(Term::from_field_i64(self.f.published, b.timestamp())))
                 .unwrap_or(Bound::Unbounded);
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        for id in &extra.exclude_ids {
+            if let Ok(id) = u64::try_from(*id) {
+                clauses.push((
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(
+                        Term::from_field_u64(self.f.id, id),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
         }
         if !has_positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));

@@ -6,7 +6,10 @@
 mod clusters;
 mod digests;
 mod items;
+mod related;
+mod shares;
 mod sources;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -19,6 +22,9 @@ use crate::error::{Error, Result};
 pub use clusters::ClusterMember;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
+pub use related::RelatedItem;
+pub use shares::{NewShare, Share};
+pub use users::{Role, User, valid_user_name};
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
 const MIGRATIONS: &[&str] = &[
@@ -90,7 +96,43 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO cluster_state (id, clustered_seq) VALUES (1, 0);
     "#,
-    // 3: the digest ledger: when each digest was first seen, one row per (digest, period)
+    // 3: accounts (argon2id hashes), browser sessions with their CSRF token, API tokens,
+    // and the share ledger (undo keeps the row, stamped `undone_at`).
+    r#"
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE api_tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER
+    );
+    CREATE TABLE shares (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        user_name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        link TEXT,
+        shared_at INTEGER NOT NULL,
+        undone_at INTEGER
+    );
+    CREATE INDEX shares_item ON shares(item_id);
+    "#,
+    // 4: the digest ledger: when each digest was first seen, one row per (digest, period)
     // and one delivery per (digest, period, recipient).
     r#"
     CREATE TABLE digest_state (

@@ -1,7 +1,13 @@
 //! The web layer: `router(state)` builds the axum `Router` that `gomtin serve` runs on
 //! `[server] listen`. For now it serves the daemon's operational endpoints — `/healthz`
 //! (a JSON summary, always 200 while the process can answer) and `/metrics` (Prometheus
-//! text) — and is where the staff UI and JSON API are mounted.
+//! text) — and mounts the staff UI and JSON API (`ui::routes`: pages, api, auth, assets)
+//! behind the login gate, with security headers on every response.
+
+mod api;
+pub mod auth;
+mod pages;
+mod ui;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,10 +32,14 @@ pub struct AppState {
 
 /// The whole HTTP surface of gomtin.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .with_state(state)
+        .with_state(state.clone());
+    // --- issue 6: staff UI + JSON API (login required except /login and /static/) ---
+    ops.merge(ui::routes(state))
+        .layer(axum::middleware::from_fn(ui::security_headers))
+    // --- end issue 6 ---
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,495 @@
+//! The web app in a real headless Chromium, driven through chromedriver (WebDriver) with
+//! fantoccini: log in, search without diacritics, open an item, copy the share text, mark
+//! it shared, see the badge and the "chưa chia sẻ" filter, log out; screenshots of the
+//! search page (desktop and 390 px) go to tests/artifacts/. A second test loads an item
+//! full of script payloads and checks that nothing runs, no dialog opens and no request
+//! reaches the outside host.
+//!
+//! Chromium and chromedriver come from Debian (`.ci/run` installs them). Without them the
+//! tests skip loudly — except in CI (`CI=true`), where a missing browser is a failure.
+
+mod support;
+mod webapp;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use webapp::{STAFF, WebApp};
+
+fn which(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Chromium and chromedriver, or None (skip) — a panic in CI.
+fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
+    let chromium = which(&["chromium", "chromium-browser", "google-chrome"]);
+    let driver = which(&["chromedriver"]);
+    match (chromium, driver) {
+        (Some(c), Some(d)) => Some((c, d)),
+        (c, d) => {
+            let msg = format!(
+                "chromium ({}) or chromedriver ({}) not found; install them with `apt-get install -y chromium chromium-driver`",
+                c.map(|p| p.display().to_string())
+                    .unwrap_or("missing".into()),
+                d.map(|p| p.display().to_string())
+                    .unwrap_or("missing".into()),
+            );
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("CI=true and {msg}");
+            }
+            // Straight to the process's stderr: the test harness captures eprintln! output of
+            // passing tests, and this message must be seen.
+            use std::io::Write;
+            let bar = "!".repeat(78);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{bar}\n!!! SKIPPING BROWSER TEST: {msg}\n{bar}\n"
+            );
+            None
+        }
+    }
+}
+
+/// chromedriver on a free port plus a WebDriver session in a fresh profile.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn launch() -> Option<Browser> {
+    let (chromium, chromedriver) = browser_binaries()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let driver = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--lang=vi-VN",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    caps.insert("unhandledPromptBehavior".into(), "ignore".into());
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
+    Some(Browser {
+        client,
+        driver,
+        _profile: profile,
+    })
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::write(artifacts().join(name), png).expect("save screenshot");
+}
+
+async fn log_in(c: &Client, app: &WebApp, who: (&str, &str)) {
+    c.goto(&app.url("/")).await.expect("open");
+    c.find(Locator::Id("name"))
+        .await
+        .expect("login form")
+        .send_keys(who.0)
+        .await
+        .expect("type name");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(who.1)
+        .await
+        .expect("type password");
+    c.find(Locator::Id("login"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    if let Err(e) = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("q"))
+        .await
+    {
+        let url = c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let html = c.source().await.unwrap_or_default();
+        panic!("no search page after login ({e}); at {url}:\n{html}");
+    }
+}
+
+async fn search(c: &Client, q: &str) {
+    let input = c.find(Locator::Id("q")).await.expect("search box");
+    input.clear().await.expect("clear");
+    input.send_keys(q).await.expect("type query");
+    c.find(Locator::Id("search-button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("search");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("total"))
+        .await
+        .expect("results");
+}
+
+async fn hit_ids(c: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    for li in c
+        .find_all(Locator::Css("#results li.hit"))
+        .await
+        .expect("hits")
+    {
+        ids.push(li.attr("data-id").await.expect("attr").unwrap_or_default());
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_search_copy_share_filter_and_log_out() {
+    let Some(browser) = launch().await else {
+        return;
+    };
+    let app = WebApp::start();
+    let c = &browser.client;
+    log_in(c, &app, STAFF).await;
+
+    // Search without diacritics: a highlighted hit, the query kept in the URL.
+    search(c, "nong thon moi").await;
+    let url = c.current_url().await.expect("url");
+    assert!(
+        url.query().unwrap_or("").contains("q=nong+thon+moi"),
+        "query not in the URL: {url}"
+    );
+    let marks = c
+        .find_all(Locator::Css("#results .snippet mark"))
+        .await
+        .expect("marks");
+    assert!(!marks.is_empty(), "no highlighted word");
+    let first_mark = marks[0].text().await.expect("mark text").to_lowercase();
+    assert!(
+        ["nông", "thôn", "mới", "nông thôn mới"]
+            .iter()
+            .any(|w| first_mark.contains(w)),
+        "highlighted {first_mark:?}"
+    );
+    let before = hit_ids(c).await;
+    assert!(before.len() >= 3, "{before:?}");
+    assert!(
+        c.find(Locator::Css("#results .thumb")).await.is_ok(),
+        "thumbnail"
+    );
+    assert!(
+        c.find(Locator::Css("#results .also")).await.is_ok(),
+        "also posted by"
+    );
+
+    // Open the first hit.
+    let title = c
+        .find(Locator::Css("#results li.hit .hit-title"))
+        .await
+        .expect("first title");
+    let title_text = title.text().await.expect("title text");
+    title.click().await.expect("open item");
+    let h1 = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("item-title"))
+        .await
+        .expect("item page");
+    assert_eq!(h1.text().await.expect("h1"), title_text);
+    let item_url = c.current_url().await.expect("item url");
+    let item_id = item_url.path().rsplit('/').next().expect("id").to_string();
+
+    // Copy the share text.
+    let text = c
+        .find(Locator::Id("share-text"))
+        .await
+        .expect("share text")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(text.starts_with(&title_text), "{text}");
+    assert!(text.contains("Nguồn: "), "{text}");
+    assert!(text.contains("https://tin.example/"), "{text}");
+    c.find(Locator::Id("copy-share"))
+        .await
+        .expect("copy button")
+        .click()
+        .await
+        .expect("copy");
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//*[@id='copy-status' and contains(., 'sao chép')]",
+        ))
+        .await
+        .expect("copy confirmed");
+    // What the page put on the clipboard (the selection, on the execCommand path) is the text.
+    let copied = c
+        .execute(
+            "const t = document.getElementById('share-text'); return t.value;",
+            vec![],
+        )
+        .await
+        .expect("read copied");
+    assert_eq!(copied.as_str(), Some(text.as_str()));
+
+    // Mark it shared on Zalo with a link.
+    let channel = c.find(Locator::Id("share-channel")).await.expect("channel");
+    channel.select_by_value("Zalo").await.expect("choose Zalo");
+    c.find(Locator::Id("share-link"))
+        .await
+        .expect("link")
+        .send_keys("https://zalo.me/bai/123")
+        .await
+        .expect("type link");
+    c.find(Locator::Id("mark-shared"))
+        .await
+        .expect("mark")
+        .click()
+        .await
+        .expect("mark shared");
+    let history = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("ul#share-history li"))
+        .await
+        .expect("share history");
+    let line = history.text().await.expect("history text");
+    assert!(line.contains(STAFF.0) && line.contains("Zalo"), "{line}");
+    screenshot(c, "item-desktop.png").await;
+
+    // Back on the search: the badge, then the "chưa chia sẻ" filter excludes it.
+    c.goto(&app.url("/?q=nong+thon+moi"))
+        .await
+        .expect("search again");
+    let badge = c
+        .find(Locator::Css(&format!(
+            "#results li.hit[data-id='{item_id}'] .shared-badge"
+        )))
+        .await
+        .expect("shared badge on the result");
+    assert_eq!(badge.text().await.expect("badge"), "Đã chia sẻ");
+    screenshot(c, "search-desktop.png").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    screenshot(c, "search-390.png").await;
+    c.set_window_size(1280, 900).await.expect("desktop size");
+    c.find(Locator::Id("f-unshared"))
+        .await
+        .expect("unshared box")
+        .click()
+        .await
+        .expect("tick");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c
+        .current_url()
+        .await
+        .expect("url")
+        .query()
+        .unwrap_or("")
+        .contains("unshared=1")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the filter did not resubmit the search"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("total"))
+        .await
+        .expect("filtered results");
+    let after = hit_ids(c).await;
+    assert!(
+        !after.contains(&item_id),
+        "{item_id} still listed: {after:?}"
+    );
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+    assert!(
+        c.find(Locator::Id("f-unshared"))
+            .await
+            .expect("box")
+            .prop("checked")
+            .await
+            .expect("checked")
+            .as_deref()
+            == Some("true")
+    );
+
+    // Log out: the search page now asks for a login.
+    c.find(Locator::Id("logout"))
+        .await
+        .expect("logout button")
+        .click()
+        .await
+        .expect("log out");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("login"))
+        .await
+        .expect("login page");
+    c.goto(&app.url("/?q=nong+thon+moi")).await.expect("reopen");
+    assert!(
+        c.find(Locator::Id("login")).await.is_ok(),
+        "still logged in"
+    );
+    assert!(c.find(Locator::Id("results")).await.is_err());
+    browser.client.clone().close().await.expect("close");
+}
+
+/// No dialog open, nothing set by a payload, nothing sent to the canary.
+async fn assert_inert(c: &Client, app: &WebApp, page: &str) {
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    if let Ok(text) = c.get_alert_text().await {
+        panic!("{page}: a dialog opened: {text:?}");
+    }
+    let pwned = c
+        .execute("return typeof window.__pwned === 'undefined';", vec![])
+        .await
+        .expect("probe");
+    assert_eq!(pwned.as_bool(), Some(true), "{page}: a payload ran");
+    let seen: Vec<String> = app.canary.requests().into_iter().map(|s| s.path).collect();
+    assert!(
+        seen.is_empty(),
+        "{page}: requests reached the outside host: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_payloads_render_inert() {
+    let Some(browser) = launch().await else {
+        return;
+    };
+    let app = WebApp::start();
+    let c = &browser.client;
+    log_in(c, &app, STAFF).await;
+
+    search(c, "ma doc").await;
+    let titles = c
+        .find_all(Locator::Css("#results .hit-title"))
+        .await
+        .expect("hits");
+    assert_eq!(titles.len(), 1, "the payload item is found");
+    let shown = titles[0].text().await.expect("title");
+    assert!(
+        shown.contains("<script>"),
+        "the title is shown as text: {shown}"
+    );
+    assert_inert(c, &app, "search").await;
+
+    c.goto(&app.url(&format!("/items/{}", app.payload_id)))
+        .await
+        .expect("item page");
+    let h1 = c.find(Locator::Id("item-title")).await.expect("title");
+    assert!(
+        h1.text()
+            .await
+            .expect("text")
+            .contains("<img src=x onerror=")
+    );
+    assert!(
+        c.find(Locator::Css("#content script, #content svg, #content iframe, #content [onerror], #content [onload], #content [onclick]"))
+            .await
+            .is_err(),
+        "dangerous markup survived in the article"
+    );
+    assert!(
+        c.find(Locator::Css("a.original")).await.is_err(),
+        "javascript: link shown"
+    );
+    // The `javascript:` link lost its href; clicking it does nothing.
+    if let Ok(link) = c.find(Locator::Id("jslink")).await {
+        assert_eq!(link.attr("href").await.expect("href"), None);
+        let _ = link.click().await;
+    } else if let Ok(link) = c.find(Locator::LinkText("bấm vào đây")).await {
+        assert!(
+            !link
+                .attr("href")
+                .await
+                .expect("href")
+                .unwrap_or_default()
+                .to_lowercase()
+                .contains("javascript"),
+        );
+        let _ = link.click().await;
+    }
+    assert_inert(c, &app, "item").await;
+    screenshot(c, "payload-item.png").await;
+
+    c.goto(&app.url("/sources")).await.expect("sources");
+    assert!(
+        c.find(Locator::Css("#nguon-doc-hai h2"))
+            .await
+            .expect("payload source")
+            .text()
+            .await
+            .expect("name")
+            .contains("<script>")
+    );
+    assert_inert(c, &app, "sources").await;
+    screenshot(c, "sources-desktop.png").await;
+    browser.client.clone().close().await.expect("close");
+}
