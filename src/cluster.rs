@@ -20,6 +20,11 @@ pub const MIN_SHINGLES: u32 = 15;
 /// Containment at or above which two items tell the same story.
 pub const SAME_STORY: f64 = 0.5;
 
+/// LSH bands: 32 bands of 2 hashes. Two texts with Jaccard similarity 0.4 (the same story
+/// trimmed to 40%) share a band with probability 0.996; unrelated texts (0.01) 0.003.
+pub const BANDS: usize = 32;
+const ROWS: usize = HASHES / BANDS;
+
 /// The MinHash signature of one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
@@ -107,6 +112,20 @@ impl Signature {
     /// True when the two texts tell the same story.
     pub fn same_story(&self, other: &Signature) -> bool {
         self.containment(other) >= SAME_STORY
+    }
+
+    /// One key per LSH band; items sharing any key are candidate duplicates.
+    pub fn band_keys(&self) -> Vec<i64> {
+        (0..BANDS)
+            .map(|b| {
+                let mut bytes = Vec::with_capacity(4 + ROWS * 4);
+                bytes.extend_from_slice(&(b as u32).to_le_bytes());
+                for m in &self.mins[b * ROWS..(b + 1) * ROWS] {
+                    bytes.extend_from_slice(&m.to_le_bytes());
+                }
+                fnv1a(&bytes) as i64
+            })
+            .collect()
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -28,6 +28,7 @@ pub struct ClusterMember {
 impl Store {
     /// Cluster every item changed since the last run. Returns how many were processed.
     pub fn cluster_pending(&self) -> Result<usize> {
+        self.backfill_bands()?;
         let mut done = 0;
         loop {
             let mut conn = self.conn();
@@ -63,22 +64,25 @@ impl Store {
                     None => *id,
                     Some(sig) => {
                         let window = Duration::days(WINDOW_DAYS).num_seconds();
-                        let mut stmt = tx.prepare_cached(
-                            "SELECT id, cluster_id, minhash, shingles FROM items
-                             WHERE minhash IS NOT NULL AND id != ?1
-                               AND published_at BETWEEN ?2 AND ?3",
-                        )?;
-                        let rows = stmt.query_map(
-                            params![id, published - window, published + window],
-                            |r| {
-                                Ok((
-                                    r.get::<_, i64>(0)?,
-                                    r.get::<_, Option<i64>>(1)?,
-                                    r.get::<_, Vec<u8>>(2)?,
-                                    r.get::<_, i64>(3)?,
-                                ))
-                            },
-                        )?;
+                        let keys = sig.band_keys();
+                        let placeholders = vec!["?"; keys.len()].join(",");
+                        let mut stmt = tx.prepare_cached(&format!(
+                            "SELECT i.id, i.cluster_id, i.minhash, i.shingles FROM items i
+                             WHERE i.id IN (SELECT DISTINCT item_id FROM minhash_bands
+                                            WHERE band IN ({placeholders}))
+                               AND i.id != ? AND i.minhash IS NOT NULL
+                               AND i.published_at BETWEEN ? AND ?"
+                        ))?;
+                        let mut args: Vec<i64> = keys.clone();
+                        args.extend([*id, published - window, published + window]);
+                        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, Option<i64>>(1)?,
+                                r.get::<_, Vec<u8>>(2)?,
+                                r.get::<_, i64>(3)?,
+                            ))
+                        })?;
                         let mut best: Option<(f64, i64)> = None;
                         for row in rows {
                             let (other, other_cluster, bytes, shingles) = row?;
@@ -91,6 +95,13 @@ impl Store {
                             if sig.same_story(&o) && best.is_none_or(|(b, _)| c > b) {
                                 best = Some((c, other_cluster.unwrap_or(other)));
                             }
+                        }
+                        tx.execute("DELETE FROM minhash_bands WHERE item_id = ?1", [id])?;
+                        let mut ins = tx.prepare_cached(
+                            "INSERT INTO minhash_bands (band, item_id) VALUES (?1, ?2)",
+                        )?;
+                        for k in &keys {
+                            ins.execute(params![k, id])?;
                         }
                         best.map(|(_, c)| c).unwrap_or(*id)
                     }
@@ -112,6 +123,46 @@ impl Store {
             )?;
             tx.commit()?;
         }
+    }
+
+    /// Items clustered before the bands table existed get their bands once.
+    fn backfill_bands(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let missing: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM minhash_bands)",
+            [],
+            |r| r.get(0),
+        )?;
+        if !missing {
+            return Ok(());
+        }
+        let tx = conn.transaction()?;
+        {
+            let mut read =
+                tx.prepare("SELECT id, minhash, shingles FROM items WHERE minhash IS NOT NULL")?;
+            let mut ins =
+                tx.prepare("INSERT INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
+            let rows = read.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, bytes, shingles) = row?;
+                if let Some(sig) =
+                    Signature::from_bytes(&bytes, u32::try_from(shingles).unwrap_or(0))
+                {
+                    for k in sig.band_keys() {
+                        ins.execute(params![k, id])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The cluster id of each of these items (items not clustered yet are absent).

@@ -168,6 +168,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX digest_deliveries_status ON digest_deliveries(status, next_attempt_at);
     CREATE INDEX items_first_seen ON items(first_seen_at);
     "#,
+    // 5: locality-sensitive hashing bands of each item's MinHash signature, so clustering
+    // looks up candidate duplicates by index instead of comparing every item in the window.
+    r#"
+    CREATE TABLE minhash_bands (
+        band INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id)
+    );
+    CREATE INDEX minhash_bands_band ON minhash_bands(band);
+    CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
+    "#,
 ];
 
 /// File name of the database inside the data folder.
