@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
+use rusqlite::OptionalExtension;
 use rusqlite::params;
 
 use super::{Store, from_ts};
@@ -14,6 +15,11 @@ use crate::error::Result;
 
 /// Only items published this close to each other are compared.
 const WINDOW_DAYS: i64 = 7;
+/// Candidates compared per item at most: when a story is everywhere (boilerplate posted by
+/// hundreds of pages), the newest few already tell which cluster it belongs to.
+const MAX_CANDIDATES: usize = 64;
+/// Newest items looked up per LSH band.
+const PER_BAND: usize = 8;
 
 /// One member of a cluster.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -65,24 +71,48 @@ impl Store {
                     Some(sig) => {
                         let window = Duration::days(WINDOW_DAYS).num_seconds();
                         let keys = sig.band_keys();
-                        let placeholders = vec!["?"; keys.len()].join(",");
-                        let mut stmt = tx.prepare_cached(&format!(
-                            "SELECT i.id, i.cluster_id, i.minhash, i.shingles FROM items i
-                             WHERE i.id IN (SELECT DISTINCT item_id FROM minhash_bands
-                                            WHERE band IN ({placeholders}))
-                               AND i.id != ? AND i.minhash IS NOT NULL
-                               AND i.published_at BETWEEN ? AND ?"
-                        ))?;
-                        let mut args: Vec<i64> = keys.clone();
-                        args.extend([*id, published - window, published + window]);
-                        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, Option<i64>>(1)?,
-                                r.get::<_, Vec<u8>>(2)?,
-                                r.get::<_, i64>(3)?,
-                            ))
-                        })?;
+                        // Newest few items of each band (index range scans), then
+                        // their signatures; bounded however common the story is.
+                        let mut candidates: Vec<i64> = Vec::new();
+                        {
+                            let mut by_band = tx.prepare_cached(&format!(
+                                "SELECT item_id FROM minhash_bands WHERE band = ?1
+                                 ORDER BY item_id DESC LIMIT {PER_BAND}"
+                            ))?;
+                            for k in &keys {
+                                for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
+                                    let other = other?;
+                                    if other != *id && !candidates.contains(&other) {
+                                        candidates.push(other);
+                                    }
+                                }
+                            }
+                        }
+                        candidates.truncate(MAX_CANDIDATES);
+                        let mut stmt = tx.prepare_cached(
+                            "SELECT id, cluster_id, minhash, shingles FROM items
+                             WHERE id = ?1 AND minhash IS NOT NULL
+                               AND published_at BETWEEN ?2 AND ?3",
+                        )?;
+                        let mut rows = Vec::with_capacity(candidates.len());
+                        for other in &candidates {
+                            if let Some(row) = stmt
+                                .query_row(
+                                    params![other, published - window, published + window],
+                                    |r| {
+                                        Ok((
+                                            r.get::<_, i64>(0)?,
+                                            r.get::<_, Option<i64>>(1)?,
+                                            r.get::<_, Vec<u8>>(2)?,
+                                            r.get::<_, i64>(3)?,
+                                        ))
+                                    },
+                                )
+                                .optional()?
+                            {
+                                rows.push(Ok::<_, rusqlite::Error>(row));
+                            }
+                        }
                         let mut best: Option<(f64, i64)> = None;
                         for row in rows {
                             let (other, other_cluster, bytes, shingles) = row?;

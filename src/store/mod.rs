@@ -175,7 +175,7 @@ const MIGRATIONS: &[&str] = &[
         band INTEGER NOT NULL,
         item_id INTEGER NOT NULL REFERENCES items(id)
     );
-    CREATE INDEX minhash_bands_band ON minhash_bands(band);
+    CREATE INDEX minhash_bands_band ON minhash_bands(band, item_id);
     CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
     "#,
 ];
