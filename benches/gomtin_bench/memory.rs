@@ -2,12 +2,11 @@
 //! fetch, so it stays idle), its resident memory read from /proc after start-up and a few
 //! warm-up searches.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::poll::gomtin_binary;
+use crate::poll::start_serve;
 use crate::server::{peak_rss_mb, rss_mb};
 
 pub fn run(data_dir: &Path, work: &Path, json: bool) -> Result<(), Box<dyn std::error::Error>> {
@@ -17,17 +16,7 @@ pub fn run(data_dir: &Path, work: &Path, json: bool) -> Result<(), Box<dyn std::
         &cfg,
         format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display()),
     )?;
-    let mut child = Command::new(gomtin_binary()?)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        BufReader::new(out).read_line(&mut line)?;
-    }
+    let (mut child, _addr) = start_serve(&cfg)?;
     std::thread::sleep(Duration::from_secs(3));
     let pid = child.id();
     let (rss, peak) = (rss_mb(pid), peak_rss_mb(pid));

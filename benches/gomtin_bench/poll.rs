@@ -38,6 +38,39 @@ pub fn gomtin_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
     }
 }
 
+/// Start `gomtin serve` on `cfg` at a free port; returns the child (its stdout drained in
+/// the background) and the address it printed.
+pub fn start_serve(
+    cfg: &Path,
+) -> Result<(std::process::Child, String), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(gomtin_binary()?)
+        .arg("--config")
+        .arg(cfg)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let mut r = BufReader::new(out);
+        r.read_line(&mut line)?;
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            while r.read_line(&mut s).unwrap_or(0) > 0 {
+                s.clear();
+            }
+        });
+    }
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .ok_or("no address printed by gomtin serve")?
+        .to_string();
+    Ok((child, addr))
+}
+
 /// Run a command to completion, sampling its peak RSS (VmHWM) while it runs.
 pub fn run_sampled(
     cmd: &mut Command,

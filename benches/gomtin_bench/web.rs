@@ -3,7 +3,7 @@
 //! `gomtin users add` / `gomtin users token`; throughput, latency percentiles and the
 //! daemon's resident memory sampled during the run.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::poll::gomtin_binary;
+use crate::poll::{gomtin_binary, start_serve};
 use crate::server::{peak_rss_mb, rss_mb};
 
 const QUERIES: &[&str] = &[
@@ -95,30 +95,7 @@ pub fn run(
     if token.is_empty() {
         return Err("could not create an API token (is the web app built in?)".into());
     }
-    let mut child = Command::new(&gomtin)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let mut r = BufReader::new(out);
-        r.read_line(&mut line)?;
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            while r.read_line(&mut s).unwrap_or(0) > 0 {
-                s.clear();
-            }
-        });
-    }
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .ok_or("no address printed by gomtin serve")?
-        .to_string();
+    let (mut child, addr) = start_serve(&cfg)?;
     let pid = child.id();
     let connections = 16;
     let stop = Arc::new(AtomicBool::new(false));

@@ -31,14 +31,7 @@ pub async fn search(State(ui): State<Ui>, Query(p): Query<SearchParams>) -> Resp
 }
 
 pub async fn item(State(ui): State<Ui>, Path(id): Path<i64>) -> Response {
-    let store = ui.state.app.store.clone();
-    let loaded = tokio::task::spawn_blocking(move || -> crate::error::Result<_> {
-        let Some(item) = store.item(id)? else {
-            return Ok(None);
-        };
-        Ok(Some((item, store.shares_of(id)?, store.related_items(id)?)))
-    })
-    .await;
+    let loaded = pages::load_item(&ui, id).await;
     let (item, shares, related) = match loaded {
         Ok(Ok(Some(x))) => x,
         Ok(Ok(None)) => {

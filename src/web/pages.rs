@@ -474,21 +474,31 @@ struct ShareView {
 /// Names of channels offered in the "mark shared" form.
 pub const CHANNELS: &[&str] = &["Facebook", "Zalo", "Cổng thông tin", "Khác"];
 
+/// An item with its live shares and the other sources' copies of the story, for the item
+/// page and `/api/items/{id}` alike (`None` when there is no such item).
+pub(super) async fn load_item(
+    ui: &Ui,
+    id: i64,
+) -> std::result::Result<
+    Result<Option<(Item, Vec<Share>, Vec<crate::store::RelatedItem>)>>,
+    tokio::task::JoinError,
+> {
+    let store = ui.state.app.store.clone();
+    tokio::task::spawn_blocking(move || -> Result<_> {
+        let Some(item) = store.item(id)? else {
+            return Ok(None);
+        };
+        Ok(Some((item, store.shares_of(id)?, store.related_items(id)?)))
+    })
+    .await
+}
+
 pub async fn item(
     State(ui): State<Ui>,
     Extension(who): Extension<Identity>,
     Path(id): Path<i64>,
 ) -> Response {
-    let store = ui.state.app.store.clone();
-    let loaded = tokio::task::spawn_blocking(move || -> Result<_> {
-        let Some(item) = store.item(id)? else {
-            return Ok(None);
-        };
-        let shares = store.shares_of(id)?;
-        let related = store.related_items(id)?;
-        Ok(Some((item, shares, related)))
-    })
-    .await;
+    let loaded = load_item(&ui, id).await;
     let (item, shares, related) = match loaded {
         Ok(Ok(Some(x))) => x,
         Ok(Ok(None)) => {
