@@ -61,11 +61,17 @@ fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
+/// One browser at a time: two chromedrivers and two Chromiums starting together on two
+/// cores have reset each other's first connection (CI saw "Connection reset by peer" on the
+/// new-session request).
+static BROWSER_SLOT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// chromedriver on a free port plus a WebDriver session in a fresh profile.
 struct Browser {
     client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    _slot: tokio::sync::SemaphorePermit<'static>,
 }
 
 impl Drop for Browser {
@@ -77,22 +83,73 @@ impl Drop for Browser {
 
 async fn launch() -> Option<Browser> {
     let (chromium, chromedriver) = browser_binaries()?;
+    let slot = BROWSER_SLOT.acquire().await.expect("browser slot");
+    // A session that fails to start is retried with a fresh chromedriver; the last error
+    // is reported if every attempt fails.
+    let mut last_error = String::new();
+    for attempt in 1..=3 {
+        match start_session(&chromium, &chromedriver).await {
+            Ok((client, driver, profile)) => {
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                    _slot: slot,
+                });
+            }
+            Err(e) => {
+                let _ = writeln_stderr(&format!("browser start attempt {attempt} failed: {e}"));
+                last_error = e;
+            }
+        }
+    }
+    panic!("WebDriver session could not start after 3 attempts: {last_error}");
+}
+
+fn writeln_stderr(msg: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stderr(), "{msg}")
+}
+
+/// Starts chromedriver, waits until its /status says ready, and opens a session.
+async fn start_session(
+    chromium: &std::path::Path,
+    chromedriver: &std::path::Path,
+) -> Result<(Client, Child, tempfile::TempDir), String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .expect("free port")
+        .map_err(|e| format!("free port: {e}"))?
         .port();
-    let driver = Command::new(&chromedriver)
+    let mut driver = Command::new(chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start chromedriver");
+        .map_err(|e| format!("start chromedriver: {e}"))?;
+    let status_url = format!("http://127.0.0.1:{port}/status");
+    let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
+    loop {
+        let ready = match http.get(&status_url).send().await {
+            Ok(r) => r
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["value"]["ready"].as_bool())
+                .unwrap_or(false),
+            Err(_) => false,
+        };
+        if ready {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            return Err("chromedriver did not report ready within 20 s".into());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let profile = tempfile::tempdir().expect("profile dir");
+    let profile = tempfile::tempdir().map_err(|e| format!("profile dir: {e}"))?;
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -116,16 +173,18 @@ async fn launch() -> Option<Browser> {
         }),
     );
     caps.insert("unhandledPromptBehavior".into(), "ignore".into());
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
-        .expect("WebDriver session");
-    Some(Browser {
-        client,
-        driver,
-        _profile: profile,
-    })
+    {
+        Ok(client) => Ok((client, driver, profile)),
+        Err(e) => {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            Err(format!("new session: {e}"))
+        }
+    }
 }
 
 fn artifacts() -> PathBuf {
