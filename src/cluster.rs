@@ -33,21 +33,39 @@ pub struct Signature {
     pub shingles: u32,
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_more(FNV_OFFSET, bytes)
+}
+
+/// FNV-1a continued over more bytes (hashing pieces in turn = hashing them joined).
+fn fnv1a_more(mut h: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h = h.wrapping_mul(FNV_PRIME);
     }
     h
 }
 
-fn splitmix(mut x: u64) -> u64 {
+const fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+/// The seed of each MinHash function: `splitmix(k + 1)`.
+const SEEDS: [u64; HASHES] = {
+    let mut seeds = [0u64; HASHES];
+    let mut k = 0;
+    while k < HASHES {
+        seeds[k] = splitmix(k as u64 + 1);
+        k += 1;
+    }
+    seeds
+};
 
 /// Folded words of a text: cleaned, lowercased, marks removed (`đ` -> `d`).
 pub fn words(text: &str) -> Vec<String> {
@@ -60,13 +78,37 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// The signature of `text`, or `None` when it is too short to compare.
 pub fn signature(text: &str) -> Option<Signature> {
-    let w = words(text);
-    if w.len() < 3 {
+    // The folded words of `words`, kept in one buffer: each shingle is hashed as its three
+    // words joined by single spaces, straight from the buffer.
+    let cleaned = vietnamese::clean(text);
+    let mut buf = String::with_capacity(cleaned.len());
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for w in cleaned
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let start = buf.len();
+        if w.chars().any(char::is_uppercase) {
+            vietnamese::fold_into(&w.to_lowercase(), &mut buf);
+        } else {
+            vietnamese::fold_into(w, &mut buf);
+        }
+        spans.push((start, buf.len()));
+    }
+    if spans.len() < 3 {
         return None;
     }
-    let mut shingles: Vec<u64> = w
+    let bytes = buf.as_bytes();
+    let mut shingles: Vec<u64> = spans
         .windows(3)
-        .map(|s| fnv1a(s.join(" ").as_bytes()))
+        .map(|w| {
+            let mut h = fnv1a_more(FNV_OFFSET, &bytes[w[0].0..w[0].1]);
+            for &(a, b) in &w[1..] {
+                h = fnv1a_more(h, b" ");
+                h = fnv1a_more(h, &bytes[a..b]);
+            }
+            h
+        })
         .collect();
     shingles.sort_unstable();
     shingles.dedup();
@@ -76,8 +118,8 @@ pub fn signature(text: &str) -> Option<Signature> {
     }
     let mut mins = [u32::MAX; HASHES];
     for s in &shingles {
-        for (k, m) in mins.iter_mut().enumerate() {
-            let h = (splitmix(*s ^ splitmix(k as u64 + 1)) >> 32) as u32;
+        for (m, seed) in mins.iter_mut().zip(SEEDS.iter()) {
+            let h = (splitmix(*s ^ seed) >> 32) as u32;
             if h < *m {
                 *m = h;
             }
@@ -123,7 +165,9 @@ impl Signature {
                 for m in &self.mins[b * ROWS..(b + 1) * ROWS] {
                     bytes.extend_from_slice(&m.to_le_bytes());
                 }
-                fnv1a(&bytes) as i64
+                // 32 bits are enough to find candidates (each is verified by its whole
+                // signature) and keep the band rows small.
+                i64::from(fnv1a(&bytes) as u32 as i32)
             })
             .collect()
     }
@@ -209,6 +253,50 @@ pub fn collapse(results: &mut SearchResults, store: &Store) -> crate::error::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first, allocation-heavy way signatures were computed; signatures already stored
+    /// in SQLite were made this way, so the fast path must give the very same values.
+    fn reference_signature(text: &str) -> Option<Signature> {
+        let w = words(text);
+        if w.len() < 3 {
+            return None;
+        }
+        let mut shingles: Vec<u64> = w
+            .windows(3)
+            .map(|s| fnv1a(s.join(" ").as_bytes()))
+            .collect();
+        shingles.sort_unstable();
+        shingles.dedup();
+        let count = shingles.len() as u32;
+        if count < MIN_SHINGLES {
+            return None;
+        }
+        let mut mins = [u32::MAX; HASHES];
+        for s in &shingles {
+            for (k, m) in mins.iter_mut().enumerate() {
+                let h = (splitmix(*s ^ splitmix(k as u64 + 1)) >> 32) as u32;
+                *m = (*m).min(h);
+            }
+        }
+        Some(Signature {
+            mins,
+            shingles: count,
+        })
+    }
+
+    #[test]
+    fn fast_signature_equals_the_stored_form() {
+        let texts = [
+            STORY.to_string(),
+            STORY.to_uppercase(),
+            format!("Chia sẻ từ Tôi yêu Kon Rẫy: {STORY}"),
+            "quá ngắn".to_string(),
+        ];
+        for t in &texts {
+            assert_eq!(signature(t), reference_signature(t), "{t}");
+        }
+        assert!(signature(STORY).is_some());
+    }
 
     const STORY: &str = "Sáng 12/3, UBND huyện Kon Rẫy tổ chức lễ công bố xã Đắk Ruồng đạt chuẩn \
         nông thôn mới năm 2023. Đây là xã thứ năm của huyện về đích, với 19 trên 19 tiêu chí \

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
@@ -78,62 +79,58 @@ pub struct ViTokenizer {
     folded: bool,
 }
 
-/// Tokens computed up front (documents are short; this keeps the stream trivial).
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    next: usize,
+/// Words cut by `vietnamese::word_spans`, each turned into its exact or folded form in one
+/// reused buffer as tantivy asks for it. Positions count every word, also one whose form
+/// comes out empty (it is skipped), as the query side does.
+pub struct ViTokenStream<'a> {
+    text: &'a str,
+    spans: vietnamese::WordSpans<'a>,
+    folded: bool,
+    next_position: usize,
+    token: Token,
 }
 
-impl TokenStream for VecTokenStream {
+impl TokenStream for ViTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
+        for (start, end) in self.spans.by_ref() {
+            let position = self.next_position;
+            self.next_position += 1;
+            let word = &self.text[start..end];
+            self.token.text.clear();
+            if self.folded {
+                vietnamese::fold_into(word, &mut self.token.text);
+            } else {
+                vietnamese::exact_form_into(word, &mut self.token.text);
+            }
+            if self.token.text.is_empty() {
+                continue;
+            }
+            self.token.offset_from = start;
+            self.token.offset_to = end;
+            self.token.position = position;
+            self.token.position_length = 1;
+            return true;
         }
+        false
     }
     fn token(&self) -> &Token {
-        &self.tokens[self
-            .next
-            .saturating_sub(1)
-            .min(self.tokens.len().saturating_sub(1))]
+        &self.token
     }
     fn token_mut(&mut self) -> &mut Token {
-        let i = self
-            .next
-            .saturating_sub(1)
-            .min(self.tokens.len().saturating_sub(1));
-        &mut self.tokens[i]
+        &mut self.token
     }
 }
 
 impl Tokenizer for ViTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let tokens = vietnamese::tokenize(text)
-            .into_iter()
-            .enumerate()
-            .map(|(position, t)| Token {
-                offset_from: t.start,
-                offset_to: t.end,
-                position,
-                text: if self.folded {
-                    vietnamese::fold(&t.text)
-                } else {
-                    vietnamese::exact_form(&t.text)
-                },
-                position_length: 1,
-            })
-            .filter(|t| !t.text.is_empty())
-            .collect::<Vec<_>>();
-        let tokens = if tokens.is_empty() {
-            // tantivy never calls token() before advance() succeeds; keep one dummy slot anyway.
-            Vec::new()
-        } else {
-            tokens
-        };
-        VecTokenStream { tokens, next: 0 }
+    type TokenStream<'a> = ViTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ViTokenStream<'a> {
+        ViTokenStream {
+            text,
+            spans: vietnamese::word_spans(text),
+            folded: self.folded,
+            next_position: 0,
+            token: Token::default(),
+        }
     }
 }
 
@@ -194,6 +191,10 @@ pub struct SearchIndex {
     dir: PathBuf,
     writer_threads: usize,
     tagger: Option<TopicTagger>,
+    /// Highest `seq` handed to the writer, committed or not (0: nothing beyond the commit).
+    fed_seq: AtomicI64,
+    /// One catch-up at a time, so two callers never feed the same batch.
+    catching_up: Mutex<()>,
 }
 
 impl SearchIndex {
@@ -235,6 +236,8 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             writer_threads: 1,
             tagger: None,
+            fed_seq: AtomicI64::new(0),
+            catching_up: Mutex::new(()),
         })
     }
 
@@ -362,7 +365,21 @@ impl SearchIndex {
     /// Index every change SQLite has after the recorded high-water mark. Returns how many
     /// items were (re)indexed. Safe to call at any time, any number of times.
     pub fn reconcile(&self, store: &Store) -> Result<usize> {
-        let mut seq = self.indexed_seq()?;
+        self.catch_up(store, true)
+    }
+
+    /// Hand the writer every change after what it already holds, committing only every
+    /// `COMMIT_EVERY` items: a fetch pass feeds the index while it stores, so indexing
+    /// overlaps fetching; the uncommitted tail is committed by the next `reconcile`
+    /// (and after a crash it is replayed from the committed `seq`).
+    pub fn feed(&self, store: &Store) -> Result<usize> {
+        self.catch_up(store, false)
+    }
+
+    fn catch_up(&self, store: &Store, commit_tail: bool) -> Result<usize> {
+        let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|p| p.into_inner());
+        let committed = self.indexed_seq()?;
+        let mut seq = committed.max(self.fed_seq.load(Ordering::Acquire));
         let mut done = 0usize;
         let mut since_commit = 0usize;
         loop {
@@ -373,12 +390,13 @@ impl SearchIndex {
             done += batch.len();
             since_commit += batch.len();
             seq = last_seq;
+            self.fed_seq.store(seq, Ordering::Release);
             if since_commit >= COMMIT_EVERY {
                 self.commit(seq)?;
                 since_commit = 0;
             }
         }
-        if since_commit > 0 {
+        if commit_tail && seq > self.indexed_seq()? {
             self.commit(seq)?;
             tracing::info!(items = done, seq, "index caught up with store");
         }
@@ -387,6 +405,7 @@ impl SearchIndex {
 
     /// Drop every document and index the whole store again, in one commit.
     pub fn rebuild(&self, store: &Store) -> Result<usize> {
+        let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|p| p.into_inner());
         self.with_writer(|w| {
             w.delete_all_documents()?;
             Ok(())
@@ -400,6 +419,7 @@ impl SearchIndex {
             self.upsert(&batch)?;
             done += batch.len();
         }
+        self.fed_seq.store(seq, Ordering::Release);
         self.commit(seq)?;
         Ok(done)
     }
@@ -408,6 +428,8 @@ impl SearchIndex {
     pub fn close(&self) -> Result<()> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(w) = guard.take() {
+            // Uncommitted documents go with the writer; the next catch-up replays them.
+            self.fed_seq.store(0, Ordering::Release);
             w.wait_merging_threads()?;
         }
         Ok(())

@@ -216,16 +216,24 @@ pub async fn fetch_pass(
         v
     };
     let on_done = Arc::new(on_done);
+    let (stored_tx, indexer) = spawn_indexer(app);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.into_iter().enumerate() {
         let app = app.clone();
         let on_done = on_done.clone();
+        let stored_tx = stored_tx.clone();
         tasks.spawn(async move {
             let (outcome, _) = refresh_source(&app, &source).await?;
+            if let OutcomeKind::Fetched { counts, .. } = &outcome.result
+                && counts.new + counts.updated > 0
+            {
+                let _ = stored_tx.send(());
+            }
             on_done(&outcome);
             Ok::<_, Error>((i, outcome))
         });
     }
+    drop(stored_tx);
     let mut outcomes = Vec::new();
     let mut first_err = None;
     while let Some(joined) = tasks.join_next().await {
@@ -242,11 +250,40 @@ pub async fn fetch_pass(
         }
     }
     outcomes.sort_by_key(|(i, _)| *i);
+    tracing::info!(sources = outcomes.len(), "pass done; catching up the index");
+    if let Err(e) = indexer.await {
+        tracing::warn!(error = %e, "index feeder stopped");
+    }
     catch_up_index(app).await?;
     if let Some(e) = first_err {
         return Err(e);
     }
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+}
+
+/// The index feeder of a pass: while sources are being stored, a blocking thread hands
+/// each batch of new items to the index writer (`SearchIndex::feed`), so tantivy works
+/// on the second core instead of after the pass. It ends when every sender is dropped;
+/// the pass then commits with `catch_up_index`. A feeding error only stops the feeder.
+fn spawn_indexer(app: &App) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let app = app.clone();
+    let handle = tokio::task::spawn_blocking(move || {
+        if app.index.topics_changed().unwrap_or(true) {
+            // A rebuild is due; feeding now would be wasted work.
+            while rx.recv().is_ok() {}
+            return;
+        }
+        while rx.recv().is_ok() {
+            while rx.try_recv().is_ok() {}
+            if let Err(e) = app.index.feed(&app.store) {
+                tracing::warn!(error = %e, "feeding the index during the pass failed; it catches up after the pass");
+                while rx.recv().is_ok() {}
+                return;
+            }
+        }
+    });
+    (tx, handle)
 }
 
 /// Bring the index up to date with SQLite (off the async workers). When the topic

@@ -2,6 +2,8 @@
 //! fetch -> parse -> normalize -> SQLite -> tantivy (`pipeline::fetch_pass`, what
 //! `gomtin fetch` runs), against the limit: raw tantivy `add_document` of the same
 //! analysed documents into a fresh index with the same schema, analyzers and threads.
+//! While the pipeline stores, its index is fed on the side (`pipeline::fetch_pass`), so
+//! the ratio is what fetching, parsing, SQLite and clustering add on top of indexing.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -119,7 +121,10 @@ pub fn measure(
     let index = Index::create_in_dir(&raw_dir, schema)?;
     register_analyzers(&index);
     let t = Instant::now();
-    let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 64_000_000)?;
+    // As many indexing threads as the pipeline's index uses (see `App::open`).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let mut writer: IndexWriter<TantivyDocument> =
+        index.writer_with_num_threads(threads, 64_000_000 * threads)?;
     for item in &all {
         writer.add_document(item_document(fields, item, &[]))?;
     }

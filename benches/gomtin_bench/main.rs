@@ -80,6 +80,14 @@ enum Cmd {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    // gomtin's own logs (English) when asked for, e.g. GOMTIN_LOG=gomtin=info.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GOMTIN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let corpus_path = args.corpus.clone().unwrap_or_else(corpus::default_corpus);
     let tmp = tempfile::tempdir()?;
     let work = args

@@ -44,28 +44,40 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            let batch: Vec<(i64, i64, String, String, String, i64)> = {
+            // The signature was stored with the item (`upsert_items`); rows written before
+            // that (or by hand) have none and get it computed here.
+            type Row = (i64, i64, Option<Vec<u8>>, Option<i64>, i64);
+            let batch: Vec<Row> = {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT id, seq, title, summary, content_text, published_at FROM items
-                     WHERE seq > ?1 ORDER BY seq LIMIT 200",
+                    "SELECT id, seq, minhash, shingles, published_at FROM items
+                     WHERE seq > ?1 ORDER BY seq LIMIT 1000",
                 )?;
                 stmt.query_map([hwm], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })?
                 .collect::<rusqlite::Result<_>>()?
             };
             let Some(last_seq) = batch.last().map(|b| b.1) else {
                 return Ok(done);
             };
-            for (id, _, title, summary, content, published) in &batch {
-                let sig = signature(&item_text(title, summary, content));
+            for (id, _, minhash, shingles, published) in &batch {
+                let stored = match (minhash, shingles) {
+                    (Some(bytes), Some(n)) => {
+                        Signature::from_bytes(bytes, u32::try_from(*n).unwrap_or(0))
+                    }
+                    _ => None,
+                };
+                let sig = match stored {
+                    Some(sig) => Some(sig),
+                    None => {
+                        let (title, summary, content): (String, String, String) = tx
+                            .prepare_cached(
+                                "SELECT title, summary, content_text FROM items WHERE id = ?1",
+                            )?
+                            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                        signature(&item_text(&title, &summary, &content))
+                    }
+                };
                 let cluster = match &sig {
                     None => *id,
                     Some(sig) => {
@@ -155,11 +167,13 @@ impl Store {
         }
     }
 
-    /// Items clustered before the bands table existed get their bands once.
+    /// Items clustered before the bands table existed (or changed form) get their bands
+    /// once; items not clustered yet get theirs when they are clustered.
     fn backfill_bands(&self) -> Result<()> {
         let mut conn = self.conn();
         let missing: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL)
+            "SELECT EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL AND seq <=
+                    (SELECT clustered_seq FROM cluster_state WHERE id = 1))
                 AND NOT EXISTS (SELECT 1 FROM minhash_bands)",
             [],
             |r| r.get(0),
@@ -169,8 +183,10 @@ impl Store {
         }
         let tx = conn.transaction()?;
         {
-            let mut read =
-                tx.prepare("SELECT id, minhash, shingles FROM items WHERE minhash IS NOT NULL")?;
+            let mut read = tx.prepare(
+                "SELECT id, minhash, shingles FROM items WHERE minhash IS NOT NULL
+                    AND seq <= (SELECT clustered_seq FROM cluster_state WHERE id = 1)",
+            )?;
             let mut ins =
                 tx.prepare("INSERT INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
             let rows = read.query_map([], |r| {

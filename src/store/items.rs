@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, from_ts, ts};
+use crate::cluster::{Signature, item_text, signature};
 use crate::error::Result;
 use crate::model::{Item, NewItem, Upsert, UpsertCounts};
 
@@ -44,12 +45,19 @@ pub struct ItemQuery {
 
 impl Store {
     /// Store a batch of items from one source in one transaction.
+    /// Each item's MinHash signature (see `cluster`) is computed here, before the
+    /// connection is taken, so that CPU work of concurrent sources runs in parallel and
+    /// clustering later only looks it up.
     pub fn upsert_items(&self, items: &[NewItem], now: DateTime<Utc>) -> Result<UpsertCounts> {
+        let signatures: Vec<Option<Signature>> = items
+            .iter()
+            .map(|i| signature(&item_text(&i.title, &i.summary, &i.content_text)))
+            .collect();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut counts = UpsertCounts::default();
-        for item in items {
-            counts.add(upsert_one(&tx, item, now)?);
+        for (item, sig) in items.iter().zip(&signatures) {
+            counts.add(upsert_one(&tx, item, sig.as_ref(), now)?);
         }
         tx.commit()?;
         Ok(counts)
@@ -80,11 +88,14 @@ impl Store {
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| r.get(0))?)
     }
 
-    /// Items changed after `seq`, in change order, at most `limit`.
+    /// Items changed after `seq`, in change order, at most `limit` — the change log the
+    /// index follows. `content_html` is left empty: the index reads the plain text only,
+    /// and the HTML is as large as the rest of the row.
     pub fn items_after_seq(&self, seq: i64, limit: usize) -> Result<Vec<Item>> {
         let conn = self.conn();
+        let columns = ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1);
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT {columns} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![seq, limit as i64], item_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -145,7 +156,14 @@ fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     })
 }
 
-fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Result<Upsert> {
+fn upsert_one(
+    tx: &Transaction<'_>,
+    item: &NewItem,
+    sig: Option<&Signature>,
+    now: DateTime<Utc>,
+) -> Result<Upsert> {
+    let minhash = sig.map(Signature::to_bytes);
+    let shingles = sig.map(|s| i64::from(s.shingles));
     let existing: Option<(i64, String)> = tx
         .prepare_cached(
             "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
@@ -162,7 +180,7 @@ fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Resul
                 "UPDATE items SET guid = ?2, url = ?3, canonical_url = ?4, title = ?5, author = ?6,
                     summary = ?7, content_html = ?8, content_text = ?9, image_url = ?10,
                     published_at = COALESCE(?11, published_at), updated_at = COALESCE(?12, ?13),
-                    content_hash = ?14, seq = ?15
+                    content_hash = ?14, seq = ?15, minhash = ?16, shingles = ?17
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -180,7 +198,9 @@ fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Resul
                 item.updated_at.map(ts),
                 ts(now),
                 item.content_hash,
-                seq
+                seq,
+                minhash,
+                shingles
             ])?;
             Ok(Upsert::Updated)
         }
@@ -189,8 +209,9 @@ fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Resul
             tx.prepare_cached(
                 "INSERT INTO items (source_id, item_key, guid, url, canonical_url, title, author,
                     summary, content_html, content_text, image_url, published_at, updated_at,
-                    first_seen_at, content_hash, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    first_seen_at, content_hash, seq, minhash, shingles)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18)",
             )?
             .execute(params![
                 item.source_id,
@@ -208,7 +229,9 @@ fn upsert_one(tx: &Transaction<'_>, item: &NewItem, now: DateTime<Utc>) -> Resul
                 item.updated_at.map(ts),
                 ts(now),
                 item.content_hash,
-                seq
+                seq,
+                minhash,
+                shingles
             ])?;
             Ok(Upsert::Inserted)
         }

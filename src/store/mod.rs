@@ -178,6 +178,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX minhash_bands_band ON minhash_bands(band, item_id);
     CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
     "#,
+    // 6: the bands as a clustered (WITHOUT ROWID) key on (band, item_id), without the
+    // foreign-key check, and with 32-bit band keys: one B-tree less to write per band and
+    // rows about half the size (32 rows per item add up at a million items). The rows are
+    // rebuilt from the stored signatures by `backfill_bands` on the next clustering run.
+    r#"
+    DROP TABLE minhash_bands;
+    CREATE TABLE minhash_bands (
+        band INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (band, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
+    "#,
 ];
 
 /// File name of the database inside the data folder.
@@ -211,6 +224,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 32 MB of page cache (the default is 2 MB): clustering and catch-up touch index
+        // pages all over a large file; the cache is filled only as pages are used.
+        conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),

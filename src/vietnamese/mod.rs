@@ -154,35 +154,60 @@ pub struct Token {
 /// follows no word is skipped.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 6);
-    let mut start: Option<usize> = None;
-    // Whether the last base character of the current word is a letter (not a digit).
-    let mut after_letter = false;
-    for (i, c) in text.char_indices() {
-        let class = classify(c);
-        let joins = if class != CharClass::Other {
-            if start.is_none() {
-                start = Some(i);
-            }
-            after_letter = class == CharClass::Letter;
-            true
-        } else if is_apostrophe(c) {
-            start.is_some()
-                && after_letter
-                && text
-                    .get(i + c.len_utf8()..)
-                    .and_then(|rest| rest.chars().next())
-                    .is_some_and(|next| classify(next) == CharClass::Letter)
-        } else {
-            start.is_some() && !c.is_ascii() && is_combining_mark(c)
-        };
-        if !joins && let Some(s) = start.take() {
-            push_token(&mut tokens, text, s, i);
-        }
-    }
-    if let Some(s) = start {
-        push_token(&mut tokens, text, s, text.len());
+    for (start, end) in word_spans(text) {
+        push_token(&mut tokens, text, start, end);
     }
     tokens
+}
+
+/// The byte ranges of the words of `text`, as [`tokenize`] cuts them, without copying.
+pub fn word_spans(text: &str) -> WordSpans<'_> {
+    WordSpans {
+        text,
+        chars: text.char_indices(),
+        start: None,
+        after_letter: false,
+    }
+}
+
+/// Iterator behind [`word_spans`].
+pub struct WordSpans<'a> {
+    text: &'a str,
+    chars: std::str::CharIndices<'a>,
+    start: Option<usize>,
+    /// Whether the last base character of the current word is a letter (not a digit).
+    after_letter: bool,
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        for (i, c) in self.chars.by_ref() {
+            let class = classify(c);
+            let joins = if class != CharClass::Other {
+                if self.start.is_none() {
+                    self.start = Some(i);
+                }
+                self.after_letter = class == CharClass::Letter;
+                true
+            } else if is_apostrophe(c) {
+                self.start.is_some()
+                    && self.after_letter
+                    && self
+                        .text
+                        .get(i + c.len_utf8()..)
+                        .and_then(|rest| rest.chars().next())
+                        .is_some_and(|next| classify(next) == CharClass::Letter)
+            } else {
+                self.start.is_some() && !c.is_ascii() && is_combining_mark(c)
+            };
+            if !joins && let Some(s) = self.start.take() {
+                return Some((s, i));
+            }
+        }
+        self.start.take().map(|s| (s, self.text.len()))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -236,10 +261,39 @@ fn push_token(tokens: &mut Vec<Token>, text: &str, start: usize, end: usize) {
 /// non-Vietnamese letters such as `ñ` are just lowercased. Apostrophes are removed; a word of
 /// digits stays as it is. If a word carries two tone marks the last one wins.
 pub fn exact_form(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 1);
+    exact_form_into(word, &mut out);
+    out
+}
+
+/// [`exact_form`], appended to `out`.
+pub fn exact_form_into(word: &str, out: &mut String) {
     if word.is_ascii() {
-        return ascii_lower_without_apostrophes(word);
+        push_ascii_lower_without_apostrophes(word, out);
+        return;
     }
-    exact_form_composed(word).unwrap_or_else(|| exact_form_general(word))
+    // The common case: ASCII and precomposed Latin letters only, read off the table.
+    let mark = out.len();
+    let mut tone = 0u8;
+    for c in word.chars() {
+        if c.is_ascii() {
+            if c != '\'' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if let Some((letter, t)) = latin_letter(c).and_then(|e| e.exact) {
+            out.push(letter);
+            if t > 0 {
+                tone = t;
+            }
+        } else {
+            out.truncate(mark);
+            out.push_str(&exact_form_composed(word).unwrap_or_else(|| exact_form_general(word)));
+            return;
+        }
+    }
+    if tone > 0 {
+        out.push(char::from(b'0' + tone));
+    }
 }
 
 /// [`exact_form`] one character at a time, for the usual case of an NFC word without
@@ -344,29 +398,113 @@ fn exact_form_general(word: &str) -> String {
 /// Lowercase, every diacritic removed, `đ` -> `d`, apostrophes removed: `Rẫy` -> `ray`,
 /// `Đắk` -> `dak`, `H'Drai` -> `hdrai`, `người` -> `nguoi`.
 pub fn fold(word: &str) -> String {
-    if word.is_ascii() {
-        return ascii_lower_without_apostrophes(word);
-    }
     let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`], appended to `out` (the tokenizer reuses one buffer for every token).
+pub fn fold_into(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        push_ascii_lower_without_apostrophes(word, out);
+        return;
+    }
     for c in word.chars() {
-        if is_apostrophe(c) || is_diacritic_mark(c) {
+        if c.is_ascii() {
+            if c != '\'' {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if let Some(f) = latin_letter(c).and_then(|e| e.fold) {
+            out.push(f);
+        } else {
+            fold_char_slow(c, out);
+        }
+    }
+}
+
+/// [`fold`] of one character, from first principles.
+fn fold_char_slow(c: char, out: &mut String) {
+    if is_apostrophe(c) || is_diacritic_mark(c) {
+        return;
+    }
+    for lower in lookalike(c).to_lowercase() {
+        if lower.is_ascii() || is_hangul_syllable(lower) {
+            out.push(lower);
             continue;
         }
-        for lower in lookalike(c).to_lowercase() {
-            if lower.is_ascii() || is_hangul_syllable(lower) {
-                out.push(lower);
-                continue;
+        decompose_canonical(lower, |d| {
+            if d == 'đ' {
+                out.push('d');
+            } else if !is_diacritic_mark(d) {
+                out.push(d);
             }
-            decompose_canonical(lower, |d| {
-                if d == 'đ' {
-                    out.push('d');
-                } else if !is_diacritic_mark(d) {
-                    out.push(d);
-                }
-            });
-        }
+        });
     }
-    out
+}
+
+/// What [`fold`] and [`exact_form`] make of one precomposed Latin letter, worked out once
+/// for the blocks Vietnamese is written in (Latin-1 to Latin Extended-B, Latin Extended
+/// Additional), so the hot path is a table lookup instead of case mapping and
+/// decomposition. `None` fields send the character to the general path.
+#[derive(Clone, Copy)]
+struct LatinLetter {
+    /// The folded form when it is exactly one character.
+    fold: Option<char>,
+    /// The letter without its tone and the tone (0: none), when the character is an NFC
+    /// letter that `exact_form_composed` takes one character at a time.
+    exact: Option<(char, u8)>,
+}
+
+const LATIN_A: std::ops::RangeInclusive<u32> = 0x00C0..=0x024F;
+const LATIN_B: std::ops::RangeInclusive<u32> = 0x1E00..=0x1EFF;
+
+fn latin_letter(c: char) -> Option<&'static LatinLetter> {
+    static TABLE: std::sync::OnceLock<Vec<LatinLetter>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        LATIN_A
+            .clone()
+            .chain(LATIN_B.clone())
+            .map(|u| {
+                char::from_u32(u).map_or(
+                    LatinLetter {
+                        fold: None,
+                        exact: None,
+                    },
+                    latin_entry,
+                )
+            })
+            .collect()
+    });
+    let u = u32::from(c);
+    let i = if LATIN_A.contains(&u) {
+        u - LATIN_A.start()
+    } else if LATIN_B.contains(&u) {
+        u - LATIN_B.start() + (LATIN_A.end() - LATIN_A.start() + 1)
+    } else {
+        return None;
+    };
+    table.get(i as usize)
+}
+
+fn latin_entry(c: char) -> LatinLetter {
+    let mut folded = String::new();
+    fold_char_slow(c, &mut folded);
+    let mut chars = folded.chars();
+    let fold = match (chars.next(), chars.next()) {
+        (Some(f), None) => Some(f),
+        _ => None,
+    };
+    let nfc = is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
+        && unicode_normalization::char::canonical_combining_class(c) == 0;
+    let mut lower = lookalike(c).to_lowercase();
+    let exact = match (nfc, is_apostrophe(c), lower.next(), lower.next()) {
+        (true, false, Some(l), None) if !is_combining_mark(l) => {
+            let (letter, tone) = split_tone(l);
+            Some((letter, tone.unwrap_or(0)))
+        }
+        _ => None,
+    };
+    LatinLetter { fold, exact }
 }
 
 /// Hangul syllables decompose into jamo; folding keeps them whole.
@@ -374,11 +512,12 @@ fn is_hangul_syllable(c: char) -> bool {
     matches!(c, '\u{AC00}'..='\u{D7A3}')
 }
 
-fn ascii_lower_without_apostrophes(word: &str) -> String {
-    word.bytes()
-        .filter(|&b| b != b'\'')
-        .map(|b| char::from(b.to_ascii_lowercase()))
-        .collect()
+fn push_ascii_lower_without_apostrophes(word: &str, out: &mut String) {
+    out.extend(
+        word.bytes()
+            .filter(|&b| b != b'\'')
+            .map(|b| char::from(b.to_ascii_lowercase())),
+    );
 }
 
 /// True when the (cleaned) text carries any diacritic or `đ`/`Đ`, that is when folding would
@@ -441,6 +580,34 @@ pub(crate) fn match_case(model: &str, lower: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-letter table must give exactly what case mapping and decomposition give.
+    #[test]
+    fn latin_table_matches_the_general_path() {
+        let fold_reference = |w: &str| {
+            let mut out = String::new();
+            for c in w.chars() {
+                fold_char_slow(c, &mut out);
+            }
+            out
+        };
+        let exact_reference =
+            |w: &str| exact_form_composed(w).unwrap_or_else(|| exact_form_general(w));
+        let mut words: Vec<String> = LATIN_A
+            .chain(LATIN_B)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c.to_string(), format!("ng{c}i"), format!("H'{c}\u{0301}")])
+            .collect();
+        words.extend(
+            "Kon Rẫy NÔNG THÔN MỚI Đắk Ruồng hoà khoẻ thuỷ ĐĂK H'Drai ñandú Ǆemal ơ\u{0323}"
+                .split(' ')
+                .map(str::to_string),
+        );
+        for w in &words {
+            assert_eq!(fold(w), fold_reference(w), "fold {w:?}");
+            assert_eq!(exact_form(w), exact_reference(w), "exact_form {w:?}");
+        }
+    }
 
     fn folded_words(text: &str) -> Vec<String> {
         analyze(text).into_iter().map(|(_, _, f)| f).collect()
