@@ -217,12 +217,23 @@ pub async fn fetch_pass(
     };
     let on_done = Arc::new(on_done);
     let (stored_tx, indexer) = spawn_indexer(app);
+    // Sources in flight at once: what the fetcher lets through, plus as many again being
+    // parsed and stored. Starting thousands at once only piles them up on the store
+    // (each would hold a blocking thread waiting for the connection).
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+        app.config.fetch.concurrency.max(1) * 2,
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.into_iter().enumerate() {
         let app = app.clone();
         let on_done = on_done.clone();
         let stored_tx = stored_tx.clone();
+        let in_flight = in_flight.clone();
         tasks.spawn(async move {
+            let _slot = in_flight
+                .acquire_owned()
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?;
             let (outcome, _) = refresh_source(&app, &source).await?;
             if let OutcomeKind::Fetched { counts, .. } = &outcome.result
                 && counts.new + counts.updated > 0
