@@ -25,6 +25,28 @@ pub const SAME_STORY: f64 = 0.5;
 pub const BANDS: usize = 32;
 const ROWS: usize = HASHES / BANDS;
 
+/// Only items published this close to each other are compared.
+pub const WINDOW_DAYS: i64 = 7;
+/// Band keys are filed in time buckets twice the window wide, so an item's window spans
+/// its own bucket and one neighbour.
+const BUCKET_SECONDS: i64 = 2 * WINDOW_DAYS * 86_400;
+
+/// The time bucket of a publication time (Unix seconds).
+pub fn bucket_of(published: i64) -> i64 {
+    published.div_euclid(BUCKET_SECONDS)
+}
+
+/// The buckets holding every item published within the window of `published`: its own
+/// and the neighbour on the side of the bucket it is closer to.
+pub fn buckets_near(published: i64) -> [i64; 2] {
+    let b = bucket_of(published);
+    if published - b * BUCKET_SECONDS < BUCKET_SECONDS / 2 {
+        [b, b - 1]
+    } else {
+        [b, b + 1]
+    }
+}
+
 /// The MinHash signature of one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
@@ -156,8 +178,11 @@ impl Signature {
         self.containment(other) >= SAME_STORY
     }
 
-    /// One key per LSH band; items sharing any key are candidate duplicates.
-    pub fn band_keys(&self) -> Vec<i64> {
+    /// One key per LSH band, filed under a time bucket (see [`bucket_of`]); items sharing
+    /// any key are candidate duplicates. The bucket is the high 32 bits, so the keys of
+    /// items published close together sit together in the database's index: a fetch pass
+    /// of recent news touches a small, cached part of it however large the archive grows.
+    pub fn band_keys(&self, bucket: i64) -> Vec<i64> {
         (0..BANDS)
             .map(|b| {
                 let mut bytes = Vec::with_capacity(4 + ROWS * 4);
@@ -167,7 +192,7 @@ impl Signature {
                 }
                 // 32 bits are enough to find candidates (each is verified by its whole
                 // signature) and keep the band rows small.
-                i64::from(fnv1a(&bytes) as u32 as i32)
+                (bucket << 32) | i64::from(fnv1a(&bytes) as u32)
             })
             .collect()
     }
@@ -282,6 +307,17 @@ mod tests {
             mins,
             shingles: count,
         })
+    }
+
+    #[test]
+    fn the_two_near_buckets_cover_the_whole_window() {
+        let window = WINDOW_DAYS * 86_400;
+        for t in (-3 * BUCKET_SECONDS..3 * BUCKET_SECONDS).step_by(3_607) {
+            let near = buckets_near(t);
+            for other in [t - window, t - 1, t, t + 1, t + window] {
+                assert!(near.contains(&bucket_of(other)), "{t} / {other}: {near:?}");
+            }
+        }
     }
 
     #[test]

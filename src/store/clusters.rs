@@ -10,11 +10,9 @@ use rusqlite::OptionalExtension;
 use rusqlite::params;
 
 use super::{Store, from_ts};
-use crate::cluster::{Signature, item_text, signature};
+use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
 use crate::error::Result;
 
-/// Only items published this close to each other are compared.
-const WINDOW_DAYS: i64 = 7;
 /// Candidates compared per item at most: when a story is everywhere (boilerplate posted by
 /// hundreds of pages), the newest few already tell which cluster it belongs to.
 const MAX_CANDIDATES: usize = 64;
@@ -82,16 +80,19 @@ impl Store {
                     None => *id,
                     Some(sig) => {
                         let window = Duration::days(WINDOW_DAYS).num_seconds();
-                        let keys = sig.band_keys();
-                        // Newest few items of each band (index range scans), then
-                        // their signatures; bounded however common the story is.
+                        let keys = sig.band_keys(bucket_of(*published));
+                        // Newest few items of each band in the buckets the window
+                        // spans (index range scans), then their signatures; bounded
+                        // however common the story is.
+                        let near = buckets_near(*published);
+                        let lookups = [sig.band_keys(near[0]), sig.band_keys(near[1])];
                         let mut candidates: Vec<i64> = Vec::new();
                         {
                             let mut by_band = tx.prepare_cached(&format!(
                                 "SELECT item_id FROM minhash_bands WHERE band = ?1
                                  ORDER BY item_id DESC LIMIT {PER_BAND}"
                             ))?;
-                            for k in &keys {
+                            for k in lookups.iter().flatten() {
                                 for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
                                     let other = other?;
                                     if other != *id && !candidates.contains(&other) {
@@ -184,7 +185,7 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut read = tx.prepare(
-                "SELECT id, minhash, shingles FROM items WHERE minhash IS NOT NULL
+                "SELECT id, minhash, shingles, published_at FROM items WHERE minhash IS NOT NULL
                     AND seq <= (SELECT clustered_seq FROM cluster_state WHERE id = 1)",
             )?;
             let mut ins =
@@ -194,14 +195,15 @@ impl Store {
                     r.get::<_, i64>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
                     r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })?;
             for row in rows {
-                let (id, bytes, shingles) = row?;
+                let (id, bytes, shingles, published) = row?;
                 if let Some(sig) =
                     Signature::from_bytes(&bytes, u32::try_from(shingles).unwrap_or(0))
                 {
-                    for k in sig.band_keys() {
+                    for k in sig.band_keys(bucket_of(published)) {
                         ins.execute(params![k, id])?;
                     }
                 }

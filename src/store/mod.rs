@@ -179,9 +179,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
     "#,
     // 6: the bands as a clustered (WITHOUT ROWID) key on (band, item_id), without the
-    // foreign-key check, and with 32-bit band keys: one B-tree less to write per band and
-    // rows about half the size (32 rows per item add up at a million items). The rows are
-    // rebuilt from the stored signatures by `backfill_bands` on the next clustering run.
+    // foreign-key check, and with keys of a 32-bit band hash under a time bucket (see
+    // `cluster::band_keys`): one B-tree less to write per band, smaller rows, and writes
+    // that stay in the recent part of the index. The rows are rebuilt from the stored
+    // signatures by `backfill_bands` on the next clustering run.
     r#"
     DROP TABLE minhash_bands;
     CREATE TABLE minhash_bands (
