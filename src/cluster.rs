@@ -106,7 +106,7 @@ pub fn signature(text: &str) -> Option<Signature> {
     let mut buf = String::with_capacity(cleaned.len());
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for w in cleaned
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !vietnamese::is_word_char(c))
         .filter(|w| !w.is_empty())
     {
         let start = buf.len();

@@ -455,7 +455,14 @@ impl Builder<'_> {
     }
 
     /// Build the clauses of a run of consecutive plain words (variants + phrase boost).
-    fn run_clauses(&self, units: &[&Unit], out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    /// The phrase and pair boosts go to `boosts`: they only reorder what the required
+    /// clauses match, so search scores them for the best candidates only (see `rescore`).
+    fn run_clauses(
+        &self,
+        units: &[&Unit],
+        out: &mut Vec<(Occur, Box<dyn Query>)>,
+        boosts: &mut Vec<Box<dyn Query>>,
+    ) {
         // Flatten to words, remembering which unit each came from.
         let mut words: Vec<QWord> = Vec::new();
         let mut originals: Vec<String> = Vec::new();
@@ -509,30 +516,24 @@ impl Builder<'_> {
         // Phrase boost for adjacent words.
         if words.len() >= 2 && !self.fuzzy {
             let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
-            out.push((
-                Occur::Should,
-                Self::boosted(
-                    self.seq(self.f.title_f, &folded),
-                    PHRASE_BOOST * TITLE_BOOST,
-                ),
+            boosts.push(Self::boosted(
+                self.seq(self.f.title_f, &folded),
+                PHRASE_BOOST * TITLE_BOOST,
             ));
-            out.push((
-                Occur::Should,
-                Self::boosted(self.seq(self.f.body_f, &folded), PHRASE_BOOST),
+            boosts.push(Self::boosted(
+                self.seq(self.f.body_f, &folded),
+                PHRASE_BOOST,
             ));
             // Vietnamese words are mostly two syllables ("phá rừng", "Tây Nguyên"): reward
             // each adjacent pair too, so a query longer than the phrase in the text still
             // prefers documents where its words stand together.
             if folded.len() >= 3 {
                 for pair in folded.windows(2).take(MAX_UNITS) {
-                    out.push((
-                        Occur::Should,
-                        Self::boosted(self.seq(self.f.title_f, pair), PAIR_BOOST * TITLE_BOOST),
+                    boosts.push(Self::boosted(
+                        self.seq(self.f.title_f, pair),
+                        PAIR_BOOST * TITLE_BOOST,
                     ));
-                    out.push((
-                        Occur::Should,
-                        Self::boosted(self.seq(self.f.body_f, pair), PAIR_BOOST),
-                    ));
+                    boosts.push(Self::boosted(self.seq(self.f.body_f, pair), PAIR_BOOST));
                 }
             }
         }
@@ -576,8 +577,9 @@ impl Builder<'_> {
         }
     }
 
-    fn build(&self, pq: &ParsedQuery, extra: &SearchRequest) -> Box<dyn Query> {
+    fn build(&self, pq: &ParsedQuery, extra: &SearchRequest) -> Built {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut boosts: Vec<Box<dyn Query>> = Vec::new();
         let mut run: Vec<&Unit> = Vec::new();
         for group in &pq.groups {
             let single_word = group.len() == 1 && group[0].kind == UnitKind::Word;
@@ -586,7 +588,7 @@ impl Builder<'_> {
                 continue;
             }
             if !run.is_empty() {
-                self.run_clauses(&run, &mut clauses);
+                self.run_clauses(&run, &mut clauses, &mut boosts);
                 run.clear();
             }
             let options: Vec<(Occur, Box<dyn Query>)> = group
@@ -599,7 +601,7 @@ impl Builder<'_> {
             }
         }
         if !run.is_empty() {
-            self.run_clauses(&run, &mut clauses);
+            self.run_clauses(&run, &mut clauses, &mut boosts);
         }
         let has_positive = clauses.iter().any(|(o, _)| *o == Occur::Must);
         for u in &pq.excluded {
@@ -652,11 +654,24 @@ impl Builder<'_> {
         if !has_positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        Built {
+            main: Box::new(BooleanQuery::new(clauses)),
+            boosts,
+        }
     }
 }
 
-/// Build the tantivy query of a parsed query (used by topic tagging as well as search).
+/// A built query: `main` decides what matches and scores it; `boosts` (phrase and pair
+/// proximity) add to the score of the documents they also match. The full score of a
+/// document is the one of `main` plus the sum of the matching boosts — exactly what the
+/// two as one boolean query (`main` required, boosts optional) would give.
+struct Built {
+    main: Box<dyn Query>,
+    boosts: Vec<Box<dyn Query>>,
+}
+
+/// Build the tantivy query of a parsed query, without the proximity boosts, which change
+/// no match (used by topic tagging, which only asks what matches).
 pub fn build_query(pq: &ParsedQuery, fields: Fields, variants: &Variants) -> Box<dyn Query> {
     Builder {
         f: fields,
@@ -664,6 +679,72 @@ pub fn build_query(pq: &ParsedQuery, fields: Fields, variants: &Variants) -> Box
         fuzzy: false,
     }
     .build(pq, &SearchRequest::new("", 1))
+    .main
+}
+
+/// How many of the best documents by the main query get their proximity boosts scored
+/// (at least the page asked for). Phrase scoring reads positions, and doing it for every
+/// match of a common word costs more than the rest of the search at a million items;
+/// a document ranked below this many by its words alone is assumed not to be lifted onto
+/// the page by its phrases.
+const RESCORE_WINDOW: usize = 200;
+
+/// The mild recency factor on scores: at most +10% for today's items, fading with a
+/// 14-day half-life.
+fn recency_factor(now: i64, published: Option<i64>) -> Score {
+    let age_days = published
+        .map(|p| ((now - p).max(0) as f32) / 86_400.0)
+        .unwrap_or(365.0);
+    1.0 + 0.1 * 0.5f32.powf(age_days / 14.0)
+}
+
+/// One segment's boost scorer and publication times, while rescoring.
+type SegmentBoosts = (
+    u32,
+    Box<dyn tantivy::query::Scorer>,
+    Option<tantivy::columnar::Column<i64>>,
+);
+
+/// Add the proximity boosts to the scores of `docs` (scored by the main query, recency
+/// included), visiting each segment's documents in order with one boost scorer.
+fn rescore(
+    searcher: &tantivy::Searcher,
+    boosts: &[Box<dyn Query>],
+    docs: &mut [(Score, DocAddress)],
+    now: i64,
+) -> Result<()> {
+    if boosts.is_empty() || docs.is_empty() {
+        return Ok(());
+    }
+    let any_boost = BooleanQuery::new(
+        boosts
+            .iter()
+            .map(|q| (Occur::Should, q.box_clone()))
+            .collect(),
+    );
+    let weight = any_boost.weight(tantivy::query::EnableScoring::enabled_from_searcher(
+        searcher,
+    ))?;
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&i| (docs[i].1.segment_ord, docs[i].1.doc_id));
+    let mut segment: Option<SegmentBoosts> = None;
+    for i in order {
+        let addr = docs[i].1;
+        if segment.as_ref().map(|s| s.0) != Some(addr.segment_ord) {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            let scorer = weight.scorer(reader, 1.0)?;
+            let published = reader.fast_fields().i64("published").ok();
+            segment = Some((addr.segment_ord, scorer, published));
+        }
+        let Some((_, scorer, published)) = segment.as_mut() else {
+            continue;
+        };
+        if scorer.seek(addr.doc_id) == addr.doc_id {
+            let p = published.as_ref().and_then(|c| c.first(addr.doc_id));
+            docs[i].0 += scorer.score() * recency_factor(now, p);
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -748,7 +829,10 @@ impl Searcher<'_> {
             variants: self.variants,
             fuzzy,
         };
-        let query = builder.build(pq, req);
+        let Built {
+            main: query,
+            boosts,
+        } = builder.build(pq, req);
         let searcher = self.index.reader().searcher();
         let mut facet_collector = FacetCollector::for_field("source_facet");
         facet_collector.add_facet(Facet::root());
@@ -759,36 +843,41 @@ impl Searcher<'_> {
                 .ok_or_else(|| Error::Index("document without id".into()))
         };
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        let (docs, total, facets): (Vec<(Score, DocAddress)>, usize, _) =
-            if pq.sort == SortOrder::Date || pq.is_match_all() {
-                let (d, c, fc) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<i64>("published", Order::Desc),
-                        Count,
-                        facet_collector,
-                    ),
-                )?;
-                (d.into_iter().map(|(_, a)| (0.0, a)).collect(), c, fc)
-            } else {
-                let now = Utc::now().timestamp();
-                let collector = top.tweak_score(move |seg: &tantivy::SegmentReader| {
-                    let published = seg
-                        .fast_fields()
-                        .i64("published")
-                        .ok()
-                        .map(|c| c.first_or_default_col(now));
-                    move |doc: tantivy::DocId, score: Score| {
-                        let age_days = published
-                            .as_ref()
-                            .map(|c| ((now - c.get_val(doc)).max(0) as f32) / 86_400.0)
-                            .unwrap_or(365.0);
-                        // At most +10% for today's items, fading with a 14-day half-life.
-                        score * (1.0 + 0.1 * 0.5f32.powf(age_days / 14.0))
-                    }
-                });
-                searcher.search(&query, &(collector, Count, facet_collector))?
-            };
+        let (docs, total, facets): (Vec<(Score, DocAddress)>, usize, _) = if pq.sort
+            == SortOrder::Date
+            || pq.is_match_all()
+        {
+            let (d, c, fc) = searcher.search(
+                &query,
+                &(
+                    top.order_by_fast_field::<i64>("published", Order::Desc),
+                    Count,
+                    facet_collector,
+                ),
+            )?;
+            (d.into_iter().map(|(_, a)| (0.0, a)).collect(), c, fc)
+        } else {
+            // Words first, for the best `RESCORE_WINDOW` documents; then their
+            // proximity boosts, and the page is cut from the re-sorted window.
+            let now = Utc::now().timestamp();
+            let window = TopDocs::with_limit((offset + limit).max(RESCORE_WINDOW));
+            let collector = window.tweak_score(move |seg: &tantivy::SegmentReader| {
+                let published = seg.fast_fields().i64("published").ok();
+                move |doc: tantivy::DocId, score: Score| {
+                    let p = published.as_ref().and_then(|c| c.first(doc));
+                    score * recency_factor(now, p)
+                }
+            });
+            let (mut d, c, fc) = searcher.search(&query, &(collector, Count, facet_collector))?;
+            rescore(&searcher, &boosts, &mut d, now)?;
+            d.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
+                    .then(a.1.doc_id.cmp(&b.1.doc_id))
+            });
+            let page: Vec<(Score, DocAddress)> = d.into_iter().skip(offset).take(limit).collect();
+            (page, c, fc)
+        };
         let mut out = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
             out.push((score, id_of(addr)?));

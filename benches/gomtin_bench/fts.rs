@@ -91,6 +91,21 @@ pub fn translate(q: &str) -> FtsQuery {
 }
 
 impl Fts {
+    /// The FTS5 table at `path` when an earlier run left one with exactly these many
+    /// documents (rebuilding a million takes minutes), else a fresh build.
+    pub fn open_or_build(path: &Path, articles: &[Article], sources: u64) -> rusqlite::Result<Fts> {
+        if path.exists() {
+            let conn = Connection::open(path)?;
+            let n: rusqlite::Result<i64> =
+                conn.query_row("SELECT count(*) FROM docs_content", [], |r| r.get(0));
+            if n.is_ok_and(|n| n == articles.len() as i64) {
+                eprintln!("reusing the FTS5 table in {}", path.display());
+                return Ok(Fts { conn });
+            }
+        }
+        Self::build(path, articles, sources)
+    }
+
     pub fn build(path: &Path, articles: &[Article], sources: u64) -> rusqlite::Result<Fts> {
         let _ = std::fs::remove_file(path);
         let mut conn = Connection::open(path)?;

@@ -31,6 +31,9 @@ pub struct IngestReport {
     pub raw_items_per_s: f64,
     pub ratio_pipeline_over_raw: f64,
     pub bench_peak_rss_mb: Option<f64>,
+    /// `gomtin fetch` doing the same ingest as its own process: seconds and peak RSS.
+    pub fetch_process_seconds: Option<f64>,
+    pub fetch_process_peak_rss_mb: Option<f64>,
 }
 
 pub fn run(
@@ -63,6 +66,11 @@ pub fn run(
         );
         if let Some(m) = r.bench_peak_rss_mb {
             println!("peak RSS of the benchmark process (server + corpus + pipeline): {m:.0} MB");
+        }
+        if let (Some(secs), Some(m)) = (r.fetch_process_seconds, r.fetch_process_peak_rss_mb) {
+            println!(
+                "`gomtin fetch` as its own process, same ingest: {secs:.1} s, peak RSS {m:.0} MB"
+            );
         }
     }
     Ok(())
@@ -97,7 +105,32 @@ pub fn measure(
         ));
     }
     let cfg_path = work.join("gomtin.toml");
-    std::fs::write(&cfg_path, toml)?;
+    std::fs::write(&cfg_path, &toml)?;
+    // The same ingest by the `gomtin fetch` process, for its own peak memory (the
+    // benchmark process also holds the corpus and the feed server). Skipped at large
+    // sizes, where it would double the run.
+    let child = if size <= 100_000 {
+        let child_cfg = work.join("child.toml");
+        std::fs::write(
+            &child_cfg,
+            toml.replacen("data_dir = \"data\"", "data_dir = \"child-data\"", 1),
+        )?;
+        eprintln!("ingesting {size} items with `gomtin fetch` (its peak RSS)");
+        let gomtin = crate::poll::gomtin_binary()?;
+        let (secs, peak, ok) = crate::poll::run_sampled(
+            std::process::Command::new(&gomtin)
+                .arg("--config")
+                .arg(&child_cfg)
+                .arg("fetch"),
+        )?;
+        if !ok {
+            return Err("`gomtin fetch` failed during the ingest benchmark".into());
+        }
+        let _ = std::fs::remove_dir_all(work.join("child-data"));
+        Some((secs, peak))
+    } else {
+        None
+    };
     let app = gomtin::app::App::open(gomtin::config::Config::load(&cfg_path)?)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -142,5 +175,7 @@ pub fn measure(
         raw_items_per_s: items as f64 / raw,
         ratio_pipeline_over_raw: pipeline / raw,
         bench_peak_rss_mb: peak_rss_mb(std::process::id()),
+        fetch_process_seconds: child.map(|c| c.0),
+        fetch_process_peak_rss_mb: child.and_then(|c| c.1),
     })
 }

@@ -76,7 +76,7 @@ pub fn run(
     };
     let docs = app.index.doc_count();
     eprintln!("building FTS5 over the same {} articles", articles.len());
-    let fts = Fts::build(&work.join("fts5.sqlite"), &articles, 4)?;
+    let fts = Fts::open_or_build(&work.join("fts5.sqlite"), &articles, 4)?;
     drop(articles);
 
     let mut cold: BTreeMap<String, Vec<f64>> = BTreeMap::new();

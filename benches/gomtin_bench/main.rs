@@ -54,6 +54,9 @@ enum Cmd {
     Search {
         #[arg(long, default_value_t = 35_440)]
         size: usize,
+        /// Warm rounds over the query set
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
     },
     /// A poll cycle over 1,000 sources: first pass and a 304 pass
     Poll {
@@ -104,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             run_relevance(&base, &work, &judgments, args.json)?
         }
         Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
-        Cmd::Search { size } => latency::run(&base, &work, size, 200, args.json)?,
+        Cmd::Search { size, reps } => latency::run(&base, &work, size, reps, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
         Cmd::Web { data, seconds } => web::run(&data, &work, seconds, args.json)?,
         Cmd::All { size, quick } => {

@@ -210,6 +210,13 @@ impl Iterator for WordSpans<'_> {
     }
 }
 
+/// `c.is_alphanumeric()`, answered without a Unicode table lookup for ASCII and the
+/// Latin letters of Vietnamese text (clustering splits whole articles with it).
+pub fn is_word_char(c: char) -> bool {
+    // `classify` calls every apostrophe "other"; U+02BC is a letter to Unicode.
+    classify(c) != CharClass::Other || (is_apostrophe(c) && c.is_alphanumeric())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CharClass {
     Letter,
@@ -603,6 +610,9 @@ mod tests {
                 .split(' ')
                 .map(str::to_string),
         );
+        for c in (0..0x3000).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
         for w in &words {
             assert_eq!(fold(w), fold_reference(w), "fold {w:?}");
             assert_eq!(exact_form(w), exact_reference(w), "exact_form {w:?}");
