@@ -40,12 +40,9 @@ impl App {
             variants.clone(),
             config.display.timezone,
         )?;
-        // Two indexing threads where there are two cores: a fetch pass feeds the index
-        // while it stores, and one tantivy thread alone falls behind.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
         let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?
             .with_topics(tagger)
-            .with_writer_threads(threads);
+            .with_writer_threads(SearchIndex::default_writer_threads());
         let fetcher = Fetcher::new(&config.fetch)?;
         Ok(App {
             config: Arc::new(config),

@@ -89,15 +89,6 @@ const SEEDS: [u64; HASHES] = {
     seeds
 };
 
-/// Folded words of a text: cleaned, lowercased, marks removed (`đ` -> `d`).
-pub fn words(text: &str) -> Vec<String> {
-    vietnamese::clean(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| vietnamese::fold(&w.to_lowercase()))
-        .collect()
-}
-
 /// The signature of `text`, or `None` when it is too short to compare.
 pub fn signature(text: &str) -> Option<Signature> {
     // The folded words of `words`, kept in one buffer: each shingle is hashed as its three
@@ -201,6 +192,12 @@ impl Signature {
         self.mins.iter().flat_map(|m| m.to_le_bytes()).collect()
     }
 
+    /// A signature as the items table stores it: the `minhash` blob and the `shingles`
+    /// count (`None` when the blob is missing or malformed).
+    pub fn from_stored(bytes: &[u8], shingles: i64) -> Option<Signature> {
+        Self::from_bytes(bytes, u32::try_from(shingles).unwrap_or(0))
+    }
+
     pub fn from_bytes(bytes: &[u8], shingles: u32) -> Option<Signature> {
         if bytes.len() != HASHES * 4 {
             return None;
@@ -282,7 +279,11 @@ mod tests {
     /// The first, allocation-heavy way signatures were computed; signatures already stored
     /// in SQLite were made this way, so the fast path must give the very same values.
     fn reference_signature(text: &str) -> Option<Signature> {
-        let w = words(text);
+        let w: Vec<String> = vietnamese::clean(text)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| vietnamese::fold(&w.to_lowercase()))
+            .collect();
         if w.len() < 3 {
             return None;
         }

@@ -241,6 +241,12 @@ impl SearchIndex {
         })
     }
 
+    /// Indexing threads for this machine: two where there are two cores (a fetch pass
+    /// feeds the index while it stores, and one tantivy thread alone falls behind).
+    pub fn default_writer_threads() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    }
+
     /// Use more indexing threads (bulk loads, benchmarks).
     pub fn with_writer_threads(mut self, n: usize) -> Self {
         self.writer_threads = n.max(1);

@@ -279,17 +279,16 @@ pub async fn fetch_pass(
 fn spawn_indexer(app: &App) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let app = app.clone();
+    // Once the feeder returns, the senders' `send` fails and is ignored.
     let handle = tokio::task::spawn_blocking(move || {
         if app.index.topics_changed().unwrap_or(true) {
             // A rebuild is due; feeding now would be wasted work.
-            while rx.recv().is_ok() {}
             return;
         }
         while rx.recv().is_ok() {
             while rx.try_recv().is_ok() {}
             if let Err(e) = app.index.feed(&app.store) {
                 tracing::warn!(error = %e, "feeding the index during the pass failed; it catches up after the pass");
-                while rx.recv().is_ok() {}
                 return;
             }
         }

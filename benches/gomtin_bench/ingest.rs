@@ -155,7 +155,7 @@ pub fn measure(
     register_analyzers(&index);
     let t = Instant::now();
     // As many indexing threads as the pipeline's index uses (see `App::open`).
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let threads = gomtin::index::SearchIndex::default_writer_threads();
     let mut writer: IndexWriter<TantivyDocument> =
         index.writer_with_num_threads(threads, 64_000_000 * threads)?;
     for item in &all {

@@ -42,8 +42,9 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            // The signature was stored with the item (`upsert_items`); rows written before
-            // that (or by hand) have none and get it computed here.
+            // The signature was stored with the item (`upsert_items`): a blob, or no blob
+            // and a shingle count (0) when the text is too short to compare. Rows written
+            // before signatures were stored have neither and get it computed here.
             type Row = (i64, i64, Option<Vec<u8>>, Option<i64>, i64);
             let batch: Vec<Row> = {
                 let mut stmt = tx.prepare_cached(
@@ -59,15 +60,10 @@ impl Store {
                 return Ok(done);
             };
             for (id, _, minhash, shingles, published) in &batch {
-                let stored = match (minhash, shingles) {
-                    (Some(bytes), Some(n)) => {
-                        Signature::from_bytes(bytes, u32::try_from(*n).unwrap_or(0))
-                    }
-                    _ => None,
-                };
-                let sig = match stored {
-                    Some(sig) => Some(sig),
-                    None => {
+                let sig = match (minhash, shingles) {
+                    (Some(bytes), Some(n)) => Signature::from_stored(bytes, *n),
+                    (None, Some(_)) => None,
+                    (_, None) => {
                         let (title, summary, content): (String, String, String) = tx
                             .prepare_cached(
                                 "SELECT title, summary, content_text FROM items WHERE id = ?1",
@@ -80,19 +76,20 @@ impl Store {
                     None => *id,
                     Some(sig) => {
                         let window = Duration::days(WINDOW_DAYS).num_seconds();
-                        let keys = sig.band_keys(bucket_of(*published));
                         // Newest few items of each band in the buckets the window
-                        // spans (index range scans), then their signatures; bounded
-                        // however common the story is.
-                        let near = buckets_near(*published);
-                        let lookups = [sig.band_keys(near[0]), sig.band_keys(near[1])];
+                        // spans — the item's own, whose keys it is filed under, and a
+                        // neighbour (index range scans) — then their signatures;
+                        // bounded however common the story is.
+                        let [own, neighbour] = buckets_near(*published);
+                        let keys = sig.band_keys(own);
+                        let neighbour_keys = sig.band_keys(neighbour);
                         let mut candidates: Vec<i64> = Vec::new();
                         {
                             let mut by_band = tx.prepare_cached(&format!(
                                 "SELECT item_id FROM minhash_bands WHERE band = ?1
                                  ORDER BY item_id DESC LIMIT {PER_BAND}"
                             ))?;
-                            for k in lookups.iter().flatten() {
+                            for k in keys.iter().chain(&neighbour_keys) {
                                 for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
                                     let other = other?;
                                     if other != *id && !candidates.contains(&other) {
@@ -129,9 +126,7 @@ impl Store {
                         let mut best: Option<(f64, i64)> = None;
                         for row in rows {
                             let (other, other_cluster, bytes, shingles) = row?;
-                            let Some(o) =
-                                Signature::from_bytes(&bytes, u32::try_from(shingles).unwrap_or(0))
-                            else {
+                            let Some(o) = Signature::from_stored(&bytes, shingles) else {
                                 continue;
                             };
                             let c = sig.containment(&o);
@@ -154,7 +149,7 @@ impl Store {
                     params![
                         id,
                         sig.as_ref().map(Signature::to_bytes),
-                        sig.as_ref().map(|s| i64::from(s.shingles)),
+                        sig.as_ref().map_or(0, |s| i64::from(s.shingles)),
                         cluster
                     ],
                 )?;
@@ -200,9 +195,7 @@ impl Store {
             })?;
             for row in rows {
                 let (id, bytes, shingles, published) = row?;
-                if let Some(sig) =
-                    Signature::from_bytes(&bytes, u32::try_from(shingles).unwrap_or(0))
-                {
+                if let Some(sig) = Signature::from_stored(&bytes, shingles) {
                     for k in sig.band_keys(bucket_of(published)) {
                         ins.execute(params![k, id])?;
                     }

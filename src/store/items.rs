@@ -162,8 +162,9 @@ fn upsert_one(
     sig: Option<&Signature>,
     now: DateTime<Utc>,
 ) -> Result<Upsert> {
+    // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
     let minhash = sig.map(Signature::to_bytes);
-    let shingles = sig.map(|s| i64::from(s.shingles));
+    let shingles = sig.map_or(0, |s| i64::from(s.shingles));
     let existing: Option<(i64, String)> = tx
         .prepare_cached(
             "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
