@@ -33,16 +33,15 @@ pub async fn search(State(ui): State<Ui>, Query(p): Query<SearchParams>) -> Resp
 pub async fn item(State(ui): State<Ui>, Path(id): Path<i64>) -> Response {
     let loaded = pages::load_item(&ui, id).await;
     let (item, shares, related) = match loaded {
-        Ok(Ok(Some(x))) => x,
-        Ok(Ok(None)) => {
+        Ok(Some(x)) => x,
+        Ok(None) => {
             return ui.error(
                 StatusCode::NOT_FOUND,
                 &format!("Không có tin số {id}."),
                 true,
             );
         }
-        Ok(Err(e)) => return json_error(&ui, &e),
-        Err(e) => return json_error(&ui, &e.into()),
+        Err(e) => return json_error(&ui, &e),
     };
     let names = pages::source_names(&ui);
     let source_name = names

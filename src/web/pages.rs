@@ -479,10 +479,7 @@ pub const CHANNELS: &[&str] = &["Facebook", "Zalo", "Cổng thông tin", "Khác"
 pub(super) async fn load_item(
     ui: &Ui,
     id: i64,
-) -> std::result::Result<
-    Result<Option<(Item, Vec<Share>, Vec<crate::store::RelatedItem>)>>,
-    tokio::task::JoinError,
-> {
+) -> Result<Option<(Item, Vec<Share>, Vec<crate::store::RelatedItem>)>> {
     let store = ui.state.app.store.clone();
     tokio::task::spawn_blocking(move || -> Result<_> {
         let Some(item) = store.item(id)? else {
@@ -490,7 +487,7 @@ pub(super) async fn load_item(
         };
         Ok(Some((item, store.shares_of(id)?, store.related_items(id)?)))
     })
-    .await
+    .await?
 }
 
 pub async fn item(
@@ -500,16 +497,15 @@ pub async fn item(
 ) -> Response {
     let loaded = load_item(&ui, id).await;
     let (item, shares, related) = match loaded {
-        Ok(Ok(Some(x))) => x,
-        Ok(Ok(None)) => {
+        Ok(Some(x)) => x,
+        Ok(None) => {
             return ui.error(
                 StatusCode::NOT_FOUND,
                 &format!("Không có tin số {id}."),
                 false,
             );
         }
-        Ok(Err(e)) => return ui.error(error_status(&e), &e.to_string(), false),
-        Err(e) => return ui.error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+        Err(e) => return ui.error(error_status(&e), &e.to_string(), false),
     };
     let tz = ui.state.app.config.display.timezone;
     let now = Utc::now();
