@@ -53,6 +53,7 @@ pub fn run(
     work: &Path,
     size: usize,
     reps: usize,
+    per_query: bool,
     json: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let judged = crate::relevance::load_judgments(&crate::default_judgments())?;
@@ -82,6 +83,7 @@ pub fn run(
     let mut cold: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut warm: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut fts_t: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut by_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
     // Cold: a fresh reader, each query once.
     app.index.refresh()?;
     for (class, q) in &queries {
@@ -92,18 +94,37 @@ pub fn run(
             .push(t.elapsed().as_secs_f64() * 1000.0);
     }
     for _ in 0..reps {
-        for (class, q) in &queries {
+        for (qi, (class, q)) in queries.iter().enumerate() {
             let t = Instant::now();
             let _ = app.search(&SearchRequest::new(q.clone(), 10));
-            warm.entry(class.clone())
-                .or_default()
-                .push(t.elapsed().as_secs_f64() * 1000.0);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            warm.entry(class.clone()).or_default().push(ms);
+            by_query[qi].push(ms);
             let t = Instant::now();
             let _ = fts.search(q, 10);
             fts_t
                 .entry(class.clone())
                 .or_default()
                 .push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    if per_query {
+        let mut lines: Vec<(f64, String)> = Vec::new();
+        for ((class, q), mut times) in queries.iter().zip(by_query) {
+            let hits = app
+                .search(&SearchRequest::new(q.clone(), 10))
+                .map(|r| r.total)
+                .unwrap_or(0);
+            let p50 = pct(&mut times, 0.5);
+            let max = pct(&mut times, 1.0);
+            lines.push((
+                p50,
+                format!("{p50:8.2} ms p50 {max:8.2} ms max {hits:>8} hits  {class:<7} {q}"),
+            ));
+        }
+        lines.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, l) in lines {
+            eprintln!("{l}");
         }
     }
     let mut rows = Vec::new();

@@ -57,6 +57,9 @@ enum Cmd {
         /// Warm rounds over the query set
         #[arg(long, default_value_t = 20)]
         reps: usize,
+        /// Also print each query's warm p50/max and hit count (slowest first)
+        #[arg(long)]
+        per_query: bool,
     },
     /// A poll cycle over 1,000 sources: first pass and a 304 pass
     Poll {
@@ -107,7 +110,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             run_relevance(&base, &work, &judgments, args.json)?
         }
         Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
-        Cmd::Search { size, reps } => latency::run(&base, &work, size, reps, args.json)?,
+        Cmd::Search {
+            size,
+            reps,
+            per_query,
+        } => latency::run(&base, &work, size, reps, per_query, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
         Cmd::Web { data, seconds } => web::run(&data, &work, seconds, args.json)?,
         Cmd::All { size, quick } => {
@@ -123,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Every query of a class is repeated `reps` times; at a million items 20 rounds
             // (a few hundred samples per class) keep the whole run within 15 minutes.
             let reps = if quick || size >= 500_000 { 20 } else { 100 };
-            latency::run(&base, &work.join("ingest"), size, reps, args.json)?;
+            latency::run(&base, &work.join("ingest"), size, reps, false, args.json)?;
             memory::run(&work.join("ingest/data"), &work.join("memory"), args.json)?;
             let secs = if quick { 5 } else { 30 };
             web::run(

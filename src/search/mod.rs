@@ -33,6 +33,10 @@ use crate::index::{Fields, SearchIndex, body_text};
 use crate::store::Store;
 use crate::vietnamese::{self, telex, variants::Variants};
 
+mod parallel;
+mod proximity;
+pub use proximity::{ProximityBoost, ProximityScorer};
+
 /// Longest query text considered (characters); the rest is ignored with a notice.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Most words/phrases used from one query; the rest is ignored with a notice.
@@ -461,7 +465,7 @@ impl Builder<'_> {
         &self,
         units: &[&Unit],
         out: &mut Vec<(Occur, Box<dyn Query>)>,
-        boosts: &mut Vec<Box<dyn Query>>,
+        boosts: &mut Vec<ProximityBoost>,
     ) {
         // Flatten to words, remembering which unit each came from.
         let mut words: Vec<QWord> = Vec::new();
@@ -515,25 +519,21 @@ impl Builder<'_> {
         }
         // Phrase boost for adjacent words.
         if words.len() >= 2 && !self.fuzzy {
-            let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
-            boosts.push(Self::boosted(
-                self.seq(self.f.title_f, &folded),
-                PHRASE_BOOST * TITLE_BOOST,
-            ));
-            boosts.push(Self::boosted(
-                self.seq(self.f.body_f, &folded),
-                PHRASE_BOOST,
-            ));
+            let folded: Vec<String> = words.iter().map(|w| w.folded.clone()).collect();
+            let boost = |field, words: &[String], boost| ProximityBoost {
+                field,
+                words: words.to_vec(),
+                boost,
+            };
+            boosts.push(boost(self.f.title_f, &folded, PHRASE_BOOST * TITLE_BOOST));
+            boosts.push(boost(self.f.body_f, &folded, PHRASE_BOOST));
             // Vietnamese words are mostly two syllables ("phá rừng", "Tây Nguyên"): reward
             // each adjacent pair too, so a query longer than the phrase in the text still
             // prefers documents where its words stand together.
             if folded.len() >= 3 {
                 for pair in folded.windows(2).take(MAX_UNITS) {
-                    boosts.push(Self::boosted(
-                        self.seq(self.f.title_f, pair),
-                        PAIR_BOOST * TITLE_BOOST,
-                    ));
-                    boosts.push(Self::boosted(self.seq(self.f.body_f, pair), PAIR_BOOST));
+                    boosts.push(boost(self.f.title_f, pair, PAIR_BOOST * TITLE_BOOST));
+                    boosts.push(boost(self.f.body_f, pair, PAIR_BOOST));
                 }
             }
         }
@@ -579,7 +579,7 @@ impl Builder<'_> {
 
     fn build(&self, pq: &ParsedQuery, extra: &SearchRequest) -> Built {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut boosts: Vec<Box<dyn Query>> = Vec::new();
+        let mut boosts: Vec<ProximityBoost> = Vec::new();
         let mut run: Vec<&Unit> = Vec::new();
         for group in &pq.groups {
             let single_word = group.len() == 1 && group[0].kind == UnitKind::Word;
@@ -667,7 +667,7 @@ impl Builder<'_> {
 /// two as one boolean query (`main` required, boosts optional) would give.
 struct Built {
     main: Box<dyn Query>,
-    boosts: Vec<Box<dyn Query>>,
+    boosts: Vec<ProximityBoost>,
 }
 
 /// Build the tantivy query of a parsed query, without the proximity boosts, which change
@@ -698,53 +698,36 @@ fn recency_factor(now: i64, published: Option<i64>) -> Score {
     1.0 + 0.1 * 0.5f32.powf(age_days / 14.0)
 }
 
-/// One segment's boost scorer and publication times, while rescoring.
-type SegmentBoosts = (
-    u32,
-    Box<dyn tantivy::query::Scorer>,
-    Option<tantivy::columnar::Column<i64>>,
-);
-
 /// Add the proximity boosts to the scores of `docs` (scored by the main query, recency
-/// included), visiting each segment's documents in order with one boost scorer.
+/// included); the bonus of a document gets its recency factor too.
 fn rescore(
     searcher: &tantivy::Searcher,
-    boosts: &[Box<dyn Query>],
+    boosts: &[ProximityBoost],
     docs: &mut [(Score, DocAddress)],
     now: i64,
 ) -> Result<()> {
-    if boosts.is_empty() || docs.is_empty() {
+    let scorer = ProximityScorer::new(searcher, boosts)?;
+    if scorer.is_empty() || docs.is_empty() {
         return Ok(());
     }
-    let any_boost = BooleanQuery::new(
-        boosts
-            .iter()
-            .map(|q| (Occur::Should, q.box_clone()))
-            .collect(),
-    );
-    let weight = any_boost.weight(tantivy::query::EnableScoring::enabled_from_searcher(
-        searcher,
-    ))?;
-    let mut order: Vec<usize> = (0..docs.len()).collect();
-    order.sort_by_key(|&i| (docs[i].1.segment_ord, docs[i].1.doc_id));
-    let mut segment: Option<SegmentBoosts> = None;
-    for i in order {
-        let addr = docs[i].1;
-        if segment.as_ref().map(|s| s.0) != Some(addr.segment_ord) {
-            let reader = searcher.segment_reader(addr.segment_ord);
-            let scorer = weight.scorer(reader, 1.0)?;
-            let published = reader.fast_fields().i64("published").ok();
-            segment = Some((addr.segment_ord, scorer, published));
+    let addrs: Vec<DocAddress> = docs.iter().map(|d| d.1).collect();
+    let mut published: Option<(u32, Option<tantivy::columnar::Column<i64>>)> = None;
+    scorer.score_docs(searcher, &addrs, |i, bonus| {
+        let addr = addrs[i];
+        if published.as_ref().map(|p| p.0) != Some(addr.segment_ord) {
+            let column = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .i64("published")
+                .ok();
+            published = Some((addr.segment_ord, column));
         }
-        let Some((_, scorer, published)) = segment.as_mut() else {
-            continue;
-        };
-        if scorer.seek(addr.doc_id) == addr.doc_id {
-            let p = published.as_ref().and_then(|c| c.first(addr.doc_id));
-            docs[i].0 += scorer.score() * recency_factor(now, p);
-        }
-    }
-    Ok(())
+        let p = published
+            .as_ref()
+            .and_then(|(_, c)| c.as_ref())
+            .and_then(|c| c.first(addr.doc_id));
+        docs[i].0 += bonus * recency_factor(now, p);
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -843,41 +826,47 @@ impl Searcher<'_> {
                 .ok_or_else(|| Error::Index("document without id".into()))
         };
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        let (docs, total, facets): (Vec<(Score, DocAddress)>, usize, _) = if pq.sort
-            == SortOrder::Date
-            || pq.is_match_all()
-        {
-            let (d, c, fc) = searcher.search(
-                &query,
-                &(
-                    top.order_by_fast_field::<i64>("published", Order::Desc),
-                    Count,
-                    facet_collector,
-                ),
-            )?;
-            (d.into_iter().map(|(_, a)| (0.0, a)).collect(), c, fc)
-        } else {
-            // Words first, for the best `RESCORE_WINDOW` documents; then their
-            // proximity boosts, and the page is cut from the re-sorted window.
-            let now = Utc::now().timestamp();
-            let window = TopDocs::with_limit((offset + limit).max(RESCORE_WINDOW));
-            let collector = window.tweak_score(move |seg: &tantivy::SegmentReader| {
-                let published = seg.fast_fields().i64("published").ok();
-                move |doc: tantivy::DocId, score: Score| {
-                    let p = published.as_ref().and_then(|c| c.first(doc));
-                    score * recency_factor(now, p)
-                }
-            });
-            let (mut d, c, fc) = searcher.search(&query, &(collector, Count, facet_collector))?;
-            rescore(&searcher, &boosts, &mut d, now)?;
-            d.sort_by(|a, b| {
-                b.0.total_cmp(&a.0)
-                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
-                    .then(a.1.doc_id.cmp(&b.1.doc_id))
-            });
-            let page: Vec<(Score, DocAddress)> = d.into_iter().skip(offset).take(limit).collect();
-            (page, c, fc)
-        };
+        let (docs, total, facets): (Vec<(Score, DocAddress)>, usize, _) =
+            if pq.sort == SortOrder::Date || pq.is_match_all() {
+                let (d, c, fc) = parallel::search(
+                    &searcher,
+                    &query,
+                    &(
+                        top.order_by_fast_field::<i64>("published", Order::Desc),
+                        Count,
+                        facet_collector,
+                    ),
+                    parallel::search_threads(),
+                )?;
+                (d.into_iter().map(|(_, a)| (0.0, a)).collect(), c, fc)
+            } else {
+                // Words first, for the best `RESCORE_WINDOW` documents; then their
+                // proximity boosts, and the page is cut from the re-sorted window.
+                let now = Utc::now().timestamp();
+                let window = TopDocs::with_limit((offset + limit).max(RESCORE_WINDOW));
+                let collector = window.tweak_score(move |seg: &tantivy::SegmentReader| {
+                    let published = seg.fast_fields().i64("published").ok();
+                    move |doc: tantivy::DocId, score: Score| {
+                        let p = published.as_ref().and_then(|c| c.first(doc));
+                        score * recency_factor(now, p)
+                    }
+                });
+                let (mut d, c, fc) = parallel::search(
+                    &searcher,
+                    &query,
+                    &(collector, Count, facet_collector),
+                    parallel::search_threads(),
+                )?;
+                rescore(&searcher, &boosts, &mut d, now)?;
+                d.sort_by(|a, b| {
+                    b.0.total_cmp(&a.0)
+                        .then(a.1.segment_ord.cmp(&b.1.segment_ord))
+                        .then(a.1.doc_id.cmp(&b.1.doc_id))
+                });
+                let page: Vec<(Score, DocAddress)> =
+                    d.into_iter().skip(offset).take(limit).collect();
+                (page, c, fc)
+            };
         let mut out = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
             out.push((score, id_of(addr)?));
