@@ -171,7 +171,9 @@ mod tests {
         let (schema, f) = build_schema();
         let index = Index::create_in_ram(schema);
         register_analyzers(&index);
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut w = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("in-memory index");
         let vocab = [
             "nông",
             "thôn",
@@ -210,16 +212,16 @@ mod tests {
                 f.body_f => body.join(" "),
                 f.published => i as i64,
             );
-            w.add_document(d).unwrap();
+            w.add_document(d).expect("in-memory index");
             if i % 1_000 == 999 {
-                w.commit().unwrap();
+                w.commit().expect("in-memory index");
             }
         }
         w.delete_term(Term::from_field_u64(f.id, 10));
         w.delete_term(Term::from_field_u64(f.id, 2_500));
-        w.commit().unwrap();
-        let reader = index.reader().unwrap();
-        reader.reload().unwrap();
+        w.commit().expect("in-memory index");
+        let reader = index.reader().expect("in-memory index");
+        reader.reload().expect("in-memory index");
         let searcher = reader.searcher();
         assert_eq!(searcher.segment_readers().len(), 3);
         let term = |t: &str| -> Box<dyn Query> {
@@ -247,9 +249,12 @@ mod tests {
             let mut facets = FacetCollector::for_field("source_facet");
             facets.add_facet(Facet::root());
             let by_score = (TopDocs::with_limit(40), Count, facets);
-            let one = searcher.search(q.as_ref(), &by_score).unwrap();
+            let one = searcher
+                .search(q.as_ref(), &by_score)
+                .expect("in-memory index");
             for threads in [2, 3] {
-                let many = search_from(&searcher, q.as_ref(), &by_score, threads, 0).unwrap();
+                let many = search_from(&searcher, q.as_ref(), &by_score, threads, 0)
+                    .expect("in-memory index");
                 assert!(one.1 > 0);
                 assert_eq!(one.1, many.1, "count");
                 let a: Vec<_> = one.0.iter().map(|(s, d)| (s.to_bits(), *d)).collect();
@@ -263,8 +268,10 @@ mod tests {
                 TopDocs::with_limit(25).order_by_fast_field::<i64>("published", Order::Desc),
                 Count,
             );
-            let one = searcher.search(q.as_ref(), &by_date).unwrap();
-            let many = search_from(&searcher, q.as_ref(), &by_date, 2, 0).unwrap();
+            let one = searcher
+                .search(q.as_ref(), &by_date)
+                .expect("in-memory index");
+            let many = search_from(&searcher, q.as_ref(), &by_date, 2, 0).expect("in-memory index");
             assert_eq!(one, many);
         }
     }

@@ -195,7 +195,9 @@ mod tests {
         let (schema, f) = build_schema();
         let index = Index::create_in_ram(schema);
         register_analyzers(&index);
-        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut w = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("in-memory index");
         for (i, (title, body)) in texts.iter().enumerate() {
             let d: TantivyDocument = doc!(
                 f.id => i as u64,
@@ -203,13 +205,13 @@ mod tests {
                 f.body_f => *body,
                 f.published => 0i64,
             );
-            w.add_document(d).unwrap();
+            w.add_document(d).expect("in-memory index");
             // Two segments, so the per-segment walk is exercised.
             if i == texts.len() / 2 {
-                w.commit().unwrap();
+                w.commit().expect("in-memory index");
             }
         }
-        w.commit().unwrap();
+        w.commit().expect("in-memory index");
         (index, f)
     }
 
@@ -236,12 +238,12 @@ mod tests {
         );
         let weight = q
             .weight(EnableScoring::enabled_from_searcher(searcher))
-            .unwrap();
+            .expect("in-memory index");
         docs.iter()
             .map(|a| {
                 let mut s = weight
                     .scorer(searcher.segment_reader(a.segment_ord), 1.0)
-                    .unwrap();
+                    .expect("in-memory index");
                 if s.seek(a.doc_id) == a.doc_id {
                     s.score()
                 } else {
@@ -268,7 +270,7 @@ mod tests {
             ("Đắk Lắk", "Đăk Lăk đắk lắk dak lak"),
         ];
         let (index, f) = index_of(&texts);
-        let searcher = index.reader().unwrap().searcher();
+        let searcher = index.reader().expect("in-memory index").searcher();
         let boosts = vec![
             ProximityBoost {
                 field: f.title_f,
@@ -318,16 +320,16 @@ mod tests {
         ];
         let docs: Vec<DocAddress> = searcher
             .search(&AllQuery, &DocSetCollector)
-            .unwrap()
+            .expect("in-memory index")
             .into_iter()
             .collect();
         assert_eq!(docs.len(), texts.len());
         let want = reference(&searcher, &boosts, &docs);
         let mut got = vec![0.0; docs.len()];
         ProximityScorer::new(&searcher, &boosts)
-            .unwrap()
+            .expect("in-memory index")
             .score_docs(&searcher, &docs, |i, s| got[i] += s)
-            .unwrap();
+            .expect("in-memory index");
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert!(
                 (g - w).abs() <= 1e-4 * w.abs().max(1.0),
@@ -343,10 +345,10 @@ mod tests {
                     .segment_reader(a.segment_ord)
                     .fast_fields()
                     .u64("id")
-                    .unwrap();
+                    .expect("in-memory index");
                 s.first(a.doc_id) == Some(3)
             })
-            .unwrap();
+            .expect("in-memory index");
         assert_eq!(got[shuffled], 0.0);
     }
 }
