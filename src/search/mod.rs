@@ -19,22 +19,23 @@ use std::ops::Bound;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery,
 };
-use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Score, Term};
+use tantivy::{DocAddress, Score, Term};
 
 use crate::error::{Error, Result};
 use crate::index::{Fields, SearchIndex, body_text};
 use crate::store::Store;
 use crate::vietnamese::{self, telex, variants::Variants};
 
+mod collect;
 mod parallel;
 mod proximity;
+use collect::{Gathered, Matches, Rank};
 pub use proximity::{ProximityBoost, ProximityScorer};
 
 /// Longest query text considered (characters); the rest is ignored with a notice.
@@ -817,70 +818,48 @@ impl Searcher<'_> {
             boosts,
         } = builder.build(pq, req);
         let searcher = self.index.reader().searcher();
-        let mut facet_collector = FacetCollector::for_field("source_facet");
-        facet_collector.add_facet(Facet::root());
         let id_of = |addr: DocAddress| -> Result<u64> {
             let seg = searcher.segment_reader(addr.segment_ord);
             let col = seg.fast_fields().u64("id")?;
             col.first(addr.doc_id)
                 .ok_or_else(|| Error::Index("document without id".into()))
         };
-        let top = TopDocs::with_limit(limit).and_offset(offset);
-        let (docs, total, facets): (Vec<(Score, DocAddress)>, usize, _) =
-            if pq.sort == SortOrder::Date || pq.is_match_all() {
-                let (d, c, fc) = parallel::search(
-                    &searcher,
-                    &query,
-                    &(
-                        top.order_by_fast_field::<i64>("published", Order::Desc),
-                        Count,
-                        facet_collector,
-                    ),
-                    parallel::search_threads(),
-                )?;
-                (d.into_iter().map(|(_, a)| (0.0, a)).collect(), c, fc)
+        let by_date = pq.sort == SortOrder::Date || pq.is_match_all();
+        let now = Utc::now().timestamp();
+        let matches = Matches {
+            // By relevance, the best `RESCORE_WINDOW` by words get their proximity boosts
+            // and the page is cut from the re-sorted window.
+            limit: if by_date {
+                offset + limit
             } else {
-                // Words first, for the best `RESCORE_WINDOW` documents; then their
-                // proximity boosts, and the page is cut from the re-sorted window.
-                let now = Utc::now().timestamp();
-                let window = TopDocs::with_limit((offset + limit).max(RESCORE_WINDOW));
-                let collector = window.tweak_score(move |seg: &tantivy::SegmentReader| {
-                    let published = seg.fast_fields().i64("published").ok();
-                    move |doc: tantivy::DocId, score: Score| {
-                        let p = published.as_ref().and_then(|c| c.first(doc));
-                        score * recency_factor(now, p)
-                    }
-                });
-                let (mut d, c, fc) = parallel::search(
-                    &searcher,
-                    &query,
-                    &(collector, Count, facet_collector),
-                    parallel::search_threads(),
-                )?;
-                rescore(&searcher, &boosts, &mut d, now)?;
-                d.sort_by(|a, b| {
-                    b.0.total_cmp(&a.0)
-                        .then(a.1.segment_ord.cmp(&b.1.segment_ord))
-                        .then(a.1.doc_id.cmp(&b.1.doc_id))
-                });
-                let page: Vec<(Score, DocAddress)> =
-                    d.into_iter().skip(offset).take(limit).collect();
-                (page, c, fc)
-            };
-        let mut out = Vec::with_capacity(docs.len());
-        for (score, addr) in docs {
+                (offset + limit).max(RESCORE_WINDOW)
+            },
+            rank: if by_date {
+                Rank::Newest
+            } else {
+                Rank::Relevance { now }
+            },
+        };
+        let Gathered {
+            top: mut docs,
+            count: total,
+            per_source,
+        } = parallel::search(&searcher, &query, &matches, parallel::search_threads())?;
+        if !by_date {
+            rescore(&searcher, &boosts, &mut docs, now)?;
+            docs.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
+                    .then(a.1.doc_id.cmp(&b.1.doc_id))
+            });
+        }
+        let mut out = Vec::with_capacity(limit);
+        for (score, addr) in docs.into_iter().skip(offset).take(limit) {
             out.push((score, id_of(addr)?));
         }
-        let mut facet_counts: Vec<FacetCount> = facets
-            .get("/")
-            .map(|(facet, count)| FacetCount {
-                source: facet
-                    .to_path()
-                    .last()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-                count,
-            })
+        let mut facet_counts: Vec<FacetCount> = per_source
+            .into_iter()
+            .map(|(source, count)| FacetCount { source, count })
             .collect();
         facet_counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.source.cmp(&b.source)));
         Ok(RawPage {

@@ -156,18 +156,16 @@ fn search_from<C: Collector>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::collect::{Matches, Rank};
     use super::*;
     use crate::index::{build_schema, register_analyzers};
     use tantivy::collector::{Count, FacetCollector, TopDocs};
     use tantivy::query::{BooleanQuery, Occur, TermQuery};
     use tantivy::schema::{Facet, IndexRecordOption};
-    use tantivy::{Index, Order, TantivyDocument, Term, doc};
+    use tantivy::{DocAddress, Index, Order, TantivyDocument, Term, doc};
 
-    /// The same results from one thread and from several, on an index of three segments
-    /// with deleted documents: hits in the same order with the same scores, the same
-    /// count and the same facets.
-    #[test]
-    fn parts_give_the_results_of_one_thread() {
+    /// An index of 3,000 generated documents in three segments, two deleted.
+    fn three_segments() -> (Index, crate::index::Fields) {
         let (schema, f) = build_schema();
         let index = Index::create_in_ram(schema);
         register_analyzers(&index);
@@ -199,6 +197,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (x >> 33) % n
         };
+        let now = chrono::Utc::now().timestamp();
         for i in 0..3_000u64 {
             let len = 5 + rnd(30) as usize;
             let body: Vec<&str> = (0..len)
@@ -207,10 +206,12 @@ mod tests {
             let source = format!("s{}", rnd(7));
             let d: TantivyDocument = doc!(
                 f.id => i,
+                f.source => source.as_str(),
                 f.source_facet => Facet::from_path([source.as_str()]),
                 f.title_f => body[..3].join(" "),
                 f.body_f => body.join(" "),
-                f.published => i as i64,
+                // Some share a date; ages up to 30 days, where the recency factor still varies.
+                f.published => now - (rnd(30 * 24) as i64) * 3_600,
             );
             w.add_document(d).expect("in-memory index");
             if i % 1_000 == 999 {
@@ -220,17 +221,17 @@ mod tests {
         w.delete_term(Term::from_field_u64(f.id, 10));
         w.delete_term(Term::from_field_u64(f.id, 2_500));
         w.commit().expect("in-memory index");
-        let reader = index.reader().expect("in-memory index");
-        reader.reload().expect("in-memory index");
-        let searcher = reader.searcher();
-        assert_eq!(searcher.segment_readers().len(), 3);
+        (index, f)
+    }
+
+    fn queries(f: crate::index::Fields) -> Vec<Box<dyn Query>> {
         let term = |t: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(f.body_f, t),
                 IndexRecordOption::WithFreqs,
             ))
         };
-        let queries: Vec<Box<dyn Query>> = vec![
+        vec![
             term("nong"),
             Box::new(BooleanQuery::new(vec![
                 (Occur::Must, term("gia")),
@@ -244,7 +245,20 @@ mod tests {
                 (Occur::Must, term("xa")),
                 (Occur::MustNot, term("mua")),
             ])),
-        ];
+        ]
+    }
+
+    /// The same results from one thread and from several, on an index of three segments
+    /// with deleted documents: hits in the same order with the same scores, the same
+    /// count and the same facets.
+    #[test]
+    fn parts_give_the_results_of_one_thread() {
+        let (index, f) = three_segments();
+        let reader = index.reader().expect("in-memory index");
+        reader.reload().expect("in-memory index");
+        let searcher = reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 3);
+        let queries = queries(f);
         for q in &queries {
             let mut facets = FacetCollector::for_field("source_facet");
             facets.add_facet(Facet::root());
@@ -273,6 +287,86 @@ mod tests {
                 .expect("in-memory index");
             let many = search_from(&searcher, q.as_ref(), &by_date, 2, 0).expect("in-memory index");
             assert_eq!(one, many);
+        }
+    }
+
+    /// `Matches` in parts gives what tantivy's own collectors give on one thread: the
+    /// top documents by score × recency (and newest first), the count, the facets.
+    #[test]
+    fn matches_agrees_with_tantivys_collectors() {
+        let (index, f) = three_segments();
+        let reader = index.reader().expect("in-memory index");
+        reader.reload().expect("in-memory index");
+        let searcher = reader.searcher();
+        let now = chrono::Utc::now().timestamp();
+        for q in &queries(f) {
+            let mut facets = FacetCollector::for_field("source_facet");
+            facets.add_facet(Facet::root());
+            let tweaked =
+                TopDocs::with_limit(40).tweak_score(move |seg: &tantivy::SegmentReader| {
+                    let published = seg.fast_fields().i64("published").ok();
+                    move |doc: DocId, score: tantivy::Score| {
+                        score
+                            * super::super::recency_factor(
+                                now,
+                                published.as_ref().and_then(|c| c.first(doc)),
+                            )
+                    }
+                });
+            let (top, count, facets) = searcher
+                .search(q.as_ref(), &(tweaked, Count, facets))
+                .expect("in-memory index");
+            let mut want_sources: Vec<(String, u64)> = facets
+                .get("/")
+                .map(|(k, n)| {
+                    (
+                        k.to_path()
+                            .last()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
+                        n,
+                    )
+                })
+                .collect();
+            want_sources.sort();
+            for threads in [1, 2, 3] {
+                let rank = Rank::Relevance { now };
+                let got = search_from(
+                    &searcher,
+                    q.as_ref(),
+                    &Matches { limit: 40, rank },
+                    threads,
+                    0,
+                )
+                .expect("in-memory index");
+                assert!(count > 40);
+                assert_eq!(got.count, count, "count");
+                let a: Vec<_> = top.iter().map(|(s, d)| (s.to_bits(), *d)).collect();
+                let b: Vec<_> = got.top.iter().map(|(s, d)| (s.to_bits(), *d)).collect();
+                assert_eq!(a, b, "top by relevance, {threads} threads");
+                let mut got_sources: Vec<(String, u64)> = got.per_source.into_iter().collect();
+                got_sources.sort();
+                assert_eq!(got_sources, want_sources, "per source");
+            }
+            let newest =
+                TopDocs::with_limit(25).order_by_fast_field::<i64>("published", Order::Desc);
+            let want = searcher
+                .search(q.as_ref(), &newest)
+                .expect("in-memory index");
+            let got = search_from(
+                &searcher,
+                q.as_ref(),
+                &Matches {
+                    limit: 25,
+                    rank: Rank::Newest,
+                },
+                2,
+                0,
+            )
+            .expect("in-memory index");
+            let want: Vec<DocAddress> = want.into_iter().map(|(_, d)| d).collect();
+            let got: Vec<DocAddress> = got.top.into_iter().map(|(_, d)| d).collect();
+            assert_eq!(got, want, "newest first");
         }
     }
 
