@@ -32,9 +32,11 @@ use crate::index::{Fields, SearchIndex, body_text};
 use crate::store::Store;
 use crate::vietnamese::{self, telex, variants::Variants};
 
+mod any_of;
 mod collect;
 mod parallel;
 mod proximity;
+use any_of::AnyOf;
 use collect::{Gathered, Matches, Rank};
 pub use proximity::{ProximityBoost, ProximityScorer};
 
@@ -456,7 +458,12 @@ impl Builder<'_> {
             // A variant is nearly as good as the spelling typed.
             self.alternatives_for(alt, &mut should, 0.9);
         }
-        Box::new(BooleanQuery::new(should))
+        // Phrases among the alternatives: move each only as far as the query asks.
+        if words.len() > 1 || alts.iter().any(|a| a.len() > 1) {
+            Box::new(AnyOf::new(should.into_iter().map(|(_, q)| q).collect()))
+        } else {
+            Box::new(BooleanQuery::new(should))
+        }
     }
 
     /// Build the clauses of a run of consecutive plain words (variants + phrase boost).
@@ -605,10 +612,12 @@ impl Builder<'_> {
             self.run_clauses(&run, &mut clauses, &mut boosts);
         }
         let has_positive = clauses.iter().any(|(o, _)| *o == Occur::Must);
-        for u in &pq.excluded {
-            for q in self.exclusion(u) {
-                clauses.push((Occur::MustNot, q));
-            }
+        // One exclusion clause: a document is checked against each excluded word or
+        // phrase only when the rest of the query matches it.
+        let excluded: Vec<Box<dyn Query>> =
+            pq.excluded.iter().flat_map(|u| self.exclusion(u)).collect();
+        if !excluded.is_empty() {
+            clauses.push((Occur::MustNot, Box::new(AnyOf::new(excluded))));
         }
         // Filters: any of the given sources, any of the given topics.
         for (field, values) in [
