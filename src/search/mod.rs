@@ -414,55 +414,77 @@ impl Builder<'_> {
         }
     }
 
-    /// The disjunction matching one sequence of words: folded on title and body, plus the
+    /// The ways one sequence of words can match: folded on title and body, plus the
     /// exact forms (boosted) when the words carry diacritics.
-    fn alternatives_for(
-        &self,
-        words: &[QWord],
-        out: &mut Vec<(Occur, Box<dyn Query>)>,
-        weight: Score,
-    ) {
+    fn alternatives_for(&self, words: &[QWord], out: &mut Vec<ProximityBoost>, weight: Score) {
         if words.is_empty() {
             return;
         }
-        let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
-        out.push((
-            Occur::Should,
-            Self::boosted(self.seq(self.f.title_f, &folded), TITLE_BOOST * weight),
-        ));
-        out.push((
-            Occur::Should,
-            Self::boosted(self.seq(self.f.body_f, &folded), weight),
-        ));
+        let folded: Vec<String> = words.iter().map(|w| w.folded.clone()).collect();
+        let mut push = |field, words: &Vec<String>, boost| {
+            out.push(ProximityBoost {
+                field,
+                words: words.clone(),
+                boost,
+            })
+        };
+        push(self.f.title_f, &folded, TITLE_BOOST * weight);
+        push(self.f.body_f, &folded, weight);
         if words.iter().any(|w| w.diacritics) && !self.fuzzy {
-            let exact: Vec<&str> = words.iter().map(|w| w.exact.as_str()).collect();
-            out.push((
-                Occur::Should,
-                Self::boosted(
-                    self.seq(self.f.title, &exact),
-                    TITLE_BOOST * EXACT_BOOST * weight,
-                ),
-            ));
-            out.push((
-                Occur::Should,
-                Self::boosted(self.seq(self.f.body, &exact), EXACT_BOOST * weight),
-            ));
+            let exact: Vec<String> = words.iter().map(|w| w.exact.clone()).collect();
+            push(self.f.title, &exact, TITLE_BOOST * EXACT_BOOST * weight);
+            push(self.f.body, &exact, EXACT_BOOST * weight);
         }
     }
 
     /// A required clause for `words`, with their spelling variants as alternatives.
-    fn span_clause(&self, words: &[QWord], alts: &[Vec<QWord>]) -> Box<dyn Query> {
-        let mut should = Vec::new();
-        self.alternatives_for(words, &mut should, 1.0);
+    ///
+    /// An alternative that contains another one on the same field ("thành phố Hồ Chí
+    /// Minh" contains "Hồ Chí Minh") matches no document the shorter one doesn't, so it
+    /// leaves the required clause and, given `boosts`, is scored with the proximity
+    /// boosts instead: the same addition to the score of the best candidates, without
+    /// checking a long phrase of common words in every document.
+    fn span_clause(
+        &self,
+        words: &[QWord],
+        alts: &[Vec<QWord>],
+        boosts: Option<&mut Vec<ProximityBoost>>,
+    ) -> Box<dyn Query> {
+        let mut ways = Vec::new();
+        self.alternatives_for(words, &mut ways, 1.0);
         for alt in alts {
             // A variant is nearly as good as the spelling typed.
-            self.alternatives_for(alt, &mut should, 0.9);
+            self.alternatives_for(alt, &mut ways, 0.9);
         }
+        if let Some(boosts) = boosts {
+            let contains = |long: &ProximityBoost, short: &ProximityBoost| {
+                long.field == short.field
+                    && long.words.len() > short.words.len()
+                    && long
+                        .words
+                        .windows(short.words.len())
+                        .any(|w| w == short.words)
+            };
+            let (wider, kept): (Vec<usize>, Vec<usize>) =
+                (0..ways.len()).partition(|&i| ways.iter().any(|other| contains(&ways[i], other)));
+            boosts.extend(wider.iter().map(|&i| ways[i].clone()));
+            ways = kept.into_iter().map(|i| ways[i].clone()).collect();
+        }
+        let phrases = ways.iter().any(|w| w.words.len() > 1);
+        let queries: Vec<Box<dyn Query>> = ways
+            .iter()
+            .map(|w| {
+                let words: Vec<&str> = w.words.iter().map(String::as_str).collect();
+                Self::boosted(self.seq(w.field, &words), w.boost)
+            })
+            .collect();
         // Phrases among the alternatives: move each only as far as the query asks.
-        if words.len() > 1 || alts.iter().any(|a| a.len() > 1) {
-            Box::new(AnyOf::new(should.into_iter().map(|(_, q)| q).collect()))
+        if phrases {
+            Box::new(AnyOf::new(queries))
         } else {
-            Box::new(BooleanQuery::new(should))
+            Box::new(BooleanQuery::new(
+                queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+            ))
         }
     }
 
@@ -501,7 +523,10 @@ impl Builder<'_> {
                     .filter(|a| !a.is_empty())
                     .collect();
                 let end = exp.end.min(words.len());
-                out.push((Occur::Must, self.span_clause(&words[i..end], &alts)));
+                out.push((
+                    Occur::Must,
+                    self.span_clause(&words[i..end], &alts, Some(&mut *boosts)),
+                ));
                 i = end;
                 continue;
             }
@@ -522,7 +547,10 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             };
-            out.push((Occur::Must, self.span_clause(&words[i..j], &alts)));
+            out.push((
+                Occur::Must,
+                self.span_clause(&words[i..j], &alts, Some(&mut *boosts)),
+            ));
             i = j;
         }
         // Phrase boost for adjacent words.
@@ -561,7 +589,7 @@ impl Builder<'_> {
         } else {
             Vec::new()
         };
-        Some(self.span_clause(&words, &alts))
+        Some(self.span_clause(&words, &alts, None))
     }
 
     /// A query matching what `-unit` excludes: exact forms when typed with diacritics.
