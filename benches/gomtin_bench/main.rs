@@ -127,9 +127,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             ingest::run(&base, &work.join("ingest"), size, args.json)?;
             // Latency and memory on the index the ingest just built.
-            // Every query of a class is repeated `reps` times; at a million items 20 rounds
-            // (a few hundred samples per class) keep the whole run within 15 minutes.
-            let reps = if quick || size >= 500_000 { 20 } else { 100 };
+            // Every query is repeated `reps` times. At a million items most of this stage
+            // is FTS5's time (~0.15 s a query): 10 rounds (600 samples per engine, at least
+            // 30 per class) keep the whole run within 15 minutes.
+            let reps = if size >= 500_000 {
+                10
+            } else if quick {
+                20
+            } else {
+                100
+            };
             latency::run(&base, &work.join("ingest"), size, reps, false, args.json)?;
             memory::run(&work.join("ingest/data"), &work.join("memory"), args.json)?;
             let secs = if quick { 5 } else { 30 };
