@@ -557,6 +557,26 @@ fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<url
 }
 
 /// 1-based line of a byte offset in `text`.
+/// The byte offsets of a text's newlines, to turn many offsets into line numbers.
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        LineStarts(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of `offset` (as `line_of`).
+    fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset) + 1
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()
         .iter()
@@ -608,9 +628,12 @@ impl Config {
             path: self.path.clone(),
             message,
         };
+        // Newlines found once: counting them again for every source made loading a
+        // config of thousands of sources quadratic.
+        let lines = LineStarts::new(text);
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for s in &self.sources {
-            let line = line_of(text, s.id.span().start);
+            let line = lines.line_of(s.id.span().start);
             if let Some(first) = seen.insert(s.id(), line) {
                 return Err(invalid(format!(
                     "dòng {line}: sources.id `{}` bị trùng (đã dùng ở dòng {first}); mỗi nguồn cần một mã riêng",
@@ -651,7 +674,7 @@ impl Config {
         }
         let mut topic_ids: HashMap<&str, usize> = HashMap::new();
         for t in &self.topics {
-            let line = line_of(text, t.id.span().start);
+            let line = lines.line_of(t.id.span().start);
             if let Some(first) = topic_ids.insert(t.id(), line) {
                 return Err(invalid(format!(
                     "dòng {line}: topics.id `{}` bị trùng (đã dùng ở dòng {first})",
@@ -915,6 +938,19 @@ fn translate_toml_message(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_agree_with_counting() {
+        let text = "a = 1\n\n[[sources]]\nid = \"x\"\r\nname = \"Tôi yêu Kon Rẫy\"\n";
+        let lines = LineStarts::new(text);
+        for offset in 0..=text.len() + 3 {
+            assert_eq!(
+                lines.line_of(offset),
+                line_of(text, offset),
+                "offset {offset}"
+            );
+        }
+    }
 
     fn parse(text: &str) -> Result<Config> {
         Config::parse(text, Path::new("/etc/gomtin/gomtin.toml"))
