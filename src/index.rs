@@ -73,6 +73,19 @@ pub fn build_schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// An empty in-memory index with gomtin's schema and analyzers, and a one-thread writer
+/// (for tests of the search parts).
+#[cfg(test)]
+pub(crate) fn in_memory_index() -> (Index, Fields, IndexWriter) {
+    let (schema, f) = build_schema();
+    let index = Index::create_in_ram(schema);
+    register_analyzers(&index);
+    let writer = index
+        .writer_with_num_threads(1, 15_000_000)
+        .expect("in-memory index writer");
+    (index, f, writer)
+}
+
 /// The Vietnamese tokenizer: `vietnamese::tokenize`, then either the exact or folded form.
 #[derive(Clone)]
 pub struct ViTokenizer {

@@ -160,22 +160,17 @@ impl Scorer for AnyOfScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{build_schema, register_analyzers};
+    use crate::index::in_memory_index;
     use tantivy::collector::TopDocs;
     use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::IndexRecordOption;
-    use tantivy::{DocAddress, Index, TantivyDocument, doc};
+    use tantivy::{DocAddress, TantivyDocument, doc};
 
     /// Same documents, same scores as the boolean `Should` union, alone, inside a
     /// required clause and as an exclusion.
     #[test]
     fn matches_and_scores_like_a_should_union() {
-        let (schema, f) = build_schema();
-        let index = Index::create_in_ram(schema);
-        register_analyzers(&index);
-        let mut w = index
-            .writer_with_num_threads(1, 15_000_000)
-            .expect("in-memory index");
+        let (index, f, mut w) = in_memory_index();
         let texts = [
             "thành phố Hồ Chí Minh mưa lớn",
             "TP HCM kẹt xe, Hồ Chí Minh nắng",

@@ -158,7 +158,7 @@ fn search_from<C: Collector>(
 mod tests {
     use super::super::collect::{Matches, Rank};
     use super::*;
-    use crate::index::{build_schema, register_analyzers};
+    use crate::index::in_memory_index;
     use tantivy::collector::{Count, FacetCollector, TopDocs};
     use tantivy::query::{BooleanQuery, Occur, TermQuery};
     use tantivy::schema::{Facet, IndexRecordOption};
@@ -166,12 +166,7 @@ mod tests {
 
     /// An index of 3,000 generated documents in three segments, two deleted.
     fn three_segments() -> (Index, crate::index::Fields) {
-        let (schema, f) = build_schema();
-        let index = Index::create_in_ram(schema);
-        register_analyzers(&index);
-        let mut w = index
-            .writer_with_num_threads(1, 15_000_000)
-            .expect("in-memory index");
+        let (index, f, mut w) = in_memory_index();
         let vocab = [
             "nông",
             "thôn",

@@ -184,7 +184,7 @@ impl SegmentPositions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{Fields, build_schema, register_analyzers};
+    use crate::index::{Fields, in_memory_index};
     use tantivy::collector::DocSetCollector;
     use tantivy::query::{
         AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query,
@@ -192,12 +192,7 @@ mod tests {
     use tantivy::{Index, TantivyDocument, doc};
 
     fn index_of(texts: &[(&str, &str)]) -> (Index, Fields) {
-        let (schema, f) = build_schema();
-        let index = Index::create_in_ram(schema);
-        register_analyzers(&index);
-        let mut w = index
-            .writer_with_num_threads(1, 15_000_000)
-            .expect("in-memory index");
+        let (index, f, mut w) = in_memory_index();
         for (i, (title, body)) in texts.iter().enumerate() {
             let d: TantivyDocument = doc!(
                 f.id => i as u64,
