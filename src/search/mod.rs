@@ -54,6 +54,10 @@ const EXACT_BOOST: Score = 2.0;
 const PHRASE_BOOST: Score = 2.0;
 const PAIR_BOOST: Score = 1.0;
 const SNIPPET_CHARS: usize = 220;
+/// A required span more common than this many times the rarest one is moved lazily
+/// (`AnyOf`): the query jumps through it rather than walking it. (4 was tried: no better
+/// on dense queries, worse on selective ones.)
+const SPARSE_JUMPS: u64 = 1;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -382,6 +386,8 @@ struct Builder<'a> {
     f: Fields,
     variants: &'a Variants,
     fuzzy: bool,
+    /// The index searched, to estimate which required clause is rarest (see `build`).
+    searcher: Option<&'a tantivy::Searcher>,
 }
 
 impl Builder<'_> {
@@ -450,6 +456,18 @@ impl Builder<'_> {
         alts: &[Vec<QWord>],
         boosts: Option<&mut Vec<ProximityBoost>>,
     ) -> Box<dyn Query> {
+        let ways = self.span_ways(words, alts, boosts);
+        let phrases = ways.iter().any(|w| w.words.len() > 1);
+        self.union_of(&ways, phrases)
+    }
+
+    /// The ways a required span can match (see `span_clause`).
+    fn span_ways(
+        &self,
+        words: &[QWord],
+        alts: &[Vec<QWord>],
+        boosts: Option<&mut Vec<ProximityBoost>>,
+    ) -> Vec<ProximityBoost> {
         let mut ways = Vec::new();
         self.alternatives_for(words, &mut ways, 1.0);
         for alt in alts {
@@ -470,7 +488,13 @@ impl Builder<'_> {
             boosts.extend(wider.iter().map(|&i| ways[i].clone()));
             ways = kept.into_iter().map(|i| ways[i].clone()).collect();
         }
-        let phrases = ways.iter().any(|w| w.words.len() > 1);
+        ways
+    }
+
+    /// The query matching any of `ways`. `lazy`: an `AnyOf`, which moves each way only
+    /// as far as asked — right for a clause the rest of the query jumps through, and for
+    /// phrases; otherwise tantivy's buffered union, faster for the clause that leads.
+    fn union_of(&self, ways: &[ProximityBoost], lazy: bool) -> Box<dyn Query> {
         let queries: Vec<Box<dyn Query>> = ways
             .iter()
             .map(|w| {
@@ -478,8 +502,7 @@ impl Builder<'_> {
                 Self::boosted(self.seq(w.field, &words), w.boost)
             })
             .collect();
-        // Phrases among the alternatives: move each only as far as the query asks.
-        if phrases {
+        if lazy {
             Box::new(AnyOf::new(queries))
         } else {
             Box::new(BooleanQuery::new(
@@ -488,13 +511,34 @@ impl Builder<'_> {
         }
     }
 
+    /// About how many documents `ways` match: for each way its rarest word's document
+    /// frequency, the largest of those. None without a searcher.
+    fn estimate(&self, ways: &[ProximityBoost]) -> Option<u64> {
+        let searcher = self.searcher?;
+        let mut largest = 0;
+        for w in ways {
+            let rarest = w
+                .words
+                .iter()
+                .map(|word| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(w.field, word))
+                        .unwrap_or(u64::MAX)
+                })
+                .min()
+                .unwrap_or(0);
+            largest = largest.max(rarest);
+        }
+        Some(largest)
+    }
+
     /// Build the clauses of a run of consecutive plain words (variants + phrase boost).
     /// The phrase and pair boosts go to `boosts`: they only reorder what the required
     /// clauses match, so search scores them for the best candidates only (see `rescore`).
     fn run_clauses(
         &self,
         units: &[&Unit],
-        out: &mut Vec<(Occur, Box<dyn Query>)>,
+        spans: &mut Vec<Vec<ProximityBoost>>,
         boosts: &mut Vec<ProximityBoost>,
     ) {
         // Flatten to words, remembering which unit each came from.
@@ -523,10 +567,7 @@ impl Builder<'_> {
                     .filter(|a| !a.is_empty())
                     .collect();
                 let end = exp.end.min(words.len());
-                out.push((
-                    Occur::Must,
-                    self.span_clause(&words[i..end], &alts, Some(&mut *boosts)),
-                ));
+                spans.push(self.span_ways(&words[i..end], &alts, Some(&mut *boosts)));
                 i = end;
                 continue;
             }
@@ -547,10 +588,7 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             };
-            out.push((
-                Occur::Must,
-                self.span_clause(&words[i..j], &alts, Some(&mut *boosts)),
-            ));
+            spans.push(self.span_ways(&words[i..j], &alts, Some(&mut *boosts)));
             i = j;
         }
         // Phrase boost for adjacent words.
@@ -616,6 +654,7 @@ impl Builder<'_> {
     fn build(&self, pq: &ParsedQuery, extra: &SearchRequest) -> Built {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut boosts: Vec<ProximityBoost> = Vec::new();
+        let mut spans: Vec<Vec<ProximityBoost>> = Vec::new();
         let mut run: Vec<&Unit> = Vec::new();
         for group in &pq.groups {
             let single_word = group.len() == 1 && group[0].kind == UnitKind::Word;
@@ -624,7 +663,7 @@ impl Builder<'_> {
                 continue;
             }
             if !run.is_empty() {
-                self.run_clauses(&run, &mut clauses, &mut boosts);
+                self.run_clauses(&run, &mut spans, &mut boosts);
                 run.clear();
             }
             let options: Vec<(Occur, Box<dyn Query>)> = group
@@ -637,7 +676,22 @@ impl Builder<'_> {
             }
         }
         if !run.is_empty() {
-            self.run_clauses(&run, &mut clauses, &mut boosts);
+            self.run_clauses(&run, &mut spans, &mut boosts);
+        }
+        // The rarest required span leads the intersection: tantivy walks it and jumps the
+        // others to its documents. The leader gets the buffered union (fast to walk), the
+        // spans jumped through get `AnyOf` (no window filled ahead of each jump): on the
+        // 1M benchmark index, selective queries 1.5–2× faster, two common words ~25%
+        // slower, every class's p99 lower. Without estimates, phrases get `AnyOf` and
+        // plain words the buffered union.
+        let estimates: Vec<Option<u64>> = spans.iter().map(|w| self.estimate(w)).collect();
+        let rarest = estimates.iter().flatten().min().copied();
+        for (i, ways) in spans.iter().enumerate() {
+            let lazy = match (estimates[i], rarest) {
+                (Some(n), Some(rarest)) => n > rarest.saturating_mul(SPARSE_JUMPS),
+                _ => ways.iter().any(|w| w.words.len() > 1),
+            };
+            clauses.push((Occur::Must, self.union_of(ways, lazy)));
         }
         let has_positive = clauses.iter().any(|(o, _)| *o == Occur::Must);
         // One exclusion clause: a document is checked against each excluded word or
@@ -715,6 +769,7 @@ pub fn build_query(pq: &ParsedQuery, fields: Fields, variants: &Variants) -> Box
         f: fields,
         variants,
         fuzzy: false,
+        searcher: None,
     }
     .build(pq, &SearchRequest::new("", 1))
     .main
@@ -845,16 +900,17 @@ impl Searcher<'_> {
         fuzzy: bool,
     ) -> Result<RawPage> {
         let f = self.index.fields();
+        let searcher = self.index.reader().searcher();
         let builder = Builder {
             f,
             variants: self.variants,
             fuzzy,
+            searcher: Some(&searcher),
         };
         let Built {
             main: query,
             boosts,
         } = builder.build(pq, req);
-        let searcher = self.index.reader().searcher();
         let id_of = |addr: DocAddress| -> Result<u64> {
             let seg = searcher.segment_reader(addr.segment_ord);
             let col = seg.fast_fields().u64("id")?;
