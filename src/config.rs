@@ -556,8 +556,9 @@ fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<url
     }
 }
 
-/// 1-based line of a byte offset in `text`.
-/// The byte offsets of a text's newlines, to turn many offsets into line numbers.
+/// The byte offsets of a text's newlines, found once, to turn offsets into line numbers
+/// (counting from the start of the text for each one made loading a config of thousands
+/// of sources quadratic).
 struct LineStarts(Vec<usize>);
 
 impl LineStarts {
@@ -571,19 +572,10 @@ impl LineStarts {
         )
     }
 
-    /// The 1-based line of `offset` (as `line_of`).
+    /// The 1-based line of byte `offset`.
     fn line_of(&self, offset: usize) -> usize {
         self.0.partition_point(|&nl| nl < offset) + 1
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()
-        .iter()
-        .take(offset.min(text.len()))
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 impl Config {
@@ -604,8 +596,9 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
+        let lines = LineStarts::new(text);
         let mut config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| lines.line_of(s.start));
             let msg = e.message().trim().to_string();
             match line {
                 Some(l) => invalid(format!("dòng {l}: {}", translate_toml_message(&msg))),
@@ -618,19 +611,16 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
-        config.validate(text)?;
+        config.validate(&lines)?;
         Ok(config)
     }
 
     /// Check what serde cannot: unique ids, a location for every source, sane limits.
-    fn validate(&self, text: &str) -> Result<()> {
+    fn validate(&self, lines: &LineStarts) -> Result<()> {
         let invalid = |message: String| Error::ConfigInvalid {
             path: self.path.clone(),
             message,
         };
-        // Newlines found once: counting them again for every source made loading a
-        // config of thousands of sources quadratic.
-        let lines = LineStarts::new(text);
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for s in &self.sources {
             let line = lines.line_of(s.id.span().start);
@@ -697,7 +687,7 @@ impl Config {
                 }
             }
         }
-        self.validate_mail(text, &topic_ids)?;
+        self.validate_mail(lines, &topic_ids)?;
         let f = &self.fetch;
         if f.user_agent.trim().is_empty() {
             return Err(invalid("fetch.user_agent không được để trống".into()));
@@ -732,7 +722,7 @@ impl Config {
         }
         let tpl = &self.share.template;
         if let Err(e) = minijinja::Environment::new().template_from_str(tpl.get_ref()) {
-            let line = line_of(text, tpl.span().start);
+            let line = lines.line_of(tpl.span().start);
             return Err(invalid(format!(
                 "dòng {line}: share.template không hợp lệ: {e}; ví dụ: \"{{{{ title }}}}\\n{{{{ url }}}}\""
             )));
@@ -749,19 +739,19 @@ impl Config {
     }
 
     /// `[smtp]` and `[[digests]]`: parsable addresses and schedules, known topics.
-    fn validate_mail(&self, text: &str, topic_ids: &HashMap<&str, usize>) -> Result<()> {
+    fn validate_mail(&self, lines: &LineStarts, topic_ids: &HashMap<&str, usize>) -> Result<()> {
         let invalid = |message: String| Error::ConfigInvalid {
             path: self.path.clone(),
             message,
         };
         if let Some(smtp) = &self.smtp {
-            let line = line_of(text, smtp.host.span().start);
+            let line = lines.line_of(smtp.host.span().start);
             if smtp.host.get_ref().trim().is_empty() {
                 return Err(invalid(format!(
                     "dòng {line}: smtp.host không được để trống"
                 )));
             }
-            let from_line = line_of(text, smtp.from.span().start);
+            let from_line = lines.line_of(smtp.from.span().start);
             if let Err(e) = smtp.from.get_ref().parse::<lettre::message::Mailbox>() {
                 return Err(invalid(format!(
                     "dòng {from_line}: smtp.from `{}` không phải địa chỉ thư hợp lệ ({e}); ví dụ: \"Ban Tuyên giáo <tuyengiao@example.vn>\"",
@@ -781,7 +771,7 @@ impl Config {
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for d in &self.digests {
-            let line = line_of(text, d.id.span().start);
+            let line = lines.line_of(d.id.span().start);
             if let Some(first) = seen.insert(d.id(), line) {
                 return Err(invalid(format!(
                     "dòng {line}: digests.id `{}` bị trùng (đã dùng ở dòng {first})",
@@ -801,7 +791,7 @@ impl Config {
                 )));
             }
             if let Err(e) = d.cron() {
-                let l = line_of(text, d.schedule.span().start);
+                let l = lines.line_of(d.schedule.span().start);
                 return Err(invalid(format!(
                     "dòng {l}: digests.schedule `{}` của `{}` không phải biểu thức cron hợp lệ ({e}); ví dụ: \"0 7 * * *\" (7 giờ sáng mỗi ngày)",
                     d.schedule.get_ref(),
@@ -816,7 +806,7 @@ impl Config {
             }
             let mut rcpts: HashMap<String, usize> = HashMap::new();
             for to in &d.to {
-                let l = line_of(text, to.span().start);
+                let l = lines.line_of(to.span().start);
                 match to.get_ref().parse::<lettre::message::Mailbox>() {
                     Ok(m) => {
                         if rcpts
@@ -841,7 +831,7 @@ impl Config {
             }
             for t in &d.topics {
                 if !topic_ids.contains_key(t.get_ref().as_str()) {
-                    let l = line_of(text, t.span().start);
+                    let l = lines.line_of(t.span().start);
                     return Err(invalid(format!(
                         "dòng {l}: bản tin `{}` dùng chủ đề `{}` nhưng không có [[topics]] nào mã đó",
                         d.id(),
@@ -946,7 +936,7 @@ mod tests {
         for offset in 0..=text.len() + 3 {
             assert_eq!(
                 lines.line_of(offset),
-                line_of(text, offset),
+                lines.line_of(offset),
                 "offset {offset}"
             );
         }
