@@ -95,7 +95,6 @@ pub struct MatchesSegment {
     heap: BinaryHeap<Reverse<Kept>>,
     count: u64,
     source_column: Option<StrColumn>,
-    source_ords: Option<Column<u64>>,
     source_counts: Vec<u64>,
     published: Option<Column<i64>>,
 }
@@ -131,8 +130,8 @@ impl SegmentCollector for MatchesSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.count += 1;
-        if let Some(ords) = &self.source_ords
-            && let Some(ord) = ords.first(doc)
+        if let Some(column) = &self.source_column
+            && let Some(ord) = column.ords().first(doc)
             && let Some(n) = self.source_counts.get_mut(ord as usize)
         {
             *n += 1;
@@ -193,7 +192,6 @@ impl Collector for Matches {
             segment_ord,
             heap: BinaryHeap::with_capacity(self.limit.min(4_096) + 1),
             count: 0,
-            source_ords: source_column.as_ref().map(|c| c.ords().clone()),
             source_column,
             source_counts,
             published: fast.i64("published").ok(),

@@ -38,7 +38,7 @@ mod parallel;
 mod proximity;
 use any_of::AnyOf;
 use collect::{Gathered, Matches, Rank};
-pub use proximity::{ProximityBoost, ProximityScorer};
+use proximity::{ProximityBoost, ProximityScorer};
 
 /// Longest query text considered (characters); the rest is ignored with a notice.
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -54,10 +54,6 @@ const EXACT_BOOST: Score = 2.0;
 const PHRASE_BOOST: Score = 2.0;
 const PAIR_BOOST: Score = 1.0;
 const SNIPPET_CHARS: usize = 220;
-/// A required span more common than this many times the rarest one is moved lazily
-/// (`AnyOf`): the query jumps through it rather than walking it. (4 was tried: no better
-/// on dense queries, worse on selective ones.)
-const SPARSE_JUMPS: u64 = 1;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -682,13 +678,14 @@ impl Builder<'_> {
         // others to its documents. The leader gets the buffered union (fast to walk), the
         // spans jumped through get `AnyOf` (no window filled ahead of each jump): on the
         // 1M benchmark index, selective queries 1.5–2× faster, two common words ~25%
-        // slower, every class's p99 lower. Without estimates, phrases get `AnyOf` and
-        // plain words the buffered union.
+        // slower, every class's p99 lower (`AnyOf` only for spans 4× more common than the
+        // leader was tried: no better). Without estimates, phrases get `AnyOf` and plain
+        // words the buffered union.
         let estimates: Vec<Option<u64>> = spans.iter().map(|w| self.estimate(w)).collect();
         let rarest = estimates.iter().flatten().min().copied();
         for (i, ways) in spans.iter().enumerate() {
             let lazy = match (estimates[i], rarest) {
-                (Some(n), Some(rarest)) => n > rarest.saturating_mul(SPARSE_JUMPS),
+                (Some(n), Some(rarest)) => n > rarest,
                 _ => ways.iter().any(|w| w.words.len() > 1),
             };
             clauses.push((Occur::Must, self.union_of(ways, lazy)));
@@ -800,9 +797,6 @@ fn rescore(
     now: i64,
 ) -> Result<()> {
     let scorer = ProximityScorer::new(searcher, boosts)?;
-    if scorer.is_empty() || docs.is_empty() {
-        return Ok(());
-    }
     let addrs: Vec<DocAddress> = docs.iter().map(|d| d.1).collect();
     let mut published: Option<(u32, Option<tantivy::columnar::Column<i64>>)> = None;
     scorer.score_docs(searcher, &addrs, |i, bonus| {

@@ -61,7 +61,7 @@ impl ProximityScorer {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.boosts.is_empty()
     }
 
