@@ -28,22 +28,46 @@ pub fn clean(text: &str) -> String {
     let decoded = html_escape::decode_html_entities(text);
     let mut out = String::with_capacity(decoded.len());
     let prepared = decoded.chars().filter_map(prepare_char);
-    // Most text is NFC already: a quick check lets it skip the normalizer.
+    // Most text is NFC already, and nearly all of it is made of letters that are NFC on
+    // their own whatever surrounds them: one pass copies it; anything else (a combining
+    // mark, a letter from another script) takes the quick check and, when needed, the
+    // normalizer, from the start.
+    if push_collapsing_spaces(&mut out, prepared.clone(), stays_nfc) {
+        return out;
+    }
+    out.clear();
     if is_nfc_quick(prepared.clone()) == IsNormalized::Yes {
-        push_collapsing_spaces(&mut out, prepared);
+        push_collapsing_spaces(&mut out, prepared, |_| true);
     } else {
-        push_collapsing_spaces(&mut out, prepared.nfc());
+        push_collapsing_spaces(&mut out, prepared.nfc(), |_| true);
     }
     out
 }
 
+/// True for a character that is NFC in any context: it neither combines with what comes
+/// before it nor decomposes (NFC quick check "Yes", canonical combining class 0). Below
+/// U+0300 (ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers) and the Latin
+/// Extended Additional block (the precomposed Vietnamese vowels with tone, U+1E00–U+1EFF)
+/// are all such; the unit tests check every one of them against the Unicode tables.
+fn stays_nfc(c: char) -> bool {
+    c < '\u{0300}' || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+}
+
 /// Append `chars` to `out`, collapsing runs of `' '` into one and trimming both ends.
-fn push_collapsing_spaces(out: &mut String, chars: impl Iterator<Item = char>) {
+/// Stops and returns false at the first character `keep` refuses.
+fn push_collapsing_spaces(
+    out: &mut String,
+    chars: impl Iterator<Item = char>,
+    keep: impl Fn(char) -> bool,
+) -> bool {
     let mut pending_space = false;
     for c in chars {
         if c == ' ' {
             pending_space = true;
             continue;
+        }
+        if !keep(c) {
+            return false;
         }
         if pending_space && !out.is_empty() {
             out.push(' ');
@@ -51,6 +75,7 @@ fn push_collapsing_spaces(out: &mut String, chars: impl Iterator<Item = char>) {
         pending_space = false;
         out.push(c);
     }
+    true
 }
 
 /// First pass of [`clean`] on one character: `None` drops it, spaces and controls become `' '`.
@@ -645,6 +670,39 @@ mod tests {
     }
 
     // --- clean -------------------------------------------------------------------------
+
+    #[test]
+    fn letters_taken_as_nfc_are_nfc_in_any_context() {
+        use unicode_normalization::char::canonical_combining_class;
+        let mut checked = 0;
+        for c in ('\0'..='\u{1EFF}').filter(|c| stays_nfc(*c)) {
+            assert_eq!(
+                is_nfc_quick(std::iter::once(c)),
+                IsNormalized::Yes,
+                "{c:?} U+{:04X}",
+                c as u32
+            );
+            assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+            checked += 1;
+        }
+        assert_eq!(checked, 0x300 + 0x100);
+        assert!(!stays_nfc('\u{0301}') && !stays_nfc('\u{1F00}') && !stays_nfc('\u{2126}'));
+    }
+
+    #[test]
+    fn clean_takes_the_normalizer_when_a_mark_comes_late() {
+        // A long NFC prefix, then a decomposed letter: the whole text is still normalized.
+        let text = format!(
+            "{} Vie\u{0323}\u{0302}t Nam",
+            "Kon Rẫy nông thôn mới ".repeat(20)
+        );
+        let cleaned = clean(&text);
+        assert!(cleaned.ends_with("Việt Nam"), "{cleaned}");
+        assert_eq!(cleaned, cleaned.nfc().collect::<String>());
+        assert!(cleaned.starts_with("Kon Rẫy nông thôn mới Kon"));
+        // Ohm sign (a singleton decomposition) is replaced by omega even after NFC text.
+        assert_eq!(clean("Điện trở 5 \u{2126}"), "Điện trở 5 \u{03A9}");
+    }
 
     #[test]
     fn clean_decodes_entities() {
