@@ -1,13 +1,15 @@
-//! Near-duplicate clusters in SQLite: each item's MinHash signature and cluster id, kept
-//! up to date from the `seq` change log with its own high-water mark (like the index), so
-//! a new or edited item is (re)clustered once, after it is stored. See `cluster` for the
+//! Near-duplicate clusters in SQLite: each item's MinHash signature, its LSH band keys and
+//! its cluster id. An item is clustered in the same transaction that stores it
+//! (`upsert_items`, through [`find_cluster`] and [`file_bands`]) whenever every earlier item
+//! has been; the `seq` change log with its own high-water mark (like the index) catches up
+//! the rest — rows from before signatures were stored, or a database whose clustering fell
+//! behind — so each new or edited item is clustered once. See `cluster` for the
 //! similarity rule.
 
 use std::collections::HashMap;
 
 use chrono::Duration;
-use rusqlite::OptionalExtension;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, from_ts};
 use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
@@ -27,6 +29,113 @@ pub struct ClusterMember {
     pub title: String,
     pub url: Option<String>,
     pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The cluster a signed item published at `published` (Unix seconds) joins: that of the
+/// stored item in the window telling the same story most closely, or `None` when there
+/// is none and the item starts its own. `id` is the item's own id when it is stored
+/// already (an edit), so that it does not find itself.
+pub(super) fn find_cluster(
+    tx: &Transaction<'_>,
+    id: Option<i64>,
+    sig: &Signature,
+    published: i64,
+) -> Result<Option<i64>> {
+    let window = Duration::days(WINDOW_DAYS).num_seconds();
+    // Newest few items of each band in the buckets the window spans — the item's own,
+    // whose keys it is filed under, and a neighbour (index range scans) — then their
+    // signatures; bounded however common the story is.
+    let [own, neighbour] = buckets_near(published);
+    let mut candidates: Vec<i64> = Vec::new();
+    {
+        let mut by_band = tx.prepare_cached(&format!(
+            "SELECT item_id FROM minhash_bands WHERE band = ?1
+             ORDER BY item_id DESC LIMIT {PER_BAND}"
+        ))?;
+        for k in sig.band_keys(own).iter().chain(&sig.band_keys(neighbour)) {
+            for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
+                let other = other?;
+                if Some(other) != id && !candidates.contains(&other) {
+                    candidates.push(other);
+                }
+            }
+        }
+    }
+    candidates.truncate(MAX_CANDIDATES);
+    let mut stmt = tx.prepare_cached(
+        "SELECT cluster_id, minhash, shingles FROM items
+         WHERE id = ?1 AND minhash IS NOT NULL AND published_at BETWEEN ?2 AND ?3",
+    )?;
+    let mut best: Option<(f64, i64)> = None;
+    for other in &candidates {
+        let row = stmt
+            .query_row(
+                params![other, published - window, published + window],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((other_cluster, bytes, shingles)) = row else {
+            continue;
+        };
+        let Some(o) = Signature::from_stored(&bytes, shingles) else {
+            continue;
+        };
+        let c = sig.containment(&o);
+        if sig.same_story(&o) && best.is_none_or(|(b, _)| c > b) {
+            best = Some((c, other_cluster.unwrap_or(*other)));
+        }
+    }
+    Ok(best.map(|(_, c)| c))
+}
+
+/// File item `id`'s LSH band keys under the time bucket of `published`, so that later
+/// items find it. Keys filed already (an item clustered again) are left as they are.
+pub(super) fn file_bands(
+    tx: &Transaction<'_>,
+    id: i64,
+    sig: &Signature,
+    published: i64,
+) -> Result<()> {
+    let mut ins =
+        tx.prepare_cached("INSERT OR IGNORE INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
+    for k in &sig.band_keys(bucket_of(published)) {
+        ins.execute(params![k, id])?;
+    }
+    Ok(())
+}
+
+/// Remove the band keys item `id` was filed under for its stored signature, before its
+/// text changes: worked out from that signature and its publication time (Unix seconds)
+/// and removed by primary key.
+pub(super) fn forget_bands(tx: &Transaction<'_>, id: i64) -> Result<()> {
+    let stored = tx
+        .prepare_cached("SELECT minhash, shingles, published_at FROM items WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, Option<Vec<u8>>>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((Some(bytes), Some(shingles), published)) = stored else {
+        return Ok(());
+    };
+    let Some(sig) = Signature::from_stored(&bytes, shingles) else {
+        return Ok(());
+    };
+    let mut del =
+        tx.prepare_cached("DELETE FROM minhash_bands WHERE band = ?1 AND item_id = ?2")?;
+    for k in &sig.band_keys(bucket_of(published)) {
+        del.execute(params![k, id])?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -72,76 +181,13 @@ impl Store {
                         signature(&item_text(&title, &summary, &content))
                     }
                 };
+                // An edited item's earlier keys went when its text changed (`upsert_items`).
                 let cluster = match &sig {
                     None => *id,
                     Some(sig) => {
-                        let window = Duration::days(WINDOW_DAYS).num_seconds();
-                        // Newest few items of each band in the buckets the window
-                        // spans — the item's own, whose keys it is filed under, and a
-                        // neighbour (index range scans) — then their signatures;
-                        // bounded however common the story is.
-                        let [own, neighbour] = buckets_near(*published);
-                        let keys = sig.band_keys(own);
-                        let neighbour_keys = sig.band_keys(neighbour);
-                        let mut candidates: Vec<i64> = Vec::new();
-                        {
-                            let mut by_band = tx.prepare_cached(&format!(
-                                "SELECT item_id FROM minhash_bands WHERE band = ?1
-                                 ORDER BY item_id DESC LIMIT {PER_BAND}"
-                            ))?;
-                            for k in keys.iter().chain(&neighbour_keys) {
-                                for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
-                                    let other = other?;
-                                    if other != *id && !candidates.contains(&other) {
-                                        candidates.push(other);
-                                    }
-                                }
-                            }
-                        }
-                        candidates.truncate(MAX_CANDIDATES);
-                        let mut stmt = tx.prepare_cached(
-                            "SELECT id, cluster_id, minhash, shingles FROM items
-                             WHERE id = ?1 AND minhash IS NOT NULL
-                               AND published_at BETWEEN ?2 AND ?3",
-                        )?;
-                        let mut rows = Vec::with_capacity(candidates.len());
-                        for other in &candidates {
-                            if let Some(row) = stmt
-                                .query_row(
-                                    params![other, published - window, published + window],
-                                    |r| {
-                                        Ok((
-                                            r.get::<_, i64>(0)?,
-                                            r.get::<_, Option<i64>>(1)?,
-                                            r.get::<_, Vec<u8>>(2)?,
-                                            r.get::<_, i64>(3)?,
-                                        ))
-                                    },
-                                )
-                                .optional()?
-                            {
-                                rows.push(Ok::<_, rusqlite::Error>(row));
-                            }
-                        }
-                        let mut best: Option<(f64, i64)> = None;
-                        for row in rows {
-                            let (other, other_cluster, bytes, shingles) = row?;
-                            let Some(o) = Signature::from_stored(&bytes, shingles) else {
-                                continue;
-                            };
-                            let c = sig.containment(&o);
-                            if sig.same_story(&o) && best.is_none_or(|(b, _)| c > b) {
-                                best = Some((c, other_cluster.unwrap_or(other)));
-                            }
-                        }
-                        tx.execute("DELETE FROM minhash_bands WHERE item_id = ?1", [id])?;
-                        let mut ins = tx.prepare_cached(
-                            "INSERT INTO minhash_bands (band, item_id) VALUES (?1, ?2)",
-                        )?;
-                        for k in &keys {
-                            ins.execute(params![k, id])?;
-                        }
-                        best.map(|(_, c)| c).unwrap_or(*id)
+                        let joined = find_cluster(&tx, Some(*id), sig, *published)?;
+                        file_bands(&tx, *id, sig, *published)?;
+                        joined.unwrap_or(*id)
                     }
                 };
                 tx.execute(
@@ -165,7 +211,7 @@ impl Store {
 
     /// Items clustered before the bands table existed (or changed form) get their bands
     /// once; items not clustered yet get theirs when they are clustered.
-    fn backfill_bands(&self) -> Result<()> {
+    pub(super) fn backfill_bands(&self) -> Result<()> {
         let mut conn = self.conn();
         let missing: bool = conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL AND seq <=

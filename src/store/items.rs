@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use super::clusters::{file_bands, find_cluster, forget_bands};
 use super::{Store, from_ts, ts};
 use crate::cluster::{Signature, item_text, signature};
 use crate::error::Result;
@@ -53,11 +54,30 @@ impl Store {
             .iter()
             .map(|i| signature(&item_text(&i.title, &i.summary, &i.content_text)))
             .collect();
+        self.backfill_bands()?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // Cluster each item as it is written, unless earlier items still wait for
+        // `cluster_pending` (which would then take these too, in order).
+        let clustered_seq: i64 = tx.query_row(
+            "SELECT clustered_seq FROM cluster_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let cluster_now = clustered_seq
+            == tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
         let mut counts = UpsertCounts::default();
         for (item, sig) in items.iter().zip(&signatures) {
-            counts.add(upsert_one(&tx, item, sig.as_ref(), now)?);
+            counts.add(upsert_one(&tx, item, sig.as_ref(), now, cluster_now)?);
+        }
+        if cluster_now && counts.new + counts.updated > 0 {
+            tx.execute(
+                "UPDATE cluster_state SET clustered_seq = (SELECT MAX(seq) FROM items)
+                 WHERE id = 1",
+                [],
+            )?;
         }
         tx.commit()?;
         Ok(counts)
@@ -156,32 +176,50 @@ fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     })
 }
 
+/// Insert or update one item. With `cluster`, the item is also clustered here (see
+/// `store::clusters`): its cluster is chosen before the row is written, so the row is
+/// written once, with its cluster id, and its band keys are filed after it.
 fn upsert_one(
     tx: &Transaction<'_>,
     item: &NewItem,
     sig: Option<&Signature>,
     now: DateTime<Utc>,
+    cluster: bool,
 ) -> Result<Upsert> {
     // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
     let minhash = sig.map(Signature::to_bytes);
     let shingles = sig.map_or(0, |s| i64::from(s.shingles));
-    let existing: Option<(i64, String)> = tx
+    let existing: Option<(i64, String, i64)> = tx
         .prepare_cached(
-            "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
+            "SELECT id, content_hash, published_at FROM items
+             WHERE source_id = ?1 AND item_key = ?2",
         )?
         .query_row(params![item.source_id, item.key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
     match existing {
-        Some((_, hash)) if hash == item.content_hash => Ok(Upsert::Unchanged),
-        Some((id, _)) => {
+        Some((_, hash, _)) if hash == item.content_hash => Ok(Upsert::Unchanged),
+        Some((id, _, stored_published)) => {
             let seq = next_seq(tx)?;
+            let published = item.published_at.map_or(stored_published, ts);
+            // The keys of the old text go now, whether or not the new text is clustered here.
+            forget_bands(tx, id)?;
+            let cluster_id = match (cluster, sig) {
+                (false, _) => None,
+                (true, None) => Some(id),
+                (true, Some(sig)) => {
+                    let joined = find_cluster(tx, Some(id), sig, published)?;
+                    file_bands(tx, id, sig, published)?;
+                    Some(joined.unwrap_or(id))
+                }
+            };
             tx.prepare_cached(
                 "UPDATE items SET guid = ?2, url = ?3, canonical_url = ?4, title = ?5, author = ?6,
                     summary = ?7, content_html = ?8, content_text = ?9, image_url = ?10,
-                    published_at = COALESCE(?11, published_at), updated_at = COALESCE(?12, ?13),
-                    content_hash = ?14, seq = ?15, minhash = ?16, shingles = ?17
+                    published_at = ?11, updated_at = COALESCE(?12, ?13),
+                    content_hash = ?14, seq = ?15, minhash = ?16, shingles = ?17,
+                    cluster_id = COALESCE(?18, cluster_id)
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -195,26 +233,39 @@ fn upsert_one(
                 item.content_html,
                 item.content_text,
                 item.image_url,
-                item.published_at.map(ts),
+                published,
                 item.updated_at.map(ts),
                 ts(now),
                 item.content_hash,
                 seq,
                 minhash,
-                shingles
+                shingles,
+                cluster_id
             ])?;
             Ok(Upsert::Updated)
         }
         None => {
             let seq = next_seq(tx)?;
+            // The id SQLite would give the row (one past the largest), taken beforehand so
+            // that an item starting its own cluster is written with it as its cluster id.
+            let id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM items", [], |r| {
+                r.get(0)
+            })?;
+            let published = ts(item.published_at.unwrap_or(now));
+            let cluster_id = match (cluster, sig) {
+                (false, _) => None,
+                (true, None) => Some(id),
+                (true, Some(sig)) => Some(find_cluster(tx, None, sig, published)?.unwrap_or(id)),
+            };
             tx.prepare_cached(
-                "INSERT INTO items (source_id, item_key, guid, url, canonical_url, title, author,
-                    summary, content_html, content_text, image_url, published_at, updated_at,
-                    first_seen_at, content_hash, seq, minhash, shingles)
+                "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url, title,
+                    author, summary, content_html, content_text, image_url, published_at,
+                    updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18)",
+                    ?17, ?18, ?19, ?20)",
             )?
             .execute(params![
+                id,
                 item.source_id,
                 item.key,
                 item.guid,
@@ -226,14 +277,18 @@ fn upsert_one(
                 item.content_html,
                 item.content_text,
                 item.image_url,
-                ts(item.published_at.unwrap_or(now)),
+                published,
                 item.updated_at.map(ts),
                 ts(now),
                 item.content_hash,
                 seq,
                 minhash,
-                shingles
+                shingles,
+                cluster_id
             ])?;
+            if let (true, Some(sig)) = (cluster, sig) {
+                file_bands(tx, id, sig, published)?;
+            }
             Ok(Upsert::Inserted)
         }
     }
@@ -273,6 +328,42 @@ mod tests {
             updated_at: None,
             content_hash: format!("h-{title}"),
         }
+    }
+
+    #[test]
+    fn an_edit_files_its_new_band_keys_in_place_of_the_old() {
+        let s = store_with_source();
+        let now = Utc::now();
+        let story = |word: &str| {
+            let mut i = item("k1", "Tin");
+            i.content_text = (0..40)
+                .map(|n| format!("{word}{n}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            i.content_hash = format!("h-{word}");
+            i
+        };
+        let bands = |s: &Store| -> Vec<(i64, i64)> {
+            let conn = s.conn();
+            let mut stmt = conn
+                .prepare("SELECT band, item_id FROM minhash_bands ORDER BY band")
+                .expect("prepare");
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("query")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        s.upsert_items(&[story("lua")], now).expect("first");
+        let first = bands(&s);
+        assert_eq!(first.len(), crate::cluster::BANDS);
+        s.upsert_items(&[story("mua")], now).expect("edit");
+        let second = bands(&s);
+        assert_eq!(second.len(), crate::cluster::BANDS);
+        assert!(first.iter().all(|b| !second.contains(b)), "old keys left");
+        assert!(second.iter().all(|(_, id)| *id == 1));
+        // Clustered as stored: nothing waits for the change log.
+        assert_eq!(s.cluster_pending().expect("pending"), 0);
+        assert_eq!(s.clusters_of(&[1]).expect("cluster").get(&1), Some(&1));
     }
 
     #[test]

@@ -192,6 +192,12 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX minhash_bands_item ON minhash_bands(item_id);
     "#,
+    // 7: no index of the bands by item. It served only to remove an edited item's old
+    // keys, which are now worked out from its old signature and removed by primary key
+    // (`store::clusters::forget_bands`); every band written cost a second B-tree insert.
+    r#"
+    DROP INDEX minhash_bands_item;
+    "#,
 ];
 
 /// File name of the database inside the data folder.
