@@ -27,47 +27,103 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 pub fn clean(text: &str) -> String {
     let decoded = html_escape::decode_html_entities(text);
     let mut out = String::with_capacity(decoded.len());
-    let prepared = decoded.chars().filter_map(prepare_char);
-    // Most text is NFC already, and nearly all of it is made of letters that are NFC on
-    // their own whatever surrounds them: one pass copies it; anything else (a combining
-    // mark, a letter from another script) takes the quick check and, when needed, the
-    // normalizer, from the start.
-    if push_collapsing_spaces(&mut out, prepared.clone(), stays_nfc) {
+    // Most text is NFC already, and nearly all of it is made of characters that are NFC
+    // on their own whatever surrounds them: one pass copies it; anything else (a
+    // combining mark, a letter from another script) takes the quick check and, when
+    // needed, the normalizer, from the start.
+    if push_clean_as_is(&decoded, &mut out) {
         return out;
     }
     out.clear();
+    let prepared = decoded.chars().filter_map(prepare_char);
     if is_nfc_quick(prepared.clone()) == IsNormalized::Yes {
-        push_collapsing_spaces(&mut out, prepared, |_| true);
+        push_collapsing_spaces(&mut out, prepared);
     } else {
-        push_collapsing_spaces(&mut out, prepared.nfc(), |_| true);
+        push_collapsing_spaces(&mut out, prepared.nfc());
     }
     out
 }
 
+/// The common case of [`clean`] after entities are decoded: the same output as
+/// [`prepare_char`] then [`push_collapsing_spaces`], copying unchanged stretches of `text`
+/// whole instead of character by character. Returns false, `out` half written, at the
+/// first character that is not [`stays_nfc`].
+fn push_clean_as_is(text: &str, out: &mut String) -> bool {
+    let bytes = text.as_bytes();
+    let mut pending_space = false;
+    // `text[run..i]` is kept as it is and not yet copied; it holds no space.
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (prepared, len) = if b.is_ascii() {
+            if b.is_ascii_graphic() {
+                if run == i && pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                i += 1;
+                continue;
+            }
+            (Some(' '), 1)
+        } else {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            match prepare_char(c) {
+                Some(p) if p == c && stays_nfc(c) => {
+                    if run == i && pending_space && !out.is_empty() {
+                        out.push(' ');
+                    }
+                    pending_space = false;
+                    i += c.len_utf8();
+                    continue;
+                }
+                Some(p) if p != ' ' && !stays_nfc(p) => return false,
+                other => (other, c.len_utf8()),
+            }
+        };
+        // A character that changes: copy the stretch before it, then write it (or not).
+        out.push_str(&text[run..i]);
+        match prepared {
+            Some(' ') => pending_space = true,
+            Some(p) => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(p);
+            }
+            None => {}
+        }
+        i += len;
+        run = i;
+    }
+    out.push_str(&text[run..]);
+    true
+}
+
 /// True for a character that is NFC in any context: it neither combines with what comes
 /// before it nor decomposes (NFC quick check "Yes", canonical combining class 0). Below
-/// U+0300 (ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers) and the Latin
-/// Extended Additional block (the precomposed Vietnamese vowels with tone, U+1E00–U+1EFF)
-/// are all such; the unit tests check every one of them against the Unicode tables.
+/// U+0300 (ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers), the Latin
+/// Extended Additional block (the precomposed Vietnamese vowels with tone, U+1E00–U+1EFF),
+/// general punctuation from U+2010 (dashes, quotes, ellipsis) and the currency signs
+/// (₫, €) are all such; the unit tests check every one of them against the Unicode
+/// tables.
 fn stays_nfc(c: char) -> bool {
-    c < '\u{0300}' || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+    c < '\u{0300}'
+        || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+        || ('\u{2010}'..='\u{205F}').contains(&c)
+        || ('\u{20A0}'..='\u{20C0}').contains(&c)
 }
 
 /// Append `chars` to `out`, collapsing runs of `' '` into one and trimming both ends.
-/// Stops and returns false at the first character `keep` refuses.
-fn push_collapsing_spaces(
-    out: &mut String,
-    chars: impl Iterator<Item = char>,
-    keep: impl Fn(char) -> bool,
-) -> bool {
+fn push_collapsing_spaces(out: &mut String, chars: impl Iterator<Item = char>) {
     let mut pending_space = false;
     for c in chars {
         if c == ' ' {
             pending_space = true;
             continue;
-        }
-        if !keep(c) {
-            return false;
         }
         if pending_space && !out.is_empty() {
             out.push(' ');
@@ -75,7 +131,6 @@ fn push_collapsing_spaces(
         pending_space = false;
         out.push(c);
     }
-    true
 }
 
 /// First pass of [`clean`] on one character: `None` drops it, spaces and controls become `' '`.
@@ -675,7 +730,7 @@ mod tests {
     fn letters_taken_as_nfc_are_nfc_in_any_context() {
         use unicode_normalization::char::canonical_combining_class;
         let mut checked = 0;
-        for c in ('\0'..='\u{1EFF}').filter(|c| stays_nfc(*c)) {
+        for c in ('\0'..='\u{20FF}').filter(|c| stays_nfc(*c)) {
             assert_eq!(
                 is_nfc_quick(std::iter::once(c)),
                 IsNormalized::Yes,
@@ -685,8 +740,46 @@ mod tests {
             assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
             checked += 1;
         }
-        assert_eq!(checked, 0x300 + 0x100);
+        assert_eq!(checked, 0x300 + 0x100 + 0x50 + 0x21);
         assert!(!stays_nfc('\u{0301}') && !stays_nfc('\u{1F00}') && !stays_nfc('\u{2126}'));
+    }
+
+    /// [`clean`] as it was written first: every character through the normalizer's quick
+    /// check, then copied one by one.
+    fn clean_reference(text: &str) -> String {
+        let decoded = html_escape::decode_html_entities(text);
+        let prepared = decoded.chars().filter_map(prepare_char);
+        let mut out = String::new();
+        if is_nfc_quick(prepared.clone()) == IsNormalized::Yes {
+            push_collapsing_spaces(&mut out, prepared);
+        } else {
+            push_collapsing_spaces(&mut out, prepared.nfc());
+        }
+        out
+    }
+
+    #[test]
+    fn clean_copying_stretches_equals_the_first_form() {
+        let texts = [
+            "",
+            "   ",
+            "Kon Rẫy",
+            "  Kon \t\n Rẫy  ",
+            "\u{00A0}Kon\u{00A0}\u{00A0}Rẫy\u{3000}",
+            "Kon\u{200B}Rẫy \u{200B} ",
+            "\u{FEFF}\u{200B} x",
+            "ÐẮK ðắk Ɖak ɖak",
+            "a\u{0085}b\u{0007}c\u{007F}d",
+            "“Nông thôn mới” – 12.000 ₫ … €",
+            "Vie\u{0323}\u{0302}t Nam",
+            "Điện trở 5 \u{2126}",
+            "Ελληνικά και Русский και 中文",
+            "x&#225;ch &amp; Tom&nbsp;Jerry &#8203;",
+            "huy\u{00AD}ện \u{00AD} a",
+        ];
+        for t in texts {
+            assert_eq!(clean(t), clean_reference(t), "{t:?}");
+        }
     }
 
     #[test]
