@@ -158,7 +158,8 @@ async fn fetch_and_store(
     let store = app.store.clone();
     let counts = tokio::task::spawn_blocking(move || {
         let counts = store.upsert_items(&items, Utc::now())?;
-        // Near-duplicate clusters follow the store's change log (see `cluster`).
+        // Items are clustered as they are stored; this catches up any that were not
+        // (see `store::clusters`), and finds nothing to do otherwise.
         store.cluster_pending()?;
         Ok::<_, Error>(counts)
     })

@@ -1,6 +1,7 @@
 //! Items in SQLite: insert-or-update by stable key (a refetch adds nothing, an edit updates
 //! in place), each write stamped with the next `seq` so the index can follow the change
-//! log in order, and the reads the index and search need.
+//! log in order and clustered in the same transaction (see `store::clusters`), and the
+//! reads the index and search need.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -56,7 +57,10 @@ impl Store {
             .collect();
         self.backfill_bands()?;
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock from the start, so that what is read here (existing
+        // keys, the next seq and id, the clustering mark) cannot be changed by another
+        // process (`gomtin post add` beside the daemon) before it is written.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Cluster each item as it is written, unless earlier items still wait for
         // `cluster_pending` (which would then take these too, in order).
         let clustered_seq: i64 = tx.query_row(
