@@ -254,7 +254,7 @@ impl Store {
 
     /// The cluster id of each of these items (items not clustered yet are absent).
     pub fn clusters_of(&self, ids: &[i64]) -> Result<HashMap<i64, i64>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT cluster_id FROM items WHERE id = ?1 AND cluster_id IS NOT NULL",
         )?;
@@ -273,7 +273,7 @@ impl Store {
 
     /// Members of a cluster, earliest first.
     pub fn cluster_members(&self, cluster_id: i64) -> Result<Vec<ClusterMember>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, source_id, title, url, published_at FROM items WHERE cluster_id = ?1
              ORDER BY published_at, id",

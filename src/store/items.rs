@@ -116,7 +116,7 @@ impl Store {
     /// index follows. `content_html` is left empty: the index reads the plain text only,
     /// and the HTML is as large as the rest of the row.
     pub fn items_after_seq(&self, seq: i64, limit: usize) -> Result<Vec<Item>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let columns = ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1);
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {columns} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
@@ -127,7 +127,7 @@ impl Store {
 
     /// One item by id.
     pub fn item(&self, id: i64) -> Result<Option<Item>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
         Ok(stmt.query_row([id], item_from_row).optional()?)
@@ -135,7 +135,7 @@ impl Store {
 
     /// Several items by id, in the order asked (missing ids are skipped).
     pub fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<Item>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
         let mut out = Vec::with_capacity(ids.len());
@@ -169,7 +169,7 @@ impl Store {
     /// Number of items stored.
     pub fn item_count(&self) -> Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
     }
 }

@@ -203,9 +203,15 @@ const MIGRATIONS: &[&str] = &[
 /// File name of the database inside the data folder.
 pub const DB_FILE: &str = "gomtin.sqlite";
 
-/// Handle on the SQLite database (one writer connection).
+/// Handle on the SQLite database: one connection that writes (and does most reads), and
+/// one that only reads, for the reads that must not wait while a source's items are
+/// being written — the index following the change log during a fetch pass, and what the
+/// web app shows (search hits, an item, its shares and clusters). In WAL mode a reader
+/// sees the last committed state and neither blocks the writer nor waits for it.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// `None` for an in-memory database (a second connection would open another one).
+    reader: Option<Mutex<Connection>>,
     path: PathBuf,
 }
 
@@ -218,7 +224,15 @@ impl Store {
         })?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path)?;
-        Self::init(conn, path)
+        let mut store = Self::init(conn, path)?;
+        // Opened after the writer has set WAL mode and migrated the schema.
+        let reader = Connection::open(&store.path)?;
+        reader.busy_timeout(std::time::Duration::from_secs(10))?;
+        reader.pragma_update(None, "query_only", "ON")?;
+        // Its reads are of recent rows and single items: a modest cache.
+        reader.pragma_update(None, "cache_size", -8_192)?;
+        store.reader = Some(Mutex::new(reader));
+        Ok(store)
     }
 
     /// An in-memory database, for tests.
@@ -237,6 +251,7 @@ impl Store {
         migrate(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            reader: None,
             path,
         })
     }
@@ -248,6 +263,15 @@ impl Store {
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The read-only connection (the writer's for an in-memory database). Only for reads
+    /// of committed data: it does not see a transaction the writer has not committed.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|p| p.into_inner()),
+            None => self.conn(),
+        }
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
@@ -289,6 +313,50 @@ pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_for_the_web_and_the_index_do_not_wait_for_the_writer() {
+        use std::sync::{Arc, mpsc};
+        use std::time::Duration;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Arc::new(Store::open(dir.path()).expect("open"));
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let writer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                // A long write: the writer's lock and an open write transaction.
+                let mut conn = store.conn();
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .expect("begin");
+                tx.execute("UPDATE cluster_state SET clustered_seq = 7", [])
+                    .expect("write");
+                held_tx.send(()).expect("send");
+                release_rx.recv().expect("release");
+            })
+        };
+        held_rx.recv().expect("writer holds");
+        let (read_tx, read_rx) = mpsc::channel();
+        {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let reads = (
+                    store.item_count(),
+                    store.items_after_seq(0, 10).map(|v| v.len()),
+                    store.clusters_of(&[1]).map(|m| m.len()),
+                    store.shared_among(&[1]).map(|s| s.len()),
+                );
+                read_tx.send(reads).expect("send");
+            });
+        }
+        let reads = read_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the reads waited for the writer");
+        assert!(matches!(reads, (Ok(0), Ok(0), Ok(0), Ok(0))), "{reads:?}");
+        release_tx.send(()).expect("release");
+        writer.join().expect("writer");
+    }
 
     #[test]
     fn migrations_apply_once() {

@@ -35,7 +35,7 @@ const SAME_STORY: &str = "
 impl Store {
     /// Items from other sources with the same canonical URL as `item_id`.
     pub fn related_items(&self, item_id: i64) -> Result<Vec<RelatedItem>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             &format!("SELECT id, source_id, title, url, published_at FROM ({SAME_STORY}) ORDER BY published_at"),
         )?;

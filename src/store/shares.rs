@@ -86,7 +86,7 @@ impl Store {
 
     /// Live shares of an item, newest first.
     pub fn shares_of(&self, item_id: i64) -> Result<Vec<Share>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, item_id, user_name, channel, link, shared_at FROM shares
              WHERE item_id = ?1 AND undone_at IS NULL ORDER BY shared_at DESC, id DESC",
@@ -97,7 +97,7 @@ impl Store {
 
     /// Which of these items have at least one live share.
     pub fn shared_among(&self, ids: &[i64]) -> Result<HashSet<i64>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT 1 FROM shares WHERE item_id = ?1 AND undone_at IS NULL LIMIT 1",
         )?;
@@ -112,7 +112,7 @@ impl Store {
 
     /// Every item with a live share (for the "chưa chia sẻ" filter).
     pub fn shared_item_ids(&self) -> Result<Vec<i64>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached("SELECT DISTINCT item_id FROM shares WHERE undone_at IS NULL")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
