@@ -93,12 +93,29 @@ pub fn translate(q: &str) -> FtsQuery {
 impl Fts {
     /// The FTS5 table at `path` when an earlier run left one with exactly these many
     /// documents (rebuilding a million takes minutes), else a fresh build.
-    pub fn open_or_build(path: &Path, articles: &[Article], sources: u64) -> rusqlite::Result<Fts> {
+    /// `sources[i]` is the source of `articles[i]`.
+    pub fn open_or_build(
+        path: &Path,
+        articles: &[Article],
+        sources: &[String],
+    ) -> rusqlite::Result<Fts> {
         if path.exists() {
             let conn = Connection::open(path)?;
             let n: rusqlite::Result<i64> =
                 conn.query_row("SELECT count(*) FROM docs_content", [], |r| r.get(0));
-            if n.is_ok_and(|n| n == articles.len() as i64) {
+            // Same size and the same sources (the first and last article's).
+            let same_sources = |i: usize| {
+                conn.query_row(
+                    "SELECT source FROM docs WHERE rowid = ?1",
+                    [i as i64 + 1],
+                    |r| r.get::<_, String>(0),
+                )
+                .is_ok_and(|s| sources.get(i) == Some(&s))
+            };
+            if n.is_ok_and(|n| n == articles.len() as i64)
+                && same_sources(0)
+                && same_sources(articles.len().saturating_sub(1))
+            {
                 eprintln!("reusing the FTS5 table in {}", path.display());
                 return Ok(Fts { conn });
             }
@@ -106,7 +123,7 @@ impl Fts {
         Self::build(path, articles, sources)
     }
 
-    pub fn build(path: &Path, articles: &[Article], sources: u64) -> rusqlite::Result<Fts> {
+    pub fn build(path: &Path, articles: &[Article], sources: &[String]) -> rusqlite::Result<Fts> {
         let _ = std::fs::remove_file(path);
         for suffix in ["-wal", "-shm", "-journal"] {
             let mut side = path.as_os_str().to_owned();
@@ -132,8 +149,8 @@ impl Fts {
             let mut stmt = tx.prepare(
                 "INSERT INTO docs (id, source, title, summary, body) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for a in articles {
-                stmt.execute(params![a.id, a.source(sources), a.title, a.summary, a.body])?;
+            for (a, source) in articles.iter().zip(sources) {
+                stmt.execute(params![a.id, source, a.title, a.summary, a.body])?;
             }
         }
         tx.commit()?;

@@ -76,8 +76,26 @@ pub fn run(
         app
     };
     let docs = app.index.doc_count();
+    // The judged queries filter by the four sources of the relevance set (`bm-0`..`bm-3`,
+    // a quarter of the articles each). The ingest stage's index, reused here, files the
+    // articles under one source per feed of `PER_FEED` (`f0`, `f1`, …), where `bm-N` does
+    // not exist: there `source:bm-N` is asked as `source:fN`, of both engines, and the
+    // FTS5 table gets the same sources.
+    let per_feed = app.config.source("bm-0").is_none();
+    let sources: Vec<String> = if per_feed {
+        (0..articles.len())
+            .map(|i| format!("f{}", i / crate::ingest::PER_FEED))
+            .collect()
+    } else {
+        articles.iter().map(|a| a.source(4)).collect()
+    };
+    if per_feed {
+        for (_, q) in &mut queries {
+            *q = per_feed_sources(q);
+        }
+    }
     eprintln!("building FTS5 over the same {} articles", articles.len());
-    let fts = Fts::open_or_build(&work.join("fts5.sqlite"), &articles, 4)?;
+    let fts = Fts::open_or_build(&work.join("fts5.sqlite"), &articles, &sources)?;
     drop(articles);
 
     let mut cold: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -174,4 +192,15 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// `source:bm-N` as `source:fN` (see `run`); the rest of the query as it is.
+pub fn per_feed_sources(q: &str) -> String {
+    q.split(' ')
+        .map(|w| match w.strip_prefix("source:bm-") {
+            Some(n) => format!("source:f{n}"),
+            None => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

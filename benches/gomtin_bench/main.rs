@@ -167,7 +167,8 @@ fn run_relevance(
     eprintln!("indexing {} articles for the relevance check", base.len());
     let app = corpus::open_app(work, 4, "")?;
     corpus::ingest_direct(&app, base, 4)?;
-    let fts = fts::Fts::build(&work.join("fts5.sqlite"), base, 4)?;
+    let sources: Vec<String> = base.iter().map(|a| a.source(4)).collect();
+    let fts = fts::Fts::build(&work.join("fts5.sqlite"), base, &sources)?;
     let report = relevance::evaluate(&app, &fts, &judgments);
     if json {
         println!("{}", serde_json::to_string(&report)?);

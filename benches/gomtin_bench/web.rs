@@ -21,7 +21,8 @@ const QUERIES: &[&str] = &[
     "bao so 1",
     "\"ca do bong da\"",
     "giá xăng",
-    "source:bm-1 hoc sinh",
+    // The ingest stage's data folder (what `all` serves) has one source per feed.
+    "source:f1 hoc sinh",
     "ha noi -\"giao thong\"",
     "Tây Nguyên",
     "viet nam",
