@@ -35,13 +35,19 @@ pub fn clean(text: &str) -> String {
         return out;
     }
     out.clear();
+    push_clean_normalized(&decoded, &mut out);
+    out
+}
+
+/// The general case of [`clean`] after entities are decoded: every character through
+/// [`prepare_char`], the quick NFC check and, when it says so, the normalizer.
+fn push_clean_normalized(decoded: &str, out: &mut String) {
     let prepared = decoded.chars().filter_map(prepare_char);
     if is_nfc_quick(prepared.clone()) == IsNormalized::Yes {
-        push_collapsing_spaces(&mut out, prepared);
+        push_collapsing_spaces(out, prepared);
     } else {
-        push_collapsing_spaces(&mut out, prepared.nfc());
+        push_collapsing_spaces(out, prepared.nfc());
     }
-    out
 }
 
 /// The common case of [`clean`] after entities are decoded: the same output as
@@ -56,48 +62,46 @@ fn push_clean_as_is(text: &str, out: &mut String) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let (prepared, len) = if b.is_ascii() {
-            if b.is_ascii_graphic() {
-                if run == i && pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                i += 1;
-                continue;
-            }
-            (Some(' '), 1)
+        // How long the character is, and what it becomes when it changes (`None`: kept).
+        let (len, change) = if b.is_ascii_graphic() {
+            (1, None)
+        } else if b.is_ascii() {
+            (1, Some(Some(' ')))
         } else {
             let Some(c) = text[i..].chars().next() else {
                 break;
             };
             match prepare_char(c) {
-                Some(p) if p == c && stays_nfc(c) => {
-                    if run == i && pending_space && !out.is_empty() {
-                        out.push(' ');
-                    }
-                    pending_space = false;
-                    i += c.len_utf8();
-                    continue;
-                }
+                Some(p) if p == c && stays_nfc(c) => (c.len_utf8(), None),
                 Some(p) if p != ' ' && !stays_nfc(p) => return false,
-                other => (other, c.len_utf8()),
+                other => (c.len_utf8(), Some(other)),
             }
         };
-        // A character that changes: copy the stretch before it, then write it (or not).
-        out.push_str(&text[run..i]);
-        match prepared {
-            Some(' ') => pending_space = true,
-            Some(p) => {
-                if pending_space && !out.is_empty() {
+        match change {
+            None => {
+                if run == i && pending_space && !out.is_empty() {
                     out.push(' ');
                 }
                 pending_space = false;
-                out.push(p);
             }
-            None => {}
+            // A character that changes: copy the stretch before it, then write it (or not).
+            Some(prepared) => {
+                out.push_str(&text[run..i]);
+                match prepared {
+                    Some(' ') => pending_space = true,
+                    Some(p) => {
+                        if pending_space && !out.is_empty() {
+                            out.push(' ');
+                        }
+                        pending_space = false;
+                        out.push(p);
+                    }
+                    None => {}
+                }
+                run = i + len;
+            }
         }
         i += len;
-        run = i;
     }
     out.push_str(&text[run..]);
     true
@@ -744,17 +748,10 @@ mod tests {
         assert!(!stays_nfc('\u{0301}') && !stays_nfc('\u{1F00}') && !stays_nfc('\u{2126}'));
     }
 
-    /// [`clean`] as it was written first: every character through the normalizer's quick
-    /// check, then copied one by one.
+    /// [`clean`] as it was written first, its general case alone.
     fn clean_reference(text: &str) -> String {
-        let decoded = html_escape::decode_html_entities(text);
-        let prepared = decoded.chars().filter_map(prepare_char);
         let mut out = String::new();
-        if is_nfc_quick(prepared.clone()) == IsNormalized::Yes {
-            push_collapsing_spaces(&mut out, prepared);
-        } else {
-            push_collapsing_spaces(&mut out, prepared.nfc());
-        }
+        push_clean_normalized(&html_escape::decode_html_entities(text), &mut out);
         out
     }
 
