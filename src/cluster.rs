@@ -1,7 +1,8 @@
 //! Near-duplicate clusters across sources. Canonical URLs (see `normalize`) already merge
 //! exact reposts; this stage, run as items are stored (in the same transaction) and before
-//! the index catches up, groups the same story reposted with small edits — a changed title, a trimmed ending, a
-//! "Chia sẻ từ …" prefix — by MinHash over word 3-shingles of the folded text.
+//! the index catches up, groups the same story reposted with small edits — a changed
+//! title, a trimmed ending, a "Chia sẻ từ …" prefix — by MinHash over word 3-shingles of
+//! the folded text.
 //!
 //! Two items are the same story when the estimated share of the *shorter* text's
 //! shingles found in the longer one (containment, derived from the Jaccard estimate and

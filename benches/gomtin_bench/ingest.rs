@@ -19,6 +19,12 @@ use crate::server::{FeedServer, peak_rss_mb, rss};
 /// Items per served feed.
 pub const PER_FEED: usize = 500;
 
+/// The source id of the ingest's feed number `feed` (its articles are the `feed`-th run
+/// of `PER_FEED` in corpus order).
+pub fn feed_source_id(feed: usize) -> String {
+    format!("f{feed}")
+}
+
 #[derive(Serialize)]
 pub struct IngestReport {
     pub items: usize,
@@ -100,7 +106,8 @@ pub fn measure(
     );
     for i in 0..feeds {
         toml.push_str(&format!(
-            "\n[[sources]]\nid = \"f{i}\"\nname = \"F{i}\"\nkind = \"feed\"\nurl = \"http://{}/f/{i}.xml\"\n",
+            "\n[[sources]]\nid = \"{}\"\nname = \"F{i}\"\nkind = \"feed\"\nurl = \"http://{}/f/{i}.xml\"\n",
+            feed_source_id(i),
             server.addr
         ));
     }

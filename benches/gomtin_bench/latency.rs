@@ -84,7 +84,7 @@ pub fn run(
     let per_feed = app.config.source("bm-0").is_none();
     let sources: Vec<String> = if per_feed {
         (0..articles.len())
-            .map(|i| format!("f{}", i / crate::ingest::PER_FEED))
+            .map(|i| crate::ingest::feed_source_id(i / crate::ingest::PER_FEED))
             .collect()
     } else {
         articles.iter().map(|a| a.source(4)).collect()
@@ -195,7 +195,7 @@ pub fn run(
 }
 
 /// `source:bm-N` as `source:fN` (see `run`); the rest of the query as it is.
-pub fn per_feed_sources(q: &str) -> String {
+fn per_feed_sources(q: &str) -> String {
     q.split(' ')
         .map(|w| match w.strip_prefix("source:bm-") {
             Some(n) => format!("source:f{n}"),
