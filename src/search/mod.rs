@@ -386,6 +386,12 @@ struct Builder<'a> {
     searcher: Option<&'a tantivy::Searcher>,
 }
 
+/// Whether any of `ways` is a phrase: without document frequencies to go by, such a
+/// union is an `AnyOf` (see `Builder::union_of`).
+fn has_phrase(ways: &[ProximityBoost]) -> bool {
+    ways.iter().any(|w| w.words.len() > 1)
+}
+
 impl Builder<'_> {
     fn term(&self, field: tantivy::schema::Field, text: &str) -> Term {
         Term::from_field_text(field, text)
@@ -453,8 +459,7 @@ impl Builder<'_> {
         boosts: Option<&mut Vec<ProximityBoost>>,
     ) -> Box<dyn Query> {
         let ways = self.span_ways(words, alts, boosts);
-        let phrases = ways.iter().any(|w| w.words.len() > 1);
-        self.union_of(&ways, phrases)
+        self.union_of(&ways, has_phrase(&ways))
     }
 
     /// The ways a required span can match (see `span_clause`).
@@ -686,7 +691,7 @@ impl Builder<'_> {
         for (i, ways) in spans.iter().enumerate() {
             let lazy = match (estimates[i], rarest) {
                 (Some(n), Some(rarest)) => n > rarest,
-                _ => ways.iter().any(|w| w.words.len() > 1),
+                _ => has_phrase(ways),
             };
             clauses.push((Occur::Must, self.union_of(ways, lazy)));
         }
