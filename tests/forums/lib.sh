@@ -11,6 +11,8 @@ set -euo pipefail
 FORUMS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 GOMTIN_FORUMS="${GOMTIN_FORUMS:-/tmp/gomtin-forums}"
 export GOMTIN_FORUMS
+# the seed scripts and apps import modules from this directory: no __pycache__ in the tree
+export PYTHONDONTWRITEBYTECODE=1
 
 say() { printf '[forums] %s\n' "$*" >&2; }
 die() { printf '[forums] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -92,7 +94,8 @@ stop_pidfile() {
     local pidfile="$1" pid
     [ -f "$pidfile" ] || return 0
     pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
+    # only a server these scripts started: a pid from an old run may belong to someone else
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q gunicorn; then
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 50); do
             kill -0 "$pid" 2>/dev/null || break
