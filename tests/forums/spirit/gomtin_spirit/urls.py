@@ -1,0 +1,7 @@
+"""Spirit at the site root (no Django admin: the tests only read the forum)."""
+
+from django.urls import include, path
+
+import spirit.urls
+
+urlpatterns = [path("", include(spirit.urls))]
