@@ -3,30 +3,25 @@
 //! Bearer` token into an [`Identity`], answers 401 (with the login page for browsers)
 //! when there is none, and refuses any state-changing request whose CSRF token does not
 //! match the session's (403). Passwords are argon2id hashes; session and API tokens are
-//! random 256-bit values stored only as SHA-256 hashes. The login form is rate-limited per
-//! client address and per user name. The `gomtin users …` commands live here too, since
-//! they share the hashing and token code.
+//! random 256-bit values stored only as SHA-256 hashes (both in `accounts`). The login form
+//! is rate-limited per client address and per user name.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use clap::Subcommand;
-use sha2::{Digest, Sha256};
 
 use super::ui::Ui;
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::store::{Role, Store, User};
+use crate::accounts::{self, same_secret};
+use crate::error::Result;
+use crate::store::User;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "gomtin_session";
@@ -38,8 +33,6 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf";
 /// Largest form body read while looking for the CSRF field.
 const MAX_FORM_BYTES: usize = 64 * 1024;
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Who is making a request, and how they proved it.
 #[derive(Debug, Clone)]
@@ -47,155 +40,6 @@ pub struct Identity {
     pub user: User,
     /// The session's CSRF token (None for bearer-token requests, which carry no cookie).
     pub csrf: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------
-// Secrets
-
-/// 32 random bytes from the operating system, as lowercase hex.
-pub fn random_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| Error::Task(format!("không lấy được số ngẫu nhiên: {e}")))?;
-    Ok(hex(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// How a token is stored: SHA-256, hex.
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-/// An argon2id hash (PHC string) of a password.
-pub fn hash_password(password: &str) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt)
-        .map_err(|e| Error::Task(format!("không lấy được số ngẫu nhiên: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Task(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Task(format!("không băm được mật khẩu: {e}")))
-}
-
-/// True when `password` matches the stored PHC string.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
-
-/// Compare two secrets without an early exit.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-// ---------------------------------------------------------------------------------------
-// `gomtin users`
-
-#[derive(Debug, Subcommand)]
-pub enum UsersCommand {
-    /// Tạo tài khoản (mật khẩu hỏi trên terminal, hoặc đọc từ stdin với --password-stdin)
-    Add {
-        /// Tên đăng nhập
-        name: String,
-        /// Vai trò: staff (tìm, chia sẻ) hoặc admin (thêm: quản lý nguồn, tài khoản)
-        #[arg(long, value_parser = ["staff", "admin"])]
-        role: String,
-        /// Đọc mật khẩu từ dòng đầu của đầu vào chuẩn
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// In một mã API mới cho tài khoản (dùng: Authorization: Bearer MÃ)
-    Token {
-        /// Tên đăng nhập
-        name: String,
-    },
-    /// Liệt kê tài khoản
-    List,
-}
-
-/// Run `gomtin users …`. Works while `gomtin serve` runs (SQLite only, no data lock).
-pub fn run_users_command(config: &Config, cmd: UsersCommand) -> Result<crate::cli::Exit> {
-    let store = Store::open(&config.data_dir())?;
-    match cmd {
-        UsersCommand::Add {
-            name,
-            role,
-            password_stdin,
-        } => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| Error::User(format!("vai trò `{role}` không hợp lệ")))?;
-            if crate::store::valid_user_name(&name) && store.user_by_name(&name)?.is_some() {
-                return Err(Error::User(format!("đã có tài khoản tên `{name}`")));
-            }
-            let password = read_password(password_stdin)?;
-            let hash = hash_password(&password)?;
-            let user = store.add_user(&name, role, &hash, Utc::now())?;
-            println!(
-                "Đã tạo tài khoản `{}` (vai trò {}).",
-                user.name,
-                user.role.as_str()
-            );
-        }
-        UsersCommand::Token { name } => {
-            let user = store
-                .user_by_name(&name)?
-                .ok_or_else(|| Error::User(format!("không có tài khoản tên `{name}`")))?;
-            let token = random_token()?;
-            store.add_api_token(user.id, &token_hash(&token), Utc::now())?;
-            println!("{token}");
-        }
-        UsersCommand::List => {
-            for u in store.users()? {
-                println!(
-                    "{}\t{}\t{}",
-                    u.name,
-                    u.role.as_str(),
-                    u.created_at.format("%Y-%m-%d")
-                );
-            }
-        }
-    }
-    Ok(crate::cli::Exit::Ok)
-}
-
-fn read_password(from_stdin: bool) -> Result<String> {
-    use std::io::{BufRead, IsTerminal};
-    let password = if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::User(format!("không đọc được mật khẩu từ stdin: {e}")))?;
-        line.trim_end_matches(['\r', '\n']).to_string()
-    } else if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Mật khẩu: ")
-            .map_err(|e| Error::User(format!("không đọc được mật khẩu: {e}")))?;
-        let again = rpassword::prompt_password("Nhập lại mật khẩu: ")
-            .map_err(|e| Error::User(format!("không đọc được mật khẩu: {e}")))?;
-        if first != again {
-            return Err(Error::User("hai lần nhập mật khẩu không khớp".into()));
-        }
-        first
-    } else {
-        return Err(Error::User(
-            "stdin không phải terminal: dùng --password-stdin để đọc mật khẩu từ stdin".into(),
-        ));
-    };
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::User(format!(
-            "mật khẩu cần ít nhất {MIN_PASSWORD_CHARS} ký tự"
-        )));
-    }
-    Ok(password)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -339,17 +183,16 @@ pub async fn require_login(State(ui): State<Ui>, req: Request, next: Next) -> Re
     let lookup = tokio::task::spawn_blocking(move || -> Result<Option<Identity>> {
         let now = Utc::now();
         if let Some(t) = bearer.or(query_token) {
-            return Ok(store
-                .user_by_api_token(&token_hash(&t), now)?
+            return Ok(accounts::api_token_user(&store, &t, now)?
                 .map(|user| Identity { user, csrf: None }));
         }
         if let Some(s) = session {
-            return Ok(store
-                .session(&token_hash(&s), now)?
-                .map(|(user, csrf)| Identity {
+            return Ok(
+                accounts::session_user(&store, &s, now)?.map(|(user, csrf)| Identity {
                     user,
                     csrf: Some(csrf),
-                }));
+                }),
+            );
         }
         Ok(None)
     })
@@ -480,12 +323,6 @@ pub async fn login_form(
     )
 }
 
-/// A constant hash to verify against when the user does not exist (same timing).
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("không-có-tài-khoản-này").unwrap_or_default())
-}
-
 pub async fn login_submit(
     State(ui): State<Ui>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
@@ -518,28 +355,12 @@ pub async fn login_submit(
     let store = ui.state.app.store.clone();
     let ttl = ui.state.app.config.server.session_ttl;
     let (n, password) = (name.clone(), form.password);
-    let outcome = tokio::task::spawn_blocking(move || -> Result<Option<(String, User)>> {
-        let found = store.user_with_hash(&n)?;
-        let hash = found
-            .as_ref()
-            .map(|(_, h)| h.as_str())
-            .unwrap_or(dummy_hash());
-        let ok = verify_password(&password, hash);
-        match found {
-            Some((user, _)) if ok => {
-                let token = random_token()?;
-                let csrf = random_token()?;
-                let now = Utc::now();
-                let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
-                store.create_session(user.id, &token_hash(&token), &csrf, now, now + ttl)?;
-                Ok(Some((token, user)))
-            }
-            _ => Ok(None),
-        }
+    let outcome = tokio::task::spawn_blocking(move || {
+        accounts::log_in(&store, &n, &password, ttl, Utc::now())
     })
     .await;
     match outcome {
-        Ok(Ok(Some((token, user)))) => {
+        Ok(Ok(Some(accounts::NewSession { token, user }))) => {
             ui.limiter.succeeded(&user.name);
             tracing::info!(user = %user.name, "login");
             let mut resp = Redirect::to(&next).into_response();
@@ -571,7 +392,7 @@ pub async fn login_submit(
 pub async fn logout(State(ui): State<Ui>, headers: HeaderMap) -> Response {
     if let Some(s) = cookie(&headers, SESSION_COOKIE) {
         let store = ui.state.app.store.clone();
-        let _ = tokio::task::spawn_blocking(move || store.delete_session(&token_hash(&s))).await;
+        let _ = tokio::task::spawn_blocking(move || accounts::log_out(&store, &s)).await;
     }
     let mut resp = Redirect::to("/login").into_response();
     if let Ok(v) = set_cookie(&ui, SESSION_COOKIE, "", Some(0)).parse() {
@@ -583,24 +404,6 @@ pub async fn logout(State(ui): State<Ui>, headers: HeaderMap) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("mật khẩu dài").expect("hash");
-        assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password("mật khẩu dài", &h));
-        assert!(!verify_password("mat khau dai", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let (a, b) = (random_token().expect("a"), random_token().expect("b"));
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 64);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), a);
-    }
 
     #[test]
     fn next_must_stay_on_this_site() {

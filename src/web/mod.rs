@@ -30,6 +30,17 @@ pub struct AppState {
     pub started: Instant,
 }
 
+impl AppState {
+    /// The state of a server starting now.
+    pub fn new(app: App, metrics: Arc<Metrics>) -> AppState {
+        AppState {
+            app,
+            metrics,
+            started: Instant::now(),
+        }
+    }
+}
+
 /// The whole HTTP surface of gomtin.
 pub fn router(state: AppState) -> Router {
     let ops = Router::new()

@@ -118,7 +118,10 @@ impl Ui {
     ) -> Response {
         let existing = auth::cookie(headers, auth::LOGIN_COOKIE)
             .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-        let token = match existing.map(Ok).unwrap_or_else(auth::random_token) {
+        let token = match existing
+            .map(Ok)
+            .unwrap_or_else(crate::accounts::random_token)
+        {
             Ok(t) => t,
             Err(e) => return self.error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
         };
