@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::WebError;
 use super::state::AppState;
-use super::view::safe_url;
+use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
 use crate::model::{Item, SourceOutcome, SourceStatus};
 use crate::search::{SearchRequest, SearchResults};
@@ -175,6 +175,8 @@ pub struct LoadedItem {
     pub related: Vec<RelatedItem>,
     /// Display name of its source.
     pub source_name: String,
+    /// The ready-to-post text (`[share] template`).
+    pub share_text: String,
 }
 
 fn no_such_item(id: i64) -> WebError {
@@ -195,11 +197,13 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
     let source_name = source_names(state)
         .remove(&item.source_id)
         .unwrap_or(item.source_id.clone());
+    let share_text = share_text(&state.app.config, &item, &source_name);
     Ok(LoadedItem {
         item,
         shares,
         related,
         source_name,
+        share_text,
     })
 }
 

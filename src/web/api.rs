@@ -12,11 +12,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::actions::{self, LoadedItem, SearchParams};
+use super::actions::{self, SearchParams};
 use super::auth::{Admin, Staff};
 use super::error::WebError;
 use super::state::AppState;
-use super::view::{safe_url, sanitize_html, share_text};
+use super::view::{safe_url, sanitize_html};
 
 /// `GET /api/search`.
 pub async fn search(
@@ -34,17 +34,12 @@ pub async fn item(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let LoadedItem {
-        item,
-        shares,
-        related,
-        source_name,
-    } = actions::load_item(&state, id).await?;
-    let share_text = share_text(&state.app.config, &item, &source_name);
+    let loaded = actions::load_item(&state, id).await?;
+    let item = &loaded.item;
     Ok(Json(serde_json::json!({
         "id": item.id,
         "source": item.source_id,
-        "source_name": source_name,
+        "source_name": loaded.source_name,
         "title": item.title,
         "url": safe_url(item.url.as_deref()),
         "author": item.author,
@@ -53,9 +48,9 @@ pub async fn item(
         "content_html": sanitize_html(&item.content_html),
         "content_text": item.content_text,
         "image_url": safe_url(item.image_url.as_deref()),
-        "share_text": share_text,
-        "shares": shares,
-        "also_posted_by": related,
+        "share_text": loaded.share_text,
+        "shares": loaded.shares,
+        "also_posted_by": loaded.related,
     }))
     .into_response())
 }

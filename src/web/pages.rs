@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::actions::{self, LoadedItem, SearchParams};
+use super::actions::{self, SearchParams};
 use super::auth::{Admin, Staff};
 use super::error::WebError;
 use super::state::AppState;
 use super::view::{
     Chrome, error_in_words, facebook_link, full_time, relative_time, safe_url, sanitize_html,
-    share_text, sparkline_points, urlencode, zalo_link,
+    sparkline_points, urlencode, zalo_link,
 };
 
 /// Results per page on the search page.
@@ -206,23 +206,19 @@ pub async fn item(
     Staff(who): Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let LoadedItem {
-        item,
-        shares,
-        related,
-        source_name,
-    } = actions::load_item(&state, id).await?;
+    let loaded = actions::load_item(&state, id).await?;
+    let (item, source_name) = (&loaded.item, &loaded.source_name);
     let tz = state.timezone();
     let now = Utc::now();
     let names = actions::source_names(&state);
     let url = safe_url(item.url.as_deref());
-    let text = share_text(&state.app.config, &item, &source_name);
     let content = if item.content_html.trim().is_empty() {
         html_escape::encode_text(&item.summary).to_string()
     } else {
         sanitize_html(&item.content_html)
     };
-    let share_views: Vec<ShareView> = shares
+    let share_views: Vec<ShareView> = loaded
+        .shares
         .iter()
         .map(|s| ShareView {
             id: s.id,
@@ -233,7 +229,8 @@ pub async fn item(
             when_full: full_time(s.shared_at, tz),
         })
         .collect();
-    let related: Vec<minijinja::Value> = related
+    let related: Vec<minijinja::Value> = loaded
+        .related
         .iter()
         .map(|r| {
             minijinja::context! {
@@ -260,7 +257,7 @@ pub async fn item(
                 content_html => content,
             },
             url => url,
-            share_text => text,
+            share_text => loaded.share_text,
             facebook => url.as_deref().map(facebook_link),
             zalo => url.as_deref().map(zalo_link),
             shares => share_views,
