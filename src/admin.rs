@@ -1,21 +1,21 @@
-//! The admin's commands around sources, kept apart from `cli` so the core commands stay
-//! short: `sources add URL` (feed discovery, then a `[[sources]]` block appended to the
-//! config), `sources check ID` (one fetch through the real pipeline stages, nothing
-//! stored — the tool for writing selectors), `sources import/export` (OPML 2.0) and
-//! `post add` (a post pasted by staff, stored as an item of a `manual` source).
-//! Output is Vietnamese for people, JSON with `--json`.
+//! The admin's use-cases around sources, one level above the stages they call, so the
+//! command line and (next) the web admin pages run exactly the same logic: discover the
+//! feeds of a homepage and turn the chosen one into a `[[sources]]` block appended to the
+//! config; check a source (one fetch through the real stages, nothing stored: the items
+//! that would be stored — the tool for writing selectors); import an OPML file (the
+//! sources not yet in the config); add a post pasted by staff to a `manual` source.
+//! Every function returns data; the faces print it (`cli::sources`, `cli::post`).
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 use chrono::Utc;
+use serde::Serialize;
 
 use crate::app::App;
-use crate::cli::Exit;
-use crate::config::{Config, SourceKind};
+use crate::config::{Config, SourceConfig, SourceKind};
+use crate::discover::Candidate;
 use crate::error::{Error, Result};
-use crate::fetch::{Fetched, Validators};
+use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::model::{NewItem, RawEntry};
 use crate::normalize::{excerpt, normalize_entry};
 use crate::opml::{SourceBlock, append_to_config, make_id};
@@ -24,80 +24,85 @@ fn taken_ids(config: &Config) -> HashSet<String> {
     config.sources.iter().map(|s| s.id().to_string()).collect()
 }
 
-/// `gomtin sources add URL [--pick N] [--id ID] [--name NAME]`.
-pub async fn sources_add(
-    config: Config,
-    url: &str,
-    pick: Option<usize>,
-    id: Option<String>,
-    name: Option<String>,
-) -> Result<Exit> {
-    let url = url::Url::parse(url.trim()).map_err(|e| Error::BadUrl {
-        url: url.to_string(),
+/// The configured source `id`, or [`Error::UnknownSource`].
+pub fn source(config: &Config, id: &str) -> Result<SourceConfig> {
+    config
+        .source(id)
+        .cloned()
+        .ok_or_else(|| Error::UnknownSource(id.to_string()))
+}
+
+/// Append new source blocks to the config file (checked as a whole before writing).
+pub fn add_sources(config: &Config, blocks: &[SourceBlock]) -> Result<()> {
+    append_to_config(&config.path, blocks)
+}
+
+// ---------------------------------------------------------------------------------------
+// Discovery
+
+/// The feeds found on a page.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The page asked about, parsed.
+    pub url: url::Url,
+    /// Its `<title>`, when it is an HTML page.
+    pub page_title: Option<String>,
+    /// The RSS/Atom feeds it announces (or that answer at the usual paths).
+    pub feeds: Vec<Candidate>,
+}
+
+/// Look for RSS/Atom feeds on `address` (a homepage, or a feed itself).
+pub async fn discover(fetcher: &Fetcher, address: &str) -> Result<Found> {
+    let url = url::Url::parse(address.trim()).map_err(|e| Error::BadUrl {
+        url: address.to_string(),
         message: e.to_string(),
     })?;
-    let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
-    let found = crate::discover::discover(&fetcher, &url).await?;
-    if found.feeds.is_empty() {
-        println!(
-            "Không thấy nguồn RSS/Atom nào trên {url}.\nCó thể theo dõi trang này bằng bộ chọn CSS: thêm vào cấu hình\n\n{}",
-            SourceBlock {
-                id: make_id(url.host_str().unwrap_or("trang"), &taken_ids(&config)),
-                name: found.page_title.clone().unwrap_or_else(|| url.to_string()),
-                kind: SourceKind::Page,
-                url: Some(url.to_string()),
-                interval: None,
-                selectors: Some(crate::extract::page::PageSelectors {
-                    item: Some(".news-item".into()),
-                    link: "a".into(),
-                    title: None,
-                    date: None,
-                    date_format: None,
-                    summary: None,
-                    image: None,
-                }),
-                article: None,
-                full_content: false,
-            }
-            .render()
-        );
-        println!("rồi chạy `gomtin sources check ID` để thử bộ chọn.");
-        return Ok(Exit::Partial);
+    let found = crate::discover::discover(fetcher, &url).await?;
+    Ok(Found {
+        url,
+        page_title: found.page_title,
+        feeds: found.feeds,
+    })
+}
+
+/// When a page has no feed: a `page` source block to start from, with placeholder
+/// selectors for the admin to fill in.
+pub fn page_suggestion(config: &Config, found: &Found) -> SourceBlock {
+    let url = &found.url;
+    SourceBlock {
+        id: make_id(url.host_str().unwrap_or("trang"), &taken_ids(config)),
+        name: found.page_title.clone().unwrap_or_else(|| url.to_string()),
+        kind: SourceKind::Page,
+        url: Some(url.to_string()),
+        interval: None,
+        selectors: Some(crate::extract::page::PageSelectors {
+            item: Some(".news-item".into()),
+            link: "a".into(),
+            title: None,
+            date: None,
+            date_format: None,
+            summary: None,
+            image: None,
+        }),
+        article: None,
+        full_content: false,
     }
-    println!("Tìm thấy {} nguồn tin trên {url}:", found.feeds.len());
-    for (i, f) in found.feeds.iter().enumerate() {
-        println!(
-            "  {}. {} — {}",
-            i + 1,
-            f.title.as_deref().unwrap_or("(không tên)"),
-            f.url
-        );
-    }
-    let n = match pick {
-        Some(n) => n,
-        None if std::io::stdin().is_terminal() => {
-            print!("Chọn số (1-{}), Enter để bỏ qua: ", found.feeds.len());
-            std::io::stdout().flush().ok();
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).ok();
-            match line.trim().parse::<usize>() {
-                Ok(n) => n,
-                Err(_) => {
-                    println!("Không thêm gì.");
-                    return Ok(Exit::Ok);
-                }
-            }
-        }
-        None => {
-            println!("Chạy lại với --pick N để thêm nguồn thứ N vào cấu hình.");
-            return Ok(Exit::Ok);
-        }
-    };
-    let Some(feed) = n.checked_sub(1).and_then(|i| found.feeds.get(i)) else {
+}
+
+/// The block for feed number `pick` (1-based) of `found`, named `name` (default: the
+/// feed's title, else the page's) with id `id` (default: made from the name, unique).
+pub fn feed_block(
+    config: &Config,
+    found: &Found,
+    pick: usize,
+    id: Option<String>,
+    name: Option<String>,
+) -> Result<SourceBlock> {
+    let Some(feed) = pick.checked_sub(1).and_then(|i| found.feeds.get(i)) else {
         return Err(Error::ConfigInvalid {
             path: config.path.clone(),
             message: format!(
-                "--pick {n}: chỉ có {} nguồn để chọn (1-{})",
+                "--pick {pick}: chỉ có {} nguồn để chọn (1-{})",
                 found.feeds.len(),
                 found.feeds.len()
             ),
@@ -107,7 +112,7 @@ pub async fn sources_add(
         .or_else(|| feed.title.clone())
         .or(found.page_title.clone())
         .unwrap_or_else(|| feed.url.clone());
-    let taken = taken_ids(&config);
+    let taken = taken_ids(config);
     let id = match id {
         Some(id) if taken.contains(&id) => {
             return Err(Error::ConfigInvalid {
@@ -118,8 +123,8 @@ pub async fn sources_add(
         Some(id) => id,
         None => make_id(&name, &taken),
     };
-    let block = SourceBlock {
-        id: id.clone(),
+    Ok(SourceBlock {
+        id,
         name,
         kind: SourceKind::Feed,
         url: Some(feed.url.clone()),
@@ -127,23 +132,16 @@ pub async fn sources_add(
         selectors: None,
         article: None,
         full_content: false,
-    };
-    append_to_config(&config.path, std::slice::from_ref(&block))?;
-    println!(
-        "Đã thêm vào {}:\n\n{}",
-        config.path.display(),
-        block.render()
-    );
-    Ok(Exit::Ok)
+    })
 }
 
-/// `gomtin sources import FILE.opml`.
-pub fn sources_import(config: Config, file: &Path) -> Result<Exit> {
-    let bytes = std::fs::read(file).map_err(|source| Error::Io {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let mut taken = taken_ids(&config);
+// ---------------------------------------------------------------------------------------
+// OPML import
+
+/// The sources of an OPML document that the config does not have yet — same address, or
+/// (manual sources, which have none) same name — with ids unique against the config's.
+pub fn new_from_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+    let mut taken = taken_ids(config);
     let existing: HashSet<String> = config
         .sources
         .iter()
@@ -155,60 +153,54 @@ pub fn sources_import(config: Config, file: &Path) -> Result<Exit> {
         .filter(|s| s.kind == SourceKind::Manual)
         .map(|s| s.name.as_str())
         .collect();
-    // Already present: same address, or (manual sources, which have none) same name.
-    let blocks: Vec<SourceBlock> = crate::opml::import(&bytes, &mut taken)?
+    Ok(crate::opml::import(opml, &mut taken)?
         .into_iter()
         .filter(|b| match &b.url {
             Some(u) => !existing.contains(u),
             None => !manual_names.contains(b.name.as_str()),
         })
-        .collect();
-    if blocks.is_empty() {
-        println!("Không có nguồn mới trong {}.", file.display());
-        return Ok(Exit::Ok);
+        .collect())
+}
+
+/// Import an OPML document: append its new sources to the config; returns them (none
+/// appended when empty).
+pub fn import_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+    let blocks = new_from_opml(config, opml)?;
+    if !blocks.is_empty() {
+        add_sources(config, &blocks)?;
     }
-    append_to_config(&config.path, &blocks)?;
-    println!(
-        "Đã thêm {} nguồn vào {}: {}",
-        blocks.len(),
-        config.path.display(),
-        blocks
-            .iter()
-            .map(|b| b.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(Exit::Ok)
+    Ok(blocks)
 }
 
-/// `gomtin sources export`: OPML 2.0 on stdout.
-pub fn sources_export(config: &Config) -> Result<Exit> {
-    print!("{}", crate::opml::export(config));
-    Ok(Exit::Ok)
+// ---------------------------------------------------------------------------------------
+// Checking a source
+
+/// What checking a source found (the `--json` of `gomtin sources check`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub source_id: String,
+    pub url: String,
+    /// The items that a fetch now would store.
+    pub items: Vec<CheckedItem>,
+    /// Entries left for a later pass or dropped (no title/link).
+    pub skipped: usize,
+    pub article_errors: Vec<String>,
+    /// `[kind] message` of the error that stopped the check.
+    pub error: Option<String>,
 }
 
-/// What `sources check` found, for `--json`.
-#[derive(Debug, serde::Serialize)]
-struct CheckReport {
-    source_id: String,
-    url: String,
-    items: Vec<CheckedItem>,
-    skipped: usize,
-    article_errors: Vec<String>,
-    error: Option<String>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct CheckedItem {
-    key: String,
-    title: String,
-    url: Option<String>,
-    published: Option<String>,
-    author: Option<String>,
-    image_url: Option<String>,
-    summary: String,
-    text_chars: usize,
-    text_start: String,
+/// One item as `sources check` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckedItem {
+    pub key: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    pub author: Option<String>,
+    pub image_url: Option<String>,
+    pub summary: String,
+    pub text_chars: usize,
+    pub text_start: String,
 }
 
 impl From<&NewItem> for CheckedItem {
@@ -227,14 +219,11 @@ impl From<&NewItem> for CheckedItem {
     }
 }
 
-/// `gomtin sources check ID [--json]`: fetch once, store nothing, print what would be stored.
-pub async fn sources_check(config: Config, id: &str, json: bool) -> Result<Exit> {
-    let source = config
-        .source(id)
-        .cloned()
-        .ok_or_else(|| Error::UnknownSource(id.to_string()))?;
-    let app = App::open(config)?;
-    let url = crate::pipeline::source_url(&app, &source)?;
+/// Fetch `source` once through the pipeline's stages and report what would be stored;
+/// nothing is stored. A failure is part of the report, not an error.
+pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckReport> {
+    let id = source.id();
+    let url = crate::pipeline::source_url(app, source)?;
     let mut report = CheckReport {
         source_id: id.to_string(),
         url: url.to_string(),
@@ -250,7 +239,7 @@ pub async fn sources_check(config: Config, id: &str, json: bool) -> Result<Exit>
         let Fetched::Body(body) = app.fetcher.fetch(&url, &Validators::default()).await? else {
             return Ok(());
         };
-        let collected = crate::follow::collect(&app, &source, &body).await?;
+        let collected = crate::follow::collect(app, source, &body).await?;
         report.skipped = collected.deferred;
         report.article_errors = collected.article_errors;
         let now = Utc::now();
@@ -266,60 +255,47 @@ pub async fn sources_check(config: Config, id: &str, json: bool) -> Result<Exit>
     if let Err(e) = &result {
         report.error = Some(format!("[{}] {e}", e.kind()));
     }
-    if json {
-        let v = serde_json::to_string(&report).map_err(|e| Error::Task(e.to_string()))?;
-        println!("{v}");
-    } else {
-        println!("Kiểm tra nguồn `{id}` ({}) — không lưu gì:", report.url);
-        for (n, i) in report.items.iter().enumerate() {
-            println!("\n{}. {}", n + 1, i.title);
-            println!("   liên kết: {}", i.url.as_deref().unwrap_or("(không có)"));
-            println!(
-                "   ngày: {} · tác giả: {} · ảnh: {}",
-                i.published.as_deref().unwrap_or("(không có)"),
-                i.author.as_deref().unwrap_or("(không có)"),
-                i.image_url.as_deref().unwrap_or("(không có)")
-            );
-            if !i.summary.is_empty() {
-                println!("   tóm tắt: {}", i.summary);
-            }
-            println!("   nội dung: {} ký tự — {}", i.text_chars, i.text_start);
-        }
-        for e in &report.article_errors {
-            println!("! trang bài viết lỗi: {e}");
-        }
-        if report.skipped > 0 {
-            println!("\n({} mục để lần sau hoặc bỏ qua)", report.skipped);
-        }
-        match &report.error {
-            Some(e) => println!("\n✗ lỗi: {e}"),
-            None => println!("\n✓ {} tin sẽ được lưu.", report.items.len()),
-        }
-    }
-    app.index.close()?;
-    Ok(if report.error.is_some() {
-        Exit::Partial
-    } else {
-        Exit::Ok
-    })
+    Ok(report)
 }
+
+// ---------------------------------------------------------------------------------------
+// Manual posts
 
 /// A post pasted by staff.
 #[derive(Debug, Clone)]
 pub struct ManualPost {
+    /// Id of a `kind = "manual"` source.
     pub source: String,
     pub url: Option<String>,
     pub title: Option<String>,
+    /// Paragraphs separated by a blank line.
     pub text: String,
+    /// When it was posted, in the formats of page sources (default: now).
     pub published: Option<String>,
 }
 
-/// `gomtin post add --source ID [--url URL] [--title T] --text TEXT [--published DATE]`.
-pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
-    let source = config
-        .source(&post.source)
-        .cloned()
-        .ok_or_else(|| Error::UnknownSource(post.source.clone()))?;
+/// What storing a manual post did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostOutcome {
+    Added,
+    Updated,
+    /// The same post was already stored, unchanged.
+    AlreadyThere,
+}
+
+/// A manual post once stored.
+#[derive(Debug, Clone)]
+pub struct StoredPost {
+    /// The item's key in its source.
+    pub key: String,
+    pub outcome: PostOutcome,
+}
+
+/// Check a post against the config and turn it into the item to store (no I/O): the
+/// source must be `manual`, the post needs a text or a title, a link must be http(s),
+/// a date must be readable.
+pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
+    let source = source(config, &post.source)?;
     let usage = |message: String| Error::ConfigInvalid {
         path: config.path.clone(),
         message,
@@ -378,23 +354,24 @@ pub async fn post_add(config: Config, post: ManualPost) -> Result<Exit> {
         content_html: Some(html),
         image: None,
     };
-    let item = normalize_entry(&post.source, raw, None, Utc::now())
-        .ok_or_else(|| usage("bài dán tay trống".into()))?;
-    let app = App::open(config)?;
+    normalize_entry(&post.source, raw, None, Utc::now())
+        .ok_or_else(|| usage("bài dán tay trống".into()))
+}
+
+/// Store a prepared post, then cluster and index it like any fetched item.
+pub async fn store_post(app: &App, item: NewItem) -> Result<StoredPost> {
     let store = app.store.clone();
     let key = item.key.clone();
     let counts =
         tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now())).await??;
-    crate::cluster::catch_up(&app).await?;
-    crate::pipeline::catch_up_index(&app).await?;
-    let verb = if counts.new > 0 {
-        "Đã thêm"
+    crate::cluster::catch_up(app).await?;
+    crate::pipeline::catch_up_index(app).await?;
+    let outcome = if counts.new > 0 {
+        PostOutcome::Added
     } else if counts.updated > 0 {
-        "Đã cập nhật"
+        PostOutcome::Updated
     } else {
-        "Đã có sẵn"
+        PostOutcome::AlreadyThere
     };
-    println!("{verb} bài vào nguồn `{}` ({key}).", post.source);
-    app.index.close()?;
-    Ok(Exit::Ok)
+    Ok(StoredPost { key, outcome })
 }

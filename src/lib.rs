@@ -24,6 +24,7 @@
 //! Beside the flow, `digest` turns the items first seen in each scheduled period into an
 //! email per topic and hands it to `mail` (SMTP), recording every delivery in the store.
 
+pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod charset;
@@ -33,6 +34,7 @@ pub mod config;
 pub mod digest;
 pub mod discover;
 pub mod error;
+pub mod exit;
 pub mod extract;
 pub mod fetch;
 pub mod follow;

@@ -1,11 +1,11 @@
 //! The `gomtin` binary: parse the command line, start logging, run the command, and map
 //! the outcome to an exit code — 0 success, 1 partial failure or runtime error, 2 usage or
-//! configuration error. Errors are printed once, in Vietnamese, on stderr.
+//! configuration error (`exit::code`). Errors are printed once, in Vietnamese, on stderr.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use gomtin::cli::{Cli, Exit, LogFormat};
+use gomtin::cli::{Cli, LogFormat};
 
 fn init_tracing(format: LogFormat, verbose: u8, daemon: bool) {
     use tracing_subscriber::EnvFilter;
@@ -40,12 +40,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(gomtin::cli::run(cli)) {
-        Ok(Exit::Ok) => ExitCode::SUCCESS,
-        Ok(Exit::Partial) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("gomtin: {e}");
-            ExitCode::from(if e.is_usage() { 2 } else { 1 })
-        }
+    let outcome = runtime.block_on(gomtin::cli::run(cli));
+    if let Err(e) = &outcome {
+        eprintln!("gomtin: {e}");
     }
+    ExitCode::from(gomtin::exit::code(&outcome))
 }

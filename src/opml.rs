@@ -1,4 +1,5 @@
-//! OPML 2.0 import and export of the source list, and the one helper that appends new
+//! OPML 2.0 import and export of the source list (full, for `import` to read back, or
+//! plain, for other feed readers), the one XML escaper, and the one helper that appends new
 //! `[[sources]]` blocks to the config file (used by `sources import` and `sources add`).
 //! It sits beside `config`, before the pipeline: it only edits what the pipeline will read.
 //!
@@ -135,62 +136,111 @@ pub fn append_to_config(path: &Path, blocks: &[SourceBlock]) -> Result<()> {
     })
 }
 
-fn esc(s: &str) -> String {
-    html_escape::encode_double_quoted_attribute(s)
+/// Escape text for XML, in element content or in an attribute of either quote: the five
+/// special characters become entities, line breaks and tabs character references (so an
+/// attribute keeps them), and the control characters XML 1.0 forbids are dropped. The one
+/// XML escaper of gomtin: OPML here, the web app's Atom feed too.
+pub fn escape_xml(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
+        .collect();
+    html_escape::encode_double_quoted_attribute(&clean)
+        .replace('\'', "&apos;")
         .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
         .replace('\t', "&#9;")
 }
 
-/// The config's sources as an OPML 2.0 document.
-pub fn export(config: &Config) -> String {
+/// One OPML document around `outlines` (each a list of attributes); `gomtin_ns` declares
+/// the `gomtin:` attribute namespace.
+fn document(
+    gomtin_ns: bool,
+    outlines: impl IntoIterator<Item = Vec<(&'static str, String)>>,
+) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!("<opml version=\"2.0\" xmlns:gomtin=\"{NS}\">\n"));
+    if gomtin_ns {
+        out.push_str(&format!("<opml version=\"2.0\" xmlns:gomtin=\"{NS}\">\n"));
+    } else {
+        out.push_str("<opml version=\"2.0\">\n");
+    }
     out.push_str("  <head>\n    <title>gomtin — nguồn tin</title>\n");
     out.push_str(&format!(
         "    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n",
         chrono::Utc::now().to_rfc2822()
     ));
-    for s in &config.sources {
-        let b = SourceBlock::from_config(s, &config.base_dir);
-        let mut attrs = vec![
-            ("text", b.name.clone()),
-            ("title", b.name.clone()),
-            ("gomtin:id", b.id.clone()),
-            ("gomtin:kind", b.kind.as_str().to_string()),
-        ];
-        match (b.kind, &b.url) {
-            (SourceKind::Feed, Some(u)) => {
-                attrs.insert(0, ("type", "rss".into()));
-                attrs.push(("xmlUrl", u.clone()));
-            }
-            (_, Some(u)) => {
-                attrs.insert(0, ("type", "link".into()));
-                attrs.push(("htmlUrl", u.clone()));
-            }
-            _ => {}
-        }
-        if let Some(i) = &b.interval {
-            attrs.push(("gomtin:interval", i.clone()));
-        }
-        if b.full_content {
-            attrs.push(("gomtin:full_content", "true".into()));
-        }
-        if let Some(a) = &b.article {
-            attrs.push(("gomtin:article", a.clone()));
-        }
-        if let Some(sel) = &b.selectors
-            && let Ok(json) = serde_json::to_string(sel)
-        {
-            attrs.push(("gomtin:selectors", json));
-        }
+    for attrs in outlines {
         out.push_str("    <outline");
         for (k, v) in attrs {
-            out.push_str(&format!(" {k}=\"{}\"", esc(&v)));
+            out.push_str(&format!(" {k}=\"{}\"", escape_xml(&v)));
         }
         out.push_str("/>\n");
     }
     out.push_str("  </body>\n</opml>\n");
     out
+}
+
+/// The attributes of one source's outline, gomtin's settings included.
+fn outline(s: &SourceConfig, base: &Path) -> Vec<(&'static str, String)> {
+    let b = SourceBlock::from_config(s, base);
+    let mut attrs = vec![
+        ("text", b.name.clone()),
+        ("title", b.name.clone()),
+        ("gomtin:id", b.id.clone()),
+        ("gomtin:kind", b.kind.as_str().to_string()),
+    ];
+    match (b.kind, &b.url) {
+        (SourceKind::Feed, Some(u)) => {
+            attrs.insert(0, ("type", "rss".into()));
+            attrs.push(("xmlUrl", u.clone()));
+        }
+        (_, Some(u)) => {
+            attrs.insert(0, ("type", "link".into()));
+            attrs.push(("htmlUrl", u.clone()));
+        }
+        _ => {}
+    }
+    if let Some(i) = &b.interval {
+        attrs.push(("gomtin:interval", i.clone()));
+    }
+    if b.full_content {
+        attrs.push(("gomtin:full_content", "true".into()));
+    }
+    if let Some(a) = &b.article {
+        attrs.push(("gomtin:article", a.clone()));
+    }
+    if let Some(sel) = &b.selectors
+        && let Ok(json) = serde_json::to_string(sel)
+    {
+        attrs.push(("gomtin:selectors", json));
+    }
+    attrs
+}
+
+/// The config's sources as an OPML 2.0 document that `import` reads back the same
+/// (`gomtin sources export`).
+pub fn export(config: &Config) -> String {
+    document(
+        true,
+        config.sources.iter().map(|s| outline(s, &config.base_dir)),
+    )
+}
+
+/// A plain OPML 2.0 list of feeds for other readers — `(name, address)` pairs as RSS
+/// outlines, nothing of gomtin's own — for `/sources.opml`; the caller picks which
+/// addresses may be shown.
+pub fn export_for_readers<'a>(feeds: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    document(
+        false,
+        feeds.into_iter().map(|(name, url)| {
+            vec![
+                ("type", "rss".to_string()),
+                ("text", name.to_string()),
+                ("title", name.to_string()),
+                ("xmlUrl", url),
+            ]
+        }),
+    )
 }
 
 /// Read the feeds (and gomtin page/manual sources) of an OPML document. Ids are made
@@ -274,6 +324,27 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_text_is_valid_xml_in_any_place() {
+        assert_eq!(
+            escape_xml("a<b>&\"c'\u{7}\nd"),
+            "a&lt;b&gt;&amp;&quot;c&apos;&#10;d"
+        );
+    }
+
+    #[test]
+    fn readers_get_plain_rss_outlines() {
+        let doc = export_for_readers([("Báo <A>", "https://a.vn/rss".to_string())]);
+        assert!(doc.contains("<opml version=\"2.0\">"), "{doc}");
+        assert!(
+            doc.contains(
+                "<outline type=\"rss\" text=\"Báo &lt;A&gt;\" title=\"Báo &lt;A&gt;\" xmlUrl=\"https://a.vn/rss\"/>"
+            ),
+            "{doc}"
+        );
+        assert!(!doc.contains("gomtin:"), "{doc}");
+    }
 
     #[test]
     fn ids_are_folded_and_unique() {

@@ -1,5 +1,5 @@
 //! Accounts in SQLite: users with their role and argon2id password hash (hashing itself
-//! lives in `web::auth`), browser sessions keyed by the SHA-256 of their cookie token and
+//! lives in `accounts`), browser sessions keyed by the SHA-256 of their cookie token and
 //! carrying the session's CSRF token, and API tokens (also stored only as hashes).
 
 use chrono::{DateTime, Utc};

@@ -1,135 +1,70 @@
-//! The web layer: `router(state)` builds the axum `Router` that `gomtin serve` runs on
-//! `[server] listen`. For now it serves the daemon's operational endpoints — `/healthz`
-//! (a JSON summary, always 200 while the process can answer) and `/metrics` (Prometheus
-//! text) — and mounts the staff UI and JSON API (`ui::routes`: pages, api, auth, assets)
-//! behind the login gate, with security headers on every response.
+//! The web layer: [`router`] builds the axum `Router` that `gomtin serve` runs on
+//! `[server] listen` — the route table below names every handler. The operational
+//! endpoints (`ops`: `/healthz`, `/metrics`) are public; the staff pages (`pages`,
+//! `feeds`), the JSON API (`api`), login (`auth`) and the static files (`assets`) sit
+//! behind the login gate (`auth::require_login`) and the error renderer
+//! (`error::render_errors`), and every response carries the security headers (`headers`).
+//!
+//! Handlers take the one [`AppState`] (`state`), the caller from the `auth` extractors
+//! (`Staff`, `Admin`), load through `actions`, shape with `view`, and fail with
+//! `error::WebError`; they never import one another, and nothing imports this file but
+//! the daemon wiring (`cli::serve`).
 
+mod actions;
 mod api;
-pub mod auth;
+mod assets;
+mod auth;
+mod error;
+mod feeds;
+mod headers;
+mod limiter;
+mod ops;
 mod pages;
-mod ui;
-
-use std::sync::Arc;
-use std::time::Instant;
+mod state;
+mod view;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde::Serialize;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{delete, get, post};
 
-use crate::app::App;
-use crate::metrics::Metrics;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub app: App,
-    pub metrics: Arc<Metrics>,
-    pub started: Instant,
-}
+pub use state::AppState;
 
 /// The whole HTTP surface of gomtin.
 pub fn router(state: AppState) -> Router {
-    let ops = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(state.clone());
-    // --- issue 6: staff UI + JSON API (login required except /login and /static/) ---
-    ops.merge(ui::routes(state))
-        .layer(axum::middleware::from_fn(ui::security_headers))
-    // --- end issue 6 ---
-}
-
-#[derive(Serialize)]
-struct FailingSource {
-    id: String,
-    error_kind: Option<String>,
-    error: Option<String>,
-    consecutive_failures: i64,
-}
-
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-    uptime_seconds: u64,
-    items: i64,
-    index_documents: u64,
-    index_lag: i64,
-    sources: usize,
-    sources_failing: usize,
-    failing: Vec<FailingSource>,
-}
-
-/// Refresh the gauges that are read rather than counted.
-fn refresh_gauges(state: &AppState) -> crate::error::Result<(i64, i64, Vec<FailingSource>, usize)> {
-    let app = &state.app;
-    let items = app.store.item_count()?;
-    let lag = (app.store.max_seq()? - app.index.indexed_seq()?).max(0);
-    let statuses = app.store.source_statuses(chrono::Utc::now())?;
-    let total = statuses.iter().filter(|s| s.in_config).count();
-    let failing: Vec<FailingSource> = statuses
-        .into_iter()
-        .filter(|s| s.in_config && s.last_error.is_some())
-        .map(|s| FailingSource {
-            id: s.id,
-            error_kind: s.last_error_kind,
-            error: s.last_error,
-            consecutive_failures: s.consecutive_failures,
-        })
-        .collect();
-    state.metrics.items_total.set(items);
-    state.metrics.index_lag.set(lag);
-    state
-        .metrics
-        .index_documents
-        .set(app.index.doc_count() as i64);
-    state.metrics.sources_failing.set(failing.len() as i64);
-    Ok((items, lag, failing, total))
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    let s = state.clone();
-    let res = tokio::task::spawn_blocking(move || refresh_gauges(&s)).await;
-    match res {
-        Ok(Ok((items, lag, failing, total))) => {
-            let body = Health {
-                status: "ok",
-                version: env!("CARGO_PKG_VERSION"),
-                uptime_seconds: state.started.elapsed().as_secs(),
-                items,
-                index_documents: state.app.index.doc_count(),
-                index_lag: lag,
-                sources: total,
-                sources_failing: failing.len(),
-                failing,
-            };
-            axum::Json(body).into_response()
-        }
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "error", "error": e.to_string()})),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "error", "error": e.to_string()})),
-        )
-            .into_response(),
-    }
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    let s = state.clone();
-    let _ = tokio::task::spawn_blocking(move || refresh_gauges(&s)).await;
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
-        .into_response()
+    let staff = Router::new()
+        .route("/", get(pages::search))
+        .route("/items/{id}", get(pages::item))
+        .route("/items/{id}/shares", post(pages::add_share))
+        .route("/items/{id}/shares/{share}/undo", post(pages::undo_share))
+        .route("/export", get(feeds::export))
+        .route("/feed.atom", get(feeds::atom))
+        .route("/sources", get(pages::sources).post(pages::add_source))
+        .route("/sources.opml", get(feeds::opml))
+        .route("/sources/{id}/fetch", post(pages::fetch_now))
+        .route("/login", get(auth::login_form).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/static/{name}", get(assets::asset))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route("/api/search", get(api::search))
+        .route("/api/items/{id}", get(api::item))
+        .route("/api/items/{id}/shares", post(api::add_share))
+        .route("/api/items/{id}/shares/{share}", delete(api::undo_share))
+        .route("/api/sources", get(api::sources).post(api::add_source))
+        .route("/api/sources/{id}/fetch", post(api::fetch_now))
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::render_errors,
+        ));
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .merge(staff)
+        .layer(middleware::from_fn(headers::security_headers))
+        .with_state(state)
 }

@@ -1,0 +1,101 @@
+//! `gomtin serve`, the daemon: under the data-folder lock it catches the index up with
+//! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs three things
+//! until SIGINT/SIGTERM — the web app (`web::router`), the fetch scheduler and the digest
+//! runner — then stops them together and says so on stdout.
+//!
+//! It lives in `cli` rather than beside `scheduler` as a flow: it is the one place that
+//! wires the web face to the flows, so as a flow it would make a lower layer import `web`;
+//! and like every command it talks to the terminal.
+
+use std::io::Write;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+
+/// Run `gomtin serve` until SIGINT or SIGTERM.
+pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result<Exit> {
+    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let addr = listen.unwrap_or(config.server.listen);
+    let app = App::open(config)?;
+    // Crash recovery: whatever SQLite committed but the index missed is indexed now.
+    let recovered = crate::pipeline::catch_up_index(&app).await?;
+    if recovered > 0 {
+        tracing::info!(items = recovered, "index caught up at startup");
+    }
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Listen {
+            addr: addr.to_string(),
+            message: e.to_string(),
+        })?;
+    let bound = listener.local_addr().map_err(|e| Error::Listen {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    })?;
+    {
+        // stdout may be a closed pipe (daemon under a supervisor): never panic on it.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "gomtin đang chạy tại http://{bound} (Ctrl+C để dừng)");
+        let _ = out.flush();
+    }
+    tracing::info!(%bound, "serving");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+    let state = crate::web::AppState::new(app.clone(), metrics.clone());
+    // Connect info gives the login rate limiter the client address.
+    let service =
+        crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server =
+        axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
+    let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
+    let (served, scheduled, digested) = tokio::join!(
+        async {
+            let r = server.await;
+            shutdown.cancel();
+            r
+        },
+        scheduler,
+        digests
+    );
+    if let Err(e) = served {
+        tracing::error!(error = %e, "web server failed");
+    }
+    if let Err(e) = digested {
+        tracing::error!(error = %e, "digest runner failed");
+    }
+    scheduled?;
+    let _ = writeln!(std::io::stdout().lock(), "gomtin đã dừng.");
+    Ok(Exit::Ok)
+}
+
+/// Cancel `token` on SIGINT or SIGTERM.
+async fn wait_for_signal(token: tokio_util::sync::CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,321 @@
+//! The web app's use-cases, shared by the pages (`pages`, `feeds`) and the JSON API
+//! (`api`) so each is written once: search parameters to a search request and its
+//! results (every hit, for exports), an item with its shares and the other sources'
+//! copies, the display names of sources, recording and undoing a share, the sources'
+//! health, and "fetch this source now". They return data or a [`WebError`] with the
+//! status the answer should have; the handlers choose the page or JSON around them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::WebError;
+use super::state::AppState;
+use super::view::{safe_url, share_text};
+use crate::error::{Error, Result};
+use crate::model::{Item, SourceOutcome, SourceStatus};
+use crate::search::{SearchRequest, SearchResults};
+use crate::store::{NewShare, RelatedItem, Share, User};
+
+// ---------------------------------------------------------------------------------------
+// Search
+
+/// Query-string parameters of the search page, `/export`, `/feed.atom` and `/api/search`.
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub topic: String,
+    /// First day, `YYYY-MM-DD` (also accepted as `after`).
+    #[serde(default, alias = "after")]
+    pub from: String,
+    /// Last day included, `YYYY-MM-DD` (`before` is exclusive, as in the query language).
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub before: String,
+    /// "1" keeps only items nobody has marked shared.
+    #[serde(default)]
+    pub unshared: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub offset: Option<usize>,
+    #[serde(default)]
+    pub format: String,
+}
+
+impl SearchParams {
+    pub fn unshared(&self) -> bool {
+        matches!(self.unshared.as_str(), "1" | "true" | "on")
+    }
+
+    /// The parameters as a query string, without paging (for links that keep the search).
+    pub fn query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("source", &self.source),
+            ("topic", &self.topic),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("before", &self.before),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        if self.unshared() {
+            s.append_pair("unshared", "1");
+        }
+        s.finish()
+    }
+}
+
+fn day_start(s: &str, tz: chrono_tz::Tz, what: &str) -> Result<Option<DateTime<Utc>>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| Error::Query(format!("{what} `{s}` không phải ngày dạng YYYY-MM-DD")))?;
+    let local = d
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| tz.from_local_datetime(&t).earliest())
+        .ok_or_else(|| Error::Query(format!("{what} `{s}` không hợp lệ")))?;
+    Ok(Some(local.with_timezone(&Utc)))
+}
+
+/// Turn parameters into a search request (limit/offset are the caller's).
+fn build_request(
+    state: &AppState,
+    p: &SearchParams,
+    limit: usize,
+    offset: usize,
+) -> Result<SearchRequest> {
+    let tz = state.timezone();
+    let mut req = SearchRequest::new(p.q.trim(), limit);
+    req.offset = offset;
+    if !p.source.is_empty() {
+        req.sources.push(p.source.clone());
+    }
+    if !p.topic.is_empty() {
+        req.topics.push(p.topic.clone());
+    }
+    req.after = day_start(&p.from, tz, "từ ngày")?;
+    req.before = match day_start(&p.to, tz, "đến ngày")? {
+        Some(d) => Some(d + chrono::Duration::days(1)),
+        None => day_start(&p.before, tz, "before")?,
+    };
+    if p.unshared() {
+        req.exclude_ids = state.app.store.shared_item_ids()?;
+    }
+    Ok(req)
+}
+
+/// Run a search off the async workers.
+pub async fn run_search(
+    state: &AppState,
+    p: &SearchParams,
+    limit: usize,
+    offset: usize,
+) -> std::result::Result<SearchResults, WebError> {
+    let req = build_request(state, p, limit, offset)?;
+    let app = state.app.clone();
+    Ok(tokio::task::spawn_blocking(move || app.search(&req)).await??)
+}
+
+/// Every hit of a search (up to `max`), walking pages.
+pub async fn all_hits(
+    state: &AppState,
+    p: &SearchParams,
+    max: usize,
+) -> std::result::Result<SearchResults, WebError> {
+    let mut first = run_search(state, p, crate::search::MAX_LIMIT.min(max), 0).await?;
+    while first.hits.len() < first.total.min(max) {
+        let more = run_search(state, p, crate::search::MAX_LIMIT, first.hits.len()).await?;
+        if more.hits.is_empty() {
+            break;
+        }
+        first.hits.extend(more.hits);
+    }
+    first.hits.truncate(max);
+    Ok(first)
+}
+
+/// Display names of sources (config first, SQLite rows for retired ones).
+pub fn source_names(state: &AppState) -> HashMap<String, String> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    if let Ok(rows) = state.app.store.source_statuses(Utc::now()) {
+        for s in rows {
+            names.insert(s.id, s.name);
+        }
+    }
+    for s in &state.app.config.sources {
+        names.insert(s.id().to_string(), s.name.clone());
+    }
+    names
+}
+
+// ---------------------------------------------------------------------------------------
+// Items and shares
+
+/// An item with what its page shows beside it.
+pub struct LoadedItem {
+    pub item: Item,
+    /// Its live shares, newest first.
+    pub shares: Vec<Share>,
+    /// The other sources' copies of the story.
+    pub related: Vec<RelatedItem>,
+    /// Display name of its source.
+    pub source_name: String,
+    /// The ready-to-post text (`[share] template`).
+    pub share_text: String,
+}
+
+fn no_such_item(id: i64) -> WebError {
+    WebError::not_found(format!("Không có tin số {id}."))
+}
+
+/// The item page's and `/api/items/{id}`'s data (404 when there is no such item).
+pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedItem, WebError> {
+    let store = state.app.store.clone();
+    let loaded = tokio::task::spawn_blocking(move || -> Result<_> {
+        let Some(item) = store.item(id)? else {
+            return Ok(None);
+        };
+        Ok(Some((item, store.shares_of(id)?, store.related_items(id)?)))
+    })
+    .await??;
+    let (item, shares, related) = loaded.ok_or_else(|| no_such_item(id))?;
+    let source_name = source_names(state)
+        .remove(&item.source_id)
+        .unwrap_or(item.source_id.clone());
+    let share_text = share_text(&state.app.config, &item, &source_name);
+    Ok(LoadedItem {
+        item,
+        shares,
+        related,
+        source_name,
+        share_text,
+    })
+}
+
+/// Check a share's channel and link; both come from people (400 when wrong).
+pub fn validate_share(channel: &str, link: &str) -> std::result::Result<NewShare, WebError> {
+    let channel = channel.trim();
+    if channel.is_empty() || channel.chars().count() > 40 {
+        return Err(WebError::bad_request("Kênh chia sẻ cần từ 1 đến 40 ký tự."));
+    }
+    let link = link.trim();
+    let link = if link.is_empty() {
+        None
+    } else {
+        Some(safe_url(Some(link)).ok_or_else(|| {
+            WebError::bad_request(
+                "Liên kết bài đã chia sẻ phải bắt đầu bằng http:// hoặc https://.",
+            )
+        })?)
+    };
+    Ok(NewShare {
+        channel: channel.to_string(),
+        link,
+    })
+}
+
+/// Record that `user` shared item `id` (404 when there is no such item).
+pub async fn record_share(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    share: NewShare,
+) -> std::result::Result<Share, WebError> {
+    let store = state.app.store.clone();
+    let user = user.clone();
+    let recorded = tokio::task::spawn_blocking(move || -> Result<Option<Share>> {
+        if store.item(id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(store.add_share(id, &user, &share, Utc::now())?))
+    })
+    .await??;
+    recorded.ok_or_else(|| no_such_item(id))
+}
+
+/// Undo share `share` of item `id` (404 when there is no such live share).
+pub async fn undo_share(
+    state: &AppState,
+    id: i64,
+    share: i64,
+) -> std::result::Result<(), WebError> {
+    let store = state.app.store.clone();
+    let undone =
+        tokio::task::spawn_blocking(move || store.undo_share(id, share, Utc::now())).await??;
+    if undone {
+        Ok(())
+    } else {
+        Err(WebError::not_found("Không có lượt chia sẻ này."))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sources
+
+/// Every source's health, as `gomtin sources list --json`.
+pub async fn source_statuses(state: &AppState) -> std::result::Result<Vec<SourceStatus>, WebError> {
+    let store = state.app.store.clone();
+    Ok(tokio::task::spawn_blocking(move || store.source_statuses(Utc::now())).await??)
+}
+
+/// Every source's health with its items per day over the last `days` days.
+pub async fn source_activity(
+    state: &AppState,
+    days: i64,
+) -> std::result::Result<Vec<(SourceStatus, Vec<i64>)>, WebError> {
+    let store = state.app.store.clone();
+    let now = Utc::now();
+    let rows = tokio::task::spawn_blocking(move || -> Result<_> {
+        let statuses = store.source_statuses(now)?;
+        let mut out = Vec::new();
+        for s in statuses {
+            let per_day = store.items_per_day(&s.id, days, now)?;
+            out.push((s, per_day));
+        }
+        Ok(out)
+    })
+    .await??;
+    Ok(rows)
+}
+
+/// Fetch one source now, as asked by `user`, and index what it brought (404 for an
+/// unknown source).
+pub async fn fetch_source_now(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> std::result::Result<SourceOutcome, WebError> {
+    let app = &state.app;
+    let source = app
+        .config
+        .source(id)
+        .ok_or_else(|| WebError::not_found(Error::UnknownSource(id.to_string()).to_string()))?
+        .clone();
+    tracing::info!(user = %user.name, source = %id, "fetch now");
+    let (outcome, _) = crate::pipeline::refresh_source(app, &source).await?;
+    crate::pipeline::catch_up_index(app).await?;
+    Ok(outcome)
+}
+
+/// Sources are declared in the config file; the web only tells admins where (501).
+pub fn add_source() -> WebError {
+    WebError::new(
+        axum::http::StatusCode::NOT_IMPLEMENTED,
+        "Nguồn tin được khai báo trong tệp cấu hình: thêm một khối [[sources]] vào gomtin.toml rồi khởi động lại gomtin serve.",
+    )
+}

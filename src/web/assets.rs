@@ -1,0 +1,69 @@
+//! What the web app ships inside the binary: the minijinja templates (auto-escaping HTML)
+//! and the static files served under `/static/` (one CSS, one script; no inline script, so
+//! the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
+//! one file (see README, Deployment), and the escaping guarantees cannot be undone by an
+//! edited template on disk.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::Environment;
+
+/// Templates, compiled in.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("assets/templates/base.html")),
+    ("login.html", include_str!("assets/templates/login.html")),
+    ("search.html", include_str!("assets/templates/search.html")),
+    ("item.html", include_str!("assets/templates/item.html")),
+    (
+        "sources.html",
+        include_str!("assets/templates/sources.html"),
+    ),
+    ("error.html", include_str!("assets/templates/error.html")),
+];
+
+/// Static files: (name, content type, body).
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/app.js"),
+    ),
+];
+
+/// The template environment with every built-in template added.
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, src) in TEMPLATES {
+        if let Err(e) = env.add_template(name, src) {
+            // A broken built-in template is a programming error caught by the tests.
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+}
+
+/// `GET /static/{name}`.
+pub async fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, ct, body)) => (
+            [
+                (header::CONTENT_TYPE, *ct),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "không có tệp này",
+        )
+            .into_response(),
+    }
+}

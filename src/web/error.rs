@@ -1,0 +1,148 @@
+//! The web app's one error type. A handler, extractor or middleware returns a
+//! [`WebError`] (a status and a Vietnamese message; `?` turns a crate [`Error`] into one:
+//! the caller's mistakes 400, ours 500); it answers `{"error": message}` by itself, and
+//! the [`render_errors`] layer turns it into the escaped error page on every route outside
+//! `/api/`. The same layer answers axum's own rejections (a bad id in the path, a
+//! malformed form or JSON body: plain text that may quote the input) the same way, and
+//! [`not_found`] is the router's fallback.
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::state::AppState;
+use crate::error::Error;
+
+/// How an error is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// The error page for people.
+    Page,
+    /// `{"error": …}` for programs.
+    Json,
+}
+
+/// An error answer of the web app.
+#[derive(Debug, Clone)]
+pub struct WebError {
+    status: StatusCode,
+    message: String,
+    /// None: by the route (`/api/…` JSON, the rest a page).
+    format: Option<Format>,
+}
+
+impl WebError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> WebError {
+        WebError {
+            status,
+            message: message.into(),
+            format: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// A failure on our side, whatever the error says about itself.
+    pub fn internal(message: impl ToString) -> WebError {
+        WebError::new(StatusCode::INTERNAL_SERVER_ERROR, message.to_string())
+    }
+
+    /// Answer in JSON whatever the route (for callers that are programs on a page route,
+    /// such as feed readers).
+    pub fn json(mut self) -> WebError {
+        self.format = Some(Format::Json);
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<Error> for WebError {
+    /// Bad queries and unknown names are the caller's (400), the rest ours (500).
+    fn from(e: Error) -> WebError {
+        let status = if e.is_usage() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        WebError::new(status, e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for WebError {
+    fn from(e: tokio::task::JoinError) -> WebError {
+        WebError::internal(e)
+    }
+}
+
+impl IntoResponse for WebError {
+    /// `{"error": …}`, carrying the error along for [`render_errors`] to show as a page.
+    fn into_response(self) -> Response {
+        let body = axum::Json(serde_json::json!({ "error": self.message }));
+        let mut resp = (self.status, body).into_response();
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// The error page, `message` escaped.
+fn page(state: &AppState, status: StatusCode, message: &str) -> Response {
+    state.render(
+        status,
+        "error.html",
+        minijinja::context! { status => status.as_u16(), message => message },
+    )
+}
+
+/// Show errors as the route wants them: a [`WebError`] outside `/api/` becomes the error
+/// page; an axum rejection (a client error in plain text) becomes a [`WebError`] too.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let resp = next.run(req).await;
+    if let Some(e) = resp.extensions().get::<WebError>() {
+        let format = e
+            .format
+            .unwrap_or(if api { Format::Json } else { Format::Page });
+        return match format {
+            Format::Json => resp,
+            Format::Page => page(&state, e.status, &e.message),
+        };
+    }
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(resp.status().is_client_error() && plain) {
+        return resp;
+    }
+    let status = resp.status();
+    let detail = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = format!("Yêu cầu không hợp lệ: {detail}");
+    if api {
+        WebError::new(status, message).into_response()
+    } else {
+        page(&state, status, &message)
+    }
+}
+
+/// The router's fallback.
+pub async fn not_found(req: Request) -> WebError {
+    WebError::not_found(format!("Không có trang {}.", req.uri().path()))
+}

@@ -1,0 +1,72 @@
+//! The one state every handler, extractor and middleware of the web app receives: the
+//! app handles (config, store, index, fetcher), the daemon's metrics and start time, the
+//! compiled templates, and the login limiter. `render` turns a template and its context
+//! into an HTML response; everything a page shows goes through it, auto-escaped.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+
+use super::assets;
+use super::limiter::LoginLimiter;
+use crate::app::App;
+use crate::metrics::Metrics;
+
+/// What the web app shares, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<Metrics>,
+    /// When the server started (for `/healthz`'s uptime).
+    pub started: Instant,
+    pub limiter: Arc<LoginLimiter>,
+    templates: Arc<Environment<'static>>,
+}
+
+impl AppState {
+    /// The state of a server starting now.
+    pub fn new(app: App, metrics: Arc<Metrics>) -> AppState {
+        AppState {
+            app,
+            metrics,
+            started: Instant::now(),
+            limiter: Arc::new(LoginLimiter::default()),
+            templates: Arc::new(assets::templates()),
+        }
+    }
+
+    /// The display timezone, `[display] timezone`.
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.app.config.display.timezone
+    }
+
+    /// True when the server sits behind a proxy (`[server] behind_proxy`): the client
+    /// address comes from `X-Forwarded-For` and cookies are `Secure`.
+    pub fn behind_proxy(&self) -> bool {
+        self.app.config.server.behind_proxy
+    }
+
+    /// Render a template with `ctx` (auto-escaped HTML).
+    pub fn render(&self, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+        let ctx = minijinja::context! { asset_version => env!("CARGO_PKG_VERSION"), ..ctx };
+        match self
+            .templates
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+        {
+            Ok(body) => (status, Html(body)).into_response(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "render failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "Lỗi hiển thị trang.",
+                )
+                    .into_response()
+            }
+        }
+    }
+}
