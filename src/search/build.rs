@@ -20,7 +20,7 @@ use super::SearchRequest;
 use super::any_of::AnyOf;
 use super::proximity::ProximityBoost;
 use super::query::{MAX_UNITS, ParsedQuery, Unit, UnitKind};
-use crate::index::Fields;
+use crate::index::schema::Fields;
 use crate::vietnamese::{self, variants::Variants};
 
 const TITLE_BOOST: Score = 1.5;

@@ -8,7 +8,7 @@ use std::ops::Range;
 use tantivy::query::Query;
 use tantivy::snippet::SnippetGenerator;
 
-use crate::index::{Fields, body_text};
+use crate::index::schema::{Fields, body_text};
 use crate::model::Item;
 
 /// Longest snippet (characters).
