@@ -99,6 +99,8 @@ impl TopicTagger {
     }
 }
 
+/// How the index tags what it adds. The inherent methods stay: digests tag a period's items
+/// with a `TopicTagger` of their own queries directly.
 impl Tagger for TopicTagger {
     fn fingerprint(&self) -> &str {
         TopicTagger::fingerprint(self)
