@@ -54,17 +54,6 @@ impl App {
         })
     }
 
-    /// Re-tag everything when the topic definitions changed since the index was built.
-    /// Returns true when a rebuild happened.
-    pub fn retag_if_topics_changed(&self) -> Result<bool> {
-        if self.index.topics_changed()? {
-            tracing::info!("topic definitions changed; rebuilding the index to re-tag items");
-            self.index.rebuild(&self.store)?;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
     /// Search with this app's index, store, variants and timezone.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
         Searcher {

@@ -1,9 +1,9 @@
 //! Topic tagging: each `[[topics]]` entry is a saved query; an item carries the ids of the
 //! topics it matches in the index's `topics` field, so `topic:ID` is a plain filter and
-//! digests can group by topic. It sits inside the index stage: before a batch of items is
-//! added to the main index, the batch is indexed into a small in-memory index with the same
-//! analyzers and every topic query is run against it — one query engine, so a topic
-//! matches exactly what the same search would.
+//! digests can group by topic. The index calls it through `index::Tagger` (wired in `app`):
+//! before a batch of items is added to the main index, the batch is indexed into a small
+//! in-memory index with the same schema and analyzers and every topic query is run against
+//! it — one query engine, so a topic matches exactly what the same search would.
 
 use std::collections::HashMap;
 
@@ -13,9 +13,11 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use crate::config::TopicConfig;
 use crate::error::{Error, Result};
-use crate::index::{Fields, build_schema, item_document, register_analyzers};
+use crate::index::Tagger;
+use crate::index::schema::{Fields, build_schema, item_document, register_analyzers};
 use crate::model::Item;
-use crate::search::{ParsedQuery, build_query, parse_query};
+use crate::search::build_query;
+use crate::search::query::{ParsedQuery, parse_query};
 use crate::vietnamese::variants::Variants;
 
 /// Tags items with the topics whose query they match.
@@ -94,5 +96,21 @@ impl TopicTagger {
             }
         }
         Ok(out)
+    }
+}
+
+/// How the index tags what it adds. The inherent methods stay: digests tag a period's items
+/// with a `TopicTagger` of their own queries directly.
+impl Tagger for TopicTagger {
+    fn fingerprint(&self) -> &str {
+        TopicTagger::fingerprint(self)
+    }
+
+    fn is_empty(&self) -> bool {
+        TopicTagger::is_empty(self)
+    }
+
+    fn tag(&self, items: &[Item]) -> Result<HashMap<i64, Vec<String>>> {
+        TopicTagger::tag(self, items)
     }
 }

@@ -12,145 +12,15 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use scraper::{ElementRef, Html, Selector};
-use serde::{Deserialize, Deserializer};
 
-use crate::config::{SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
 
-/// `[sources.selectors]` of a page source.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct PageSelectors {
-    /// One element per item (e.g. `.news-item`); without it every `link` match is an item.
-    #[serde(
-        default,
-        deserialize_with = "de_opt_selector",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item: Option<String>,
-    /// The item's link (its `href`), inside `item`.
-    #[serde(deserialize_with = "de_selector")]
-    pub link: String,
-    #[serde(
-        default,
-        deserialize_with = "de_opt_selector",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "de_opt_selector",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date: Option<String>,
-    /// chrono `strftime` format of the date text, e.g. `"%d/%m/%Y %H:%M"`; read in
-    /// `[display] timezone`. Without it common Vietnamese forms are tried.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_format: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "de_opt_selector",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub summary: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "de_opt_selector",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub image: Option<String>,
-}
-
-/// A parsed selector with the attribute it reads (`None`: the text).
-#[derive(Debug, Clone)]
-pub struct Sel {
-    pub source: String,
-    pub css: Selector,
-    pub attr: Option<String>,
-}
-
-/// Parse `css` or `css@attr`.
-pub fn parse_selector(s: &str) -> std::result::Result<Sel, String> {
-    let s = s.trim();
-    let (css, attr) = match s.rsplit_once('@') {
-        Some((css, attr))
-            if !attr.is_empty()
-                && !css.trim().is_empty()
-                && attr
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')) =>
-        {
-            (css.trim(), Some(attr.to_ascii_lowercase()))
-        }
-        _ => (s, None),
-    };
-    let sel = Selector::parse(css).map_err(|e| {
-        format!("bộ chọn CSS `{s}` không hợp lệ ({e}); ví dụ: \".news-item\", \"h3 a\", \"img@data-src\"")
-    })?;
-    Ok(Sel {
-        source: s.to_string(),
-        css: sel,
-        attr,
-    })
-}
-
-fn de_selector<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_selector(&s).map_err(serde::de::Error::custom)?;
-    Ok(s)
-}
-
-/// serde helper: an optional selector, checked when the config is read.
-pub fn de_opt_selector<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<String>, D::Error> {
-    de_selector(d).map(Some)
-}
-
-/// What `Config::validate` cannot see from serde alone, for page-related keys.
-pub fn validate_source(s: &SourceConfig) -> Option<String> {
-    let id = s.id();
-    match s.kind {
-        SourceKind::Page if s.selectors.is_none() => {
-            return Some(format!(
-                "nguồn `{id}` (kind = \"page\") thiếu bảng [sources.selectors] với ít nhất `link`"
-            ));
-        }
-        SourceKind::Feed | SourceKind::Manual if s.selectors.is_some() => {
-            return Some(format!(
-                "nguồn `{id}`: sources.selectors chỉ dùng cho kind = \"page\""
-            ));
-        }
-        SourceKind::Manual if s.url.is_some() || s.path.is_some() || s.full_content => {
-            return Some(format!(
-                "nguồn `{id}` (kind = \"manual\") không tải từ đâu cả: bỏ `url`/`path`/`full_content`"
-            ));
-        }
-        _ => {}
-    }
-    if s.article.is_some() && s.kind == SourceKind::Feed && !s.full_content {
-        return Some(format!(
-            "nguồn `{id}`: sources.article chỉ có tác dụng khi full_content = true (hoặc kind = \"page\")"
-        ));
-    }
-    if s.max_articles_per_pass == 0 || s.max_articles_per_pass > 500 {
-        return Some(format!(
-            "nguồn `{id}`: sources.max_articles_per_pass phải trong khoảng 1..500"
-        ));
-    }
-    if let Some(fmt) = s.selectors.as_ref().and_then(|p| p.date_format.as_deref()) {
-        let bad = chrono::format::StrftimeItems::new(fmt)
-            .any(|i| matches!(i, chrono::format::Item::Error));
-        if bad || fmt.trim().is_empty() {
-            return Some(format!(
-                "nguồn `{id}`: sources.selectors.date_format `{fmt}` không hợp lệ; ví dụ: \"%d/%m/%Y %H:%M\""
-            ));
-        }
-    }
-    None
-}
+/// The selector keys are config's: their types and `css@attr` syntax are read and checked
+/// with the file (`config::sources`); this module compiles a source's set and runs it.
+/// Re-exported so that `extract::page::{PageSelectors, Sel, parse_selector}` keep working.
+pub use crate::config::{PageSelectors, Sel, parse_selector};
 
 /// The parsed selectors of a source, ready to run many times.
 #[derive(Debug, Clone)]
@@ -523,15 +393,6 @@ mod tests {
         .expect_err("no links")
         .to_string();
         assert!(err.contains("selector `a.title` matched 0"), "{err}");
-    }
-
-    #[test]
-    fn attribute_suffix() {
-        let s = parse_selector("img.thumb@data-src").expect("sel");
-        assert_eq!(s.attr.as_deref(), Some("data-src"));
-        let s = parse_selector(r#"a[href*="@"]"#).expect("sel");
-        assert_eq!(s.attr, None);
-        assert!(parse_selector("div[").is_err());
     }
 
     #[test]

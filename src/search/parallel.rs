@@ -300,7 +300,7 @@ mod tests {
                     let published = seg.fast_fields().i64("published").ok();
                     move |doc: DocId, score: tantivy::Score| {
                         score
-                            * super::super::recency_factor(
+                            * super::super::collect::recency_factor(
                                 now,
                                 published.as_ref().and_then(|c| c.first(doc)),
                             )

@@ -2,16 +2,33 @@
 //! with a few `GOMTIN_*` environment overrides. It sits before every pipeline stage: the
 //! sources it lists are what `fetch` pulls. Every section has defaults, unknown keys are
 //! rejected, and bad values are reported with the key and line they came from.
+//!
+//! This file holds `Config` itself (loading, environment overrides, paths, the checks
+//! across sections) and the small sections; `sources` has the `[[sources]]` entries and
+//! their selectors, `mail` the `[smtp]` and `[[digests]]` keys, `de` the serde helpers and
+//! line numbers. A topic or digest query is checked with the search *parser* only
+//! (`search::query`), so reading the config needs no index.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+
+mod de;
+mod mail;
+mod sources;
+
+use de::{
+    LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
+    translate_toml_message,
+};
+pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
+pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -230,10 +247,6 @@ impl Default for DisplayConfig {
     }
 }
 
-fn default_timezone() -> chrono_tz::Tz {
-    chrono_tz::Asia::Ho_Chi_Minh
-}
-
 /// `[scheduler]`: when the daemon checks sources again.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -284,95 +297,6 @@ fn default_shutdown_grace() -> Duration {
     Duration::from_secs(3)
 }
 
-/// What kind of source a `[[sources]]` entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
-    Feed,
-    /// An HTML list page read with CSS selectors (`[sources.selectors]`).
-    Page,
-    /// Posts staff paste by hand (`gomtin post add`); never fetched.
-    Manual,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Feed => "feed",
-            SourceKind::Page => "page",
-            SourceKind::Manual => "manual",
-        }
-    }
-}
-
-/// One `[[sources]]` entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// Short unique id, `[a-z0-9-]`.
-    #[serde(deserialize_with = "de_source_id")]
-    pub id: Spanned<String>,
-    pub name: String,
-    pub kind: SourceKind,
-    /// `http(s)://` or `file://` address of the feed.
-    #[serde(default, deserialize_with = "de_opt_url")]
-    pub url: Option<url::Url>,
-    /// A feed file on disk, relative to the config folder (instead of `url`).
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-    /// How often the daemon checks the source.
-    #[serde(default = "default_interval", deserialize_with = "de_duration")]
-    pub interval: Duration,
-    /// A disabled source is kept (with its items) but never fetched.
-    #[serde(default = "default_true")]
-    pub enabled: bool,
-    // --- page sources and full articles (issue 4) ---
-    /// `kind = "page"`: CSS selectors for the list page.
-    #[serde(default)]
-    pub selectors: Option<crate::extract::page::PageSelectors>,
-    /// CSS selector of the article body on article pages; readability when absent.
-    #[serde(default, deserialize_with = "crate::extract::page::de_opt_selector")]
-    pub article: Option<String>,
-    /// Feeds that carry only a teaser: fetch each item's page for the full article.
-    #[serde(default)]
-    pub full_content: bool,
-    /// Article pages fetched per pass at most (new items first).
-    #[serde(default = "default_max_articles")]
-    pub max_articles_per_pass: usize,
-    /// Obey the site's robots.txt for list and article pages (feeds are always fetched).
-    /// Turn off only for a site that asked you to read it but whose robots.txt blocks every
-    /// crawler by default (common on government portals), and say so in a comment.
-    #[serde(default = "default_true")]
-    pub obey_robots: bool,
-}
-
-fn default_max_articles() -> usize {
-    10
-}
-
-fn default_interval() -> Duration {
-    Duration::from_secs(30 * 60)
-}
-fn default_true() -> bool {
-    true
-}
-
-impl SourceConfig {
-    pub fn id(&self) -> &str {
-        self.id.get_ref()
-    }
-
-    /// Where the source is read from, as shown to people and stored in SQLite.
-    pub fn location(&self, base_dir: &Path) -> String {
-        match (&self.url, &self.path) {
-            (Some(u), _) => u.to_string(),
-            (None, Some(p)) => resolve(base_dir, p).display().to_string(),
-            (None, None) => String::new(),
-        }
-    }
-}
-
 /// One `[[topics]]` entry: a named saved search that items are tagged with.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -390,191 +314,12 @@ impl TopicConfig {
     }
 }
 
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    /// Plain text (only sensible on localhost).
-    None,
-    /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
-    #[default]
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
-
-/// `[smtp]`: the mail server digests go through. The password comes from the environment
-/// variable named by `password_env`, never from the file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpConfig {
-    pub host: Spanned<String>,
-    /// Defaults to 25 (`none`), 587 (`starttls`) or 465 (`tls`).
-    #[serde(default)]
-    pub port: Option<u16>,
-    #[serde(default)]
-    pub security: SmtpSecurity,
-    /// Sender, e.g. `"Ban Tuyên giáo <tuyengiao@example.vn>"`.
-    pub from: Spanned<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    /// Name of the environment variable holding the password.
-    #[serde(default)]
-    pub password_env: Option<String>,
-    /// Outer limit on one whole SMTP exchange (connect, hello, auth, envelope, data, reply).
-    #[serde(default = "default_smtp_timeout", deserialize_with = "de_duration")]
-    pub timeout: Duration,
-}
-
-fn default_smtp_timeout() -> Duration {
-    Duration::from_secs(60)
-}
-
-impl SmtpConfig {
-    /// The port to connect to, from `port` or the security mode.
-    pub fn port(&self) -> u16 {
-        self.port.unwrap_or(match self.security {
-            SmtpSecurity::None => 25,
-            SmtpSecurity::Starttls => 587,
-            SmtpSecurity::Tls => 465,
-        })
-    }
-}
-
-/// One `[[digests]]` entry: an email of the items first seen in each period of `schedule`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DigestConfig {
-    #[serde(deserialize_with = "de_source_id")]
-    pub id: Spanned<String>,
-    pub name: String,
-    /// Cron expression (`"0 7 * * *"`: every day at 07:00), read in `timezone`.
-    pub schedule: Spanned<String>,
-    #[serde(default = "default_timezone", deserialize_with = "de_timezone")]
-    pub timezone: chrono_tz::Tz,
-    /// Recipients; each gets their own message.
-    pub to: Vec<Spanned<String>>,
-    /// Topic ids; items are grouped by them (an item goes in the first topic it matches).
-    #[serde(default)]
-    pub topics: Vec<Spanned<String>>,
-    /// A query in the search language every item must also match.
-    #[serde(default)]
-    pub query: Option<String>,
-    /// Most stories shown in one email.
-    #[serde(default = "default_max_items")]
-    pub max_items: usize,
-    /// Send nothing for a period without items (default: send a "nothing new" email).
-    #[serde(default)]
-    pub skip_empty: bool,
-}
-
-fn default_max_items() -> usize {
-    30
-}
-
-impl DigestConfig {
-    pub fn id(&self) -> &str {
-        self.id.get_ref()
-    }
-
-    /// The parsed schedule (validated at load time).
-    pub fn cron(&self) -> std::result::Result<croner::Cron, String> {
-        parse_cron(self.schedule.get_ref())
-    }
-}
-
-/// Parse a five-field cron expression (seconds are not allowed: digests run per minute).
-pub fn parse_cron(text: &str) -> std::result::Result<croner::Cron, String> {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Disallowed)
-        .build()
-        .parse(text.trim())
-        .map_err(|e| e.to_string())
-}
-
 /// Resolve `p` against `base` unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
         base.join(p)
-    }
-}
-
-fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Spanned<String>, D::Error> {
-    let id = Spanned::<String>::deserialize(d)?;
-    let s = id.get_ref();
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(id)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "mã nguồn `{s}` không hợp lệ: chỉ dùng chữ thường a-z, số 0-9 và dấu '-', tối đa 64 ký tự"
-        )))
-    }
-}
-
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
-    let s = String::deserialize(d)?;
-    humantime::parse_duration(s.trim()).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "khoảng thời gian `{s}` không hợp lệ ({e}); ví dụ: \"30s\", \"15m\", \"2h\""
-        ))
-    })
-}
-
-fn de_socket_addr<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<SocketAddr, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse().map_err(|_| {
-        serde::de::Error::custom(format!(
-            "địa chỉ `{s}` không hợp lệ; ví dụ: \"127.0.0.1:8080\""
-        ))
-    })
-}
-
-fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<chrono_tz::Tz, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse().map_err(|_| {
-        serde::de::Error::custom(format!(
-            "múi giờ `{s}` không hợp lệ; ví dụ: \"Asia/Ho_Chi_Minh\""
-        ))
-    })
-}
-
-fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<url::Url>, D::Error> {
-    let s = String::deserialize(d)?;
-    let u = url::Url::parse(s.trim())
-        .map_err(|e| serde::de::Error::custom(format!("địa chỉ `{s}` không hợp lệ: {e}")))?;
-    match u.scheme() {
-        "http" | "https" | "file" => Ok(Some(u)),
-        other => Err(serde::de::Error::custom(format!(
-            "địa chỉ `{s}`: giao thức `{other}` không được hỗ trợ (chỉ http, https, file)"
-        ))),
-    }
-}
-
-/// The byte offsets of a text's newlines, found once, to turn offsets into line numbers
-/// (counting from the start of the text for each one made loading a config of thousands
-/// of sources quadratic).
-struct LineStarts(Vec<usize>);
-
-impl LineStarts {
-    fn new(text: &str) -> Self {
-        LineStarts(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i)
-                .collect(),
-        )
-    }
-
-    /// The 1-based line of byte `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        self.0.partition_point(|&nl| nl < offset) + 1
     }
 }
 
@@ -621,47 +366,7 @@ impl Config {
             path: self.path.clone(),
             message,
         };
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for s in &self.sources {
-            let line = lines.line_of(s.id.span().start);
-            if let Some(first) = seen.insert(s.id(), line) {
-                return Err(invalid(format!(
-                    "dòng {line}: sources.id `{}` bị trùng (đã dùng ở dòng {first}); mỗi nguồn cần một mã riêng",
-                    s.id()
-                )));
-            }
-            if let Some(message) = crate::extract::page::validate_source(s) {
-                return Err(invalid(format!("dòng {line}: {message}")));
-            }
-            match (&s.url, &s.path) {
-                (None, None) if s.kind == SourceKind::Manual => {}
-                (Some(_), Some(_)) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: nguồn `{}` có cả `url` lẫn `path`; chỉ dùng một",
-                        s.id()
-                    )));
-                }
-                (None, None) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: nguồn `{}` thiếu `url` (hoặc `path` cho tệp trên máy)",
-                        s.id()
-                    )));
-                }
-                _ => {}
-            }
-            if s.name.trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: nguồn `{}` thiếu `name`",
-                    s.id()
-                )));
-            }
-            if s.interval < Duration::from_secs(1) {
-                return Err(invalid(format!(
-                    "dòng {line}: sources.interval của `{}` phải từ 1 giây trở lên",
-                    s.id()
-                )));
-            }
-        }
+        self.validate_sources(lines)?;
         let mut topic_ids: HashMap<&str, usize> = HashMap::new();
         for t in &self.topics {
             let line = lines.line_of(t.id.span().start);
@@ -671,7 +376,7 @@ impl Config {
                     t.id()
                 )));
             }
-            match crate::search::parse_query(&t.query, self.display.timezone) {
+            match crate::search::query::parse_query(&t.query, self.display.timezone) {
                 Ok(pq) if !pq.is_match_all() => {}
                 Ok(_) => {
                     return Err(invalid(format!(
@@ -738,134 +443,6 @@ impl Config {
         Ok(())
     }
 
-    /// `[smtp]` and `[[digests]]`: parsable addresses and schedules, known topics.
-    fn validate_mail(&self, lines: &LineStarts, topic_ids: &HashMap<&str, usize>) -> Result<()> {
-        let invalid = |message: String| Error::ConfigInvalid {
-            path: self.path.clone(),
-            message,
-        };
-        if let Some(smtp) = &self.smtp {
-            let line = lines.line_of(smtp.host.span().start);
-            if smtp.host.get_ref().trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: smtp.host không được để trống"
-                )));
-            }
-            let from_line = lines.line_of(smtp.from.span().start);
-            if let Err(e) = smtp.from.get_ref().parse::<lettre::message::Mailbox>() {
-                return Err(invalid(format!(
-                    "dòng {from_line}: smtp.from `{}` không phải địa chỉ thư hợp lệ ({e}); ví dụ: \"Ban Tuyên giáo <tuyengiao@example.vn>\"",
-                    smtp.from.get_ref()
-                )));
-            }
-            if smtp.username.is_some() && smtp.password_env.is_none() {
-                return Err(invalid(format!(
-                    "dòng {line}: [smtp] có `username` nhưng thiếu `password_env` (tên biến môi trường chứa mật khẩu)"
-                )));
-            }
-            if smtp.timeout < Duration::from_secs(1) {
-                return Err(invalid(format!(
-                    "dòng {line}: smtp.timeout phải từ 1 giây trở lên"
-                )));
-            }
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for d in &self.digests {
-            let line = lines.line_of(d.id.span().start);
-            if let Some(first) = seen.insert(d.id(), line) {
-                return Err(invalid(format!(
-                    "dòng {line}: digests.id `{}` bị trùng (đã dùng ở dòng {first})",
-                    d.id()
-                )));
-            }
-            if self.smtp.is_none() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` cần máy chủ thư: thêm mục [smtp] (host, port, security, from)",
-                    d.id()
-                )));
-            }
-            if d.name.trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` thiếu `name`",
-                    d.id()
-                )));
-            }
-            if let Err(e) = d.cron() {
-                let l = lines.line_of(d.schedule.span().start);
-                return Err(invalid(format!(
-                    "dòng {l}: digests.schedule `{}` của `{}` không phải biểu thức cron hợp lệ ({e}); ví dụ: \"0 7 * * *\" (7 giờ sáng mỗi ngày)",
-                    d.schedule.get_ref(),
-                    d.id()
-                )));
-            }
-            if d.to.is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` cần ít nhất một địa chỉ trong `to`",
-                    d.id()
-                )));
-            }
-            let mut rcpts: HashMap<String, usize> = HashMap::new();
-            for to in &d.to {
-                let l = lines.line_of(to.span().start);
-                match to.get_ref().parse::<lettre::message::Mailbox>() {
-                    Ok(m) => {
-                        if rcpts
-                            .insert(m.email.to_string().to_lowercase(), l)
-                            .is_some()
-                        {
-                            return Err(invalid(format!(
-                                "dòng {l}: địa chỉ `{}` lặp lại trong `to` của `{}`",
-                                to.get_ref(),
-                                d.id()
-                            )));
-                        }
-                    }
-                    Err(e) => {
-                        return Err(invalid(format!(
-                            "dòng {l}: digests.to `{}` của `{}` không phải địa chỉ thư hợp lệ ({e})",
-                            to.get_ref(),
-                            d.id()
-                        )));
-                    }
-                }
-            }
-            for t in &d.topics {
-                if !topic_ids.contains_key(t.get_ref().as_str()) {
-                    let l = lines.line_of(t.span().start);
-                    return Err(invalid(format!(
-                        "dòng {l}: bản tin `{}` dùng chủ đề `{}` nhưng không có [[topics]] nào mã đó",
-                        d.id(),
-                        t.get_ref()
-                    )));
-                }
-            }
-            match &d.query {
-                Some(q) => {
-                    if let Err(e) = crate::search::parse_query(q, self.display.timezone) {
-                        return Err(invalid(format!(
-                            "dòng {line}: query của bản tin `{}`: {e}",
-                            d.id()
-                        )));
-                    }
-                }
-                None if d.topics.is_empty() => {
-                    return Err(invalid(format!(
-                        "dòng {line}: bản tin `{}` cần `topics` hoặc `query` (hoặc cả hai)",
-                        d.id()
-                    )));
-                }
-                None => {}
-            }
-            if d.max_items == 0 || d.max_items > 500 {
-                return Err(invalid(format!(
-                    "dòng {line}: digests.max_items của `{}` phải trong khoảng 1..500",
-                    d.id()
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// The digest with this id.
     pub fn digest(&self, id: &str) -> Option<&DigestConfig> {
         self.digests.iter().find(|d| d.id() == id)
@@ -910,40 +487,9 @@ impl Config {
     }
 }
 
-/// toml's messages are English; keep them but add a Vietnamese lead for the common ones.
-fn translate_toml_message(msg: &str) -> String {
-    if msg.starts_with("unknown field") {
-        format!("khoá không được hỗ trợ — {msg}")
-    } else if msg.starts_with("missing field") {
-        format!("thiếu khoá bắt buộc — {msg}")
-    } else if msg.starts_with("invalid type") {
-        format!("giá trị sai kiểu — {msg}")
-    } else if msg.starts_with("unknown variant") {
-        format!("giá trị không được hỗ trợ — {msg}")
-    } else {
-        msg.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_starts_agree_with_counting() {
-        let text = "a = 1\n\n[[sources]]\nid = \"x\"\r\nname = \"Tôi yêu Kon Rẫy\"\n";
-        let lines = LineStarts::new(text);
-        for offset in 0..=text.len() + 3 {
-            // The plain way: one more than the newlines before the offset.
-            let counted = text
-                .bytes()
-                .take(offset.min(text.len()))
-                .filter(|b| *b == b'\n')
-                .count()
-                + 1;
-            assert_eq!(lines.line_of(offset), counted, "offset {offset}");
-        }
-    }
 
     fn parse(text: &str) -> Result<Config> {
         Config::parse(text, Path::new("/etc/gomtin/gomtin.toml"))

@@ -1,0 +1,290 @@
+//! The query language: what people type in the search box (and in a `[[topics]]` or
+//! `[[digests]]` query) read into a `ParsedQuery` — OR-groups of words and quoted phrases,
+//! exclusions, the `source:`/`topic:`/`after:`/`before:`/`sort:` filters. It needs only
+//! text analysis and the error type, so config can check a query without the index.
+//!
+//! The language (words are required, AND):
+//! - `"quoted phrase"` — words adjacent, in order; `-word` / `-"phrase"` — exclude;
+//! - `a OR b` — either; `source:ID`, `topic:ID` — filters (repeat for OR);
+//! - `after:2026-01-01` (from that day on), `before:2026-02-01` (up to the day before),
+//!   in the display timezone; `sort:date` (newest first) or `sort:relevance` (default).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::vietnamese;
+
+/// Longest query text considered (characters); the rest is ignored with a notice.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// Most words/phrases used from one query; the rest is ignored with a notice.
+pub const MAX_UNITS: usize = 24;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    Date,
+}
+
+/// One word or quoted phrase of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum UnitKind {
+    Word,
+    Phrase,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Unit {
+    pub(super) kind: UnitKind,
+    pub(super) text: String,
+    negated: bool,
+}
+
+/// A parsed query: OR-groups of units (each group required), plus filters.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedQuery {
+    pub(super) groups: Vec<Vec<Unit>>,
+    pub(super) excluded: Vec<Unit>,
+    pub sources: Vec<String>,
+    pub topics: Vec<String>,
+    pub after: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+    pub sort: SortOrder,
+    pub notices: Vec<String>,
+}
+
+impl ParsedQuery {
+    /// True when the query has no word to match (only filters, or nothing).
+    pub fn is_match_all(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The words of the query, as typed (for corrections).
+    pub(super) fn plain_text(&self) -> String {
+        self.groups
+            .iter()
+            .flatten()
+            .map(|u| u.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Split query text into raw tokens, honouring quotes (an unbalanced quote runs to the end).
+fn lex(q: &str) -> Vec<(bool, String, bool)> {
+    // (negated, text, quoted)
+    let mut out = Vec::new();
+    let mut chars = q.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut negated = false;
+        if c == '-' {
+            chars.next();
+            negated = true;
+        }
+        if matches!(chars.peek(), Some('"' | '“' | '”')) {
+            chars.next();
+            let mut s = String::new();
+            for c in chars.by_ref() {
+                if matches!(c, '"' | '“' | '”') {
+                    break;
+                }
+                s.push(c);
+            }
+            out.push((negated, s, true));
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            if matches!(c, '"' | '“' | '”') && !s.is_empty() {
+                break;
+            }
+            s.push(c);
+            chars.next();
+        }
+        if !s.is_empty() || negated {
+            out.push((negated, s, false));
+        }
+    }
+    out
+}
+
+/// Parse a day `YYYY-MM-DD` (or `DD/MM/YYYY`) as the start of that day in `tz`.
+fn parse_day(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()?;
+    let local = tz
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()?;
+    Some(local.with_timezone(&Utc))
+}
+
+/// Parse the query language. Never panics; unknown syntax is read as plain words.
+pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
+    let mut pq = ParsedQuery::default();
+    let text: String = if input.chars().count() > MAX_QUERY_CHARS {
+        pq.notices.push(format!(
+            "Câu tìm kiếm quá dài: chỉ dùng {MAX_QUERY_CHARS} ký tự đầu."
+        ));
+        input.chars().take(MAX_QUERY_CHARS).collect()
+    } else {
+        input.to_string()
+    };
+    let text = vietnamese::clean(&text);
+    let mut pending_or = false;
+    let mut units = 0usize;
+    let mut truncated = false;
+    for (negated, raw, quoted) in lex(&text) {
+        if !quoted && !negated && raw == "OR" {
+            pending_or = !pq.groups.is_empty();
+            continue;
+        }
+        if !quoted && let Some((key, value)) = raw.split_once(':') {
+            let key_l = key.to_lowercase();
+            let value = value.trim();
+            let handled = match key_l.as_str() {
+                "source" | "nguon" | "nguồn" if !value.is_empty() => {
+                    pq.sources.push(value.to_lowercase());
+                    true
+                }
+                "topic" | "chude" | "chủđề" if !value.is_empty() => {
+                    pq.topics.push(value.to_lowercase());
+                    true
+                }
+                "after" | "sau" => {
+                    pq.after = Some(parse_day(value, tz).ok_or_else(|| {
+                        Error::Query(format!(
+                            "ngày `{value}` trong after: không hợp lệ; dùng dạng 2026-01-31"
+                        ))
+                    })?);
+                    true
+                }
+                "before" | "truoc" | "trước" => {
+                    pq.before = Some(parse_day(value, tz).ok_or_else(|| {
+                        Error::Query(format!(
+                            "ngày `{value}` trong before: không hợp lệ; dùng dạng 2026-01-31"
+                        ))
+                    })?);
+                    true
+                }
+                "sort" => {
+                    pq.sort = match value.to_lowercase().as_str() {
+                        "date" | "ngay" | "ngày" | "new" => SortOrder::Date,
+                        "relevance" | "score" => SortOrder::Relevance,
+                        other => {
+                            return Err(Error::Query(format!(
+                                "sort:{other} không được hỗ trợ; dùng sort:date hoặc sort:relevance"
+                            )));
+                        }
+                    };
+                    true
+                }
+                _ => false,
+            };
+            if handled {
+                pending_or = false;
+                continue;
+            }
+        }
+        // Keep only text that has at least one word in it.
+        if vietnamese::tokenize(&raw).is_empty() {
+            continue;
+        }
+        if units >= MAX_UNITS {
+            truncated = true;
+            continue;
+        }
+        units += 1;
+        let unit = Unit {
+            kind: if quoted {
+                UnitKind::Phrase
+            } else {
+                UnitKind::Word
+            },
+            text: raw,
+            negated,
+        };
+        if negated {
+            pq.excluded.push(unit);
+            pending_or = false;
+        } else if pending_or && let Some(last) = pq.groups.last_mut() {
+            last.push(unit);
+            pending_or = false;
+        } else {
+            pq.groups.push(vec![unit]);
+        }
+    }
+    if truncated {
+        pq.notices.push(format!(
+            "Câu tìm kiếm có quá nhiều từ: chỉ dùng {MAX_UNITS} từ đầu."
+        ));
+    }
+    if let (Some(a), Some(b)) = (pq.after, pq.before)
+        && a >= b
+    {
+        pq.notices
+            .push("Khoảng ngày rỗng: after: phải trước before:.".to_string());
+    }
+    Ok(pq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tz() -> chrono_tz::Tz {
+        chrono_tz::Asia::Ho_Chi_Minh
+    }
+
+    #[test]
+    fn parses_language() {
+        let pq = parse_query(
+            "nông thôn \"kon rẫy\" -bão a OR b source:kon-tum after:2026-01-01 sort:date",
+            tz(),
+        )
+        .expect("parse");
+        assert_eq!(pq.groups.len(), 4, "{:?}", pq.groups);
+        assert_eq!(pq.groups[3].len(), 2);
+        assert_eq!(pq.excluded.len(), 1);
+        assert_eq!(pq.sources, vec!["kon-tum"]);
+        assert_eq!(pq.sort, SortOrder::Date);
+        assert_eq!(
+            pq.after.map(|d| d.to_rfc3339()),
+            Some("2025-12-31T17:00:00+00:00".to_string())
+        );
+    }
+
+    #[test]
+    fn abuse_is_read_sensibly() {
+        for q in [
+            "a:(^",
+            "- *",
+            "\"unbalanced",
+            "OR OR OR",
+            "-",
+            "\"\"",
+            ":::",
+            "((((",
+        ] {
+            let pq = parse_query(q, tz()).expect(q);
+            assert!(pq.groups.len() <= 2, "{q}: {:?}", pq.groups);
+        }
+        let long = "từ ".repeat(10_000);
+        let pq = parse_query(&long, tz()).expect("long");
+        assert_eq!(pq.groups.len(), MAX_UNITS);
+        assert!(!pq.notices.is_empty());
+        assert!(parse_query("after:hôm-qua", tz()).is_err());
+        assert!(parse_query("sort:random", tz()).is_err());
+        assert!(parse_query("sort:", tz()).is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! Running a search: parse the request, build and run its query over the index's
+//! segments, rescore the best matches with their proximity boosts, and fill the page's
+//! hits from the store. A query with no hits is retried once read as Telex/VNI
+//! keystrokes, then with edit-distance-1 fuzzy matching on the folded form.
+
+use chrono::Utc;
+use tantivy::query::Query;
+use tantivy::{DocAddress, Score};
+
+use super::build::{Builder, Built};
+use super::collect::{Gathered, Matches, Rank, recency_factor};
+use super::parallel;
+use super::proximity::{ProximityBoost, ProximityScorer};
+use super::query::{ParsedQuery, SortOrder, parse_query};
+use super::snippet::Snippets;
+use super::{FacetCount, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Searcher};
+use crate::error::{Error, Result};
+use crate::vietnamese::telex;
+
+/// How many of the best documents by the main query get their proximity boosts scored
+/// (at least the page asked for). Phrase scoring reads positions, and doing it for every
+/// match of a common word costs more than the rest of the search at a million items;
+/// a document ranked below this many by its words alone is assumed not to be lifted onto
+/// the page by its phrases.
+const RESCORE_WINDOW: usize = 200;
+
+/// Add the proximity boosts to the scores of `docs` (scored by the main query, recency
+/// included); the bonus of a document gets its recency factor too.
+fn rescore(
+    searcher: &tantivy::Searcher,
+    boosts: &[ProximityBoost],
+    docs: &mut [(Score, DocAddress)],
+    now: i64,
+) -> Result<()> {
+    let scorer = ProximityScorer::new(searcher, boosts)?;
+    let addrs: Vec<DocAddress> = docs.iter().map(|d| d.1).collect();
+    let mut published: Option<(u32, Option<tantivy::columnar::Column<i64>>)> = None;
+    scorer.score_docs(searcher, &addrs, |i, bonus| {
+        let addr = addrs[i];
+        if published.as_ref().map(|p| p.0) != Some(addr.segment_ord) {
+            let column = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .i64("published")
+                .ok();
+            published = Some((addr.segment_ord, column));
+        }
+        let p = published
+            .as_ref()
+            .and_then(|(_, c)| c.as_ref())
+            .and_then(|c| c.first(addr.doc_id));
+        docs[i].0 += bonus * recency_factor(now, p);
+    })
+}
+
+/// One page of matches, before the hits are read from the store.
+struct RawPage {
+    total: usize,
+    docs: Vec<(Score, u64)>,
+    facets: Vec<FacetCount>,
+    query: Box<dyn Query>,
+}
+
+impl Searcher<'_> {
+    /// Run a search request: parse, search, retry with corrections when nothing matches.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let pq = parse_query(&req.query, self.tz)?;
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let offset = req.offset.min(MAX_OFFSET);
+        let mut notices = pq.notices.clone();
+        let mut corrected = None;
+        let mut page = self.run(&pq, req, limit, offset, false)?;
+        if page.total == 0 && !pq.is_match_all() {
+            // 1. Raw Telex / VNI keystrokes.
+            let plain = pq.plain_text();
+            let reading =
+                telex::telex_to_vietnamese(&plain).or_else(|| telex::vni_to_vietnamese(&plain));
+            if let Some(reading) = reading {
+                let rebuilt = rebuild_query(&req.query, &plain, &reading);
+                if let Ok(pq2) = parse_query(&rebuilt, self.tz) {
+                    let p2 = self.run(&pq2, req, limit, offset, false)?;
+                    if p2.total > 0 {
+                        notices.push(format!("Đã hiểu là: {reading}"));
+                        corrected = Some(reading);
+                        page = p2;
+                    }
+                }
+            }
+            // 2. Fuzzy, edit distance 1 on the folded form.
+            if page.total == 0 {
+                let p3 = self.run(&pq, req, limit, offset, true)?;
+                if p3.total > 0 {
+                    notices.push(format!(
+                        "Không có kết quả khớp đúng cho \"{plain}\"; hiển thị kết quả gần đúng."
+                    ));
+                    corrected = Some(format!("~{plain}"));
+                    page = p3;
+                }
+            }
+        }
+        let hits = self.hydrate(&page)?;
+        Ok(SearchResults {
+            total: page.total,
+            hits,
+            facets: page.facets,
+            corrected_query: corrected,
+            notices,
+            offset,
+            limit,
+            sort: pq.sort,
+        })
+    }
+
+    fn run(
+        &self,
+        pq: &ParsedQuery,
+        req: &SearchRequest,
+        limit: usize,
+        offset: usize,
+        fuzzy: bool,
+    ) -> Result<RawPage> {
+        let f = self.index.fields();
+        let searcher = self.index.reader().searcher();
+        let builder = Builder {
+            f,
+            variants: self.variants,
+            fuzzy,
+            searcher: Some(&searcher),
+        };
+        let Built {
+            main: query,
+            boosts,
+        } = builder.build(pq, req);
+        let id_of = |addr: DocAddress| -> Result<u64> {
+            let seg = searcher.segment_reader(addr.segment_ord);
+            let col = seg.fast_fields().u64("id")?;
+            col.first(addr.doc_id)
+                .ok_or_else(|| Error::Index("document without id".into()))
+        };
+        let by_date = pq.sort == SortOrder::Date || pq.is_match_all();
+        let now = Utc::now().timestamp();
+        let matches = Matches {
+            // By relevance, the best `RESCORE_WINDOW` by words get their proximity boosts
+            // and the page is cut from the re-sorted window.
+            limit: if by_date {
+                offset + limit
+            } else {
+                (offset + limit).max(RESCORE_WINDOW)
+            },
+            rank: if by_date {
+                Rank::Newest
+            } else {
+                Rank::Relevance { now }
+            },
+        };
+        let Gathered {
+            top: mut docs,
+            count: total,
+            per_source,
+        } = parallel::search(&searcher, &query, &matches, parallel::search_threads())?;
+        if !by_date {
+            rescore(&searcher, &boosts, &mut docs, now)?;
+            docs.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
+                    .then(a.1.doc_id.cmp(&b.1.doc_id))
+            });
+        }
+        let mut out = Vec::with_capacity(limit);
+        for (score, addr) in docs.into_iter().skip(offset).take(limit) {
+            out.push((score, id_of(addr)?));
+        }
+        let mut facet_counts: Vec<FacetCount> = per_source
+            .into_iter()
+            .map(|(source, count)| FacetCount { source, count })
+            .collect();
+        facet_counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.source.cmp(&b.source)));
+        Ok(RawPage {
+            total,
+            docs: out,
+            facets: facet_counts,
+            query,
+        })
+    }
+
+    fn hydrate(&self, page: &RawPage) -> Result<Vec<Hit>> {
+        let ids: Vec<i64> = page.docs.iter().map(|(_, id)| *id as i64).collect();
+        let items = self.store.items_by_ids(&ids)?;
+        let searcher = self.index.reader().searcher();
+        let snippets = Snippets::new(&searcher, &*page.query, self.index.fields());
+        let mut hits = Vec::with_capacity(items.len());
+        for (score, id) in &page.docs {
+            let Some(item) = items.iter().find(|i| i.id == *id as i64) else {
+                continue;
+            };
+            let snippet = snippets.of(item);
+            hits.push(Hit {
+                id: item.id,
+                title: item.title.clone(),
+                url: item.url.clone(),
+                source: item.source_id.clone(),
+                published: item
+                    .published_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                snippet: snippet.text,
+                highlights: snippet.highlights,
+                snippet_html: snippet.html,
+                score: *score,
+                image_url: item.image_url.clone(),
+                also_posted_by: Vec::new(),
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// Replace the words part of the original query by the corrected reading, keeping filters.
+fn rebuild_query(original: &str, plain: &str, reading: &str) -> String {
+    let filters: Vec<&str> = original
+        .split_whitespace()
+        .filter(|t| {
+            t.split_once(':').is_some_and(|(k, _)| {
+                matches!(
+                    k.to_lowercase().as_str(),
+                    "source" | "topic" | "after" | "before" | "sort"
+                )
+            })
+        })
+        .collect();
+    let _ = plain;
+    let mut q = reading.to_string();
+    for f in filters {
+        q.push(' ');
+        q.push_str(f);
+    }
+    q
+}
