@@ -1,6 +1,6 @@
 //! Digest selection: the items first seen in a period, filtered by the digest's `query`,
-//! tagged with its `topics` by the same query engine as search, collapsed into stories
-//! (near-duplicate clusters and identical canonical URLs: "cũng đăng trên …") and grouped by topic
+//! tagged with its `topics` by the same query engine as search, collapsed into stories by
+//! the one same-story rule (`cluster::StoryKey`: "cũng đăng trên …") and grouped by topic
 //! into the view the templates get. Every text in the view is one clean line.
 
 use std::collections::HashMap;
@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use super::schedule::Period;
 use crate::app::App;
+use crate::cluster::{StoryKey, group_stories};
 use crate::config::{DigestConfig, TopicConfig};
 use crate::error::Result;
 use crate::model::Item;
-use crate::normalize::{excerpt, html_to_text};
+use crate::normalize::{excerpt, html_to_text, safe_url};
 use crate::topics::TopicTagger;
 
 /// Characters of an item's excerpt.
@@ -73,28 +74,6 @@ pub fn clean_line(s: &str) -> String {
         .join(" ")
 }
 
-/// Only http(s) links make it into an email.
-fn safe_link(u: Option<&str>) -> Option<String> {
-    let parsed = url::Url::parse(u?.trim()).ok()?;
-    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
-}
-
-/// The keys that make two items one story: their near-duplicate cluster (`cluster`,
-/// computed after each store batch), and their canonical URL (else link), so exact
-/// reposts collapse even before clustering has run.
-fn story_keys(item: &Item, clusters: &HashMap<i64, i64>) -> Vec<String> {
-    let mut keys = Vec::with_capacity(2);
-    if let Some(c) = clusters.get(&item.id) {
-        keys.push(format!("cluster:{c}"));
-    }
-    match item.canonical_url.as_deref().or(item.url.as_deref()) {
-        Some(u) => keys.push(format!("url:{u}")),
-        None if keys.is_empty() => keys.push(format!("item:{}", item.id)),
-        None => {}
-    }
-    keys
-}
-
 /// Item ids matching each query (`(key, query)`), with the same engine as search.
 fn match_queries(
     app: &App,
@@ -145,21 +124,16 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
     // Collapse items into stories (items are newest first; the newest leads the story).
     let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
     let clusters = app.store.clusters_of(&ids)?;
+    let keys: Vec<Vec<StoryKey>> = items
+        .iter()
+        .map(|i| StoryKey::of(clusters.get(&i.id).copied(), i.canonical_url.as_deref()))
+        .collect();
     let mut stories: Vec<Vec<&Item>> = Vec::new();
-    let mut story_of: HashMap<String, usize> = HashMap::new();
-    for item in &items {
-        let keys = story_keys(item, &clusters);
-        let slot = match keys.iter().find_map(|k| story_of.get(k)) {
-            Some(&slot) => slot,
-            None => {
-                stories.push(Vec::new());
-                stories.len() - 1
-            }
-        };
-        stories[slot].push(item);
-        for k in keys {
-            story_of.entry(k).or_insert(slot);
+    for (item, story) in items.iter().zip(group_stories(&keys)) {
+        if story == stories.len() {
+            stories.push(Vec::new());
         }
+        stories[story].push(item);
     }
 
     // Each story goes to the first of the digest's topics that one of its items matches.
@@ -230,7 +204,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
                 StoryView {
                     title: clean_line(&lead.title),
                     // The canonical URL drops tracking parameters (`utm_*`, `fbclid`…).
-                    url: safe_link(lead.canonical_url.as_deref().or(lead.url.as_deref())),
+                    url: safe_url(lead.canonical_url.as_deref().or(lead.url.as_deref())),
                     source: source_name(&lead.source_id),
                     time: lead
                         .published_at
@@ -238,7 +212,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
                         .format("%H:%M %d/%m/%Y")
                         .to_string(),
                     excerpt: excerpt(&clean_line(body), EXCERPT_CHARS),
-                    image_url: safe_link(lead.image_url.as_deref()),
+                    image_url: safe_url(lead.image_url.as_deref()),
                     also,
                 }
             })
@@ -279,19 +253,6 @@ mod tests {
         assert_eq!(
             clean_line("Tin\r\nBcc: x@y.vn <b>đậm</b>\t  nhé"),
             "Tin Bcc: x@y.vn đậm nhé"
-        );
-    }
-
-    #[test]
-    fn only_web_links_survive() {
-        assert_eq!(
-            safe_link(Some("javascript:alert(1)")),
-            None,
-            "no script links"
-        );
-        assert_eq!(
-            safe_link(Some(" https://baodaklak.vn/a?b=1 ")).as_deref(),
-            Some("https://baodaklak.vn/a?b=1")
         );
     }
 }
