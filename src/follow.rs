@@ -1,6 +1,6 @@
 //! From a fetched body to the entries of one source, following links to article pages
 //! where needed. It sits inside the pipeline between `fetch` and `normalize`: the body is
-//! decoded once (`charset`), parsed as a feed (`extract::feed`) or a list page
+//! decoded once (`fetch::charset`), parsed as a feed (`extract::feed`) or a list page
 //! (`extract::page`), and — for page sources and `full_content = true` feeds — each item's
 //! page is fetched through the same `Fetcher` and its main content read
 //! (`extract::article`). At most `max_articles_per_pass` pages are fetched per pass, new
@@ -13,13 +13,12 @@ use std::collections::HashSet;
 use chrono::Utc;
 
 use crate::app::App;
-use crate::charset;
 use crate::config::{SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::extract::article::extract_article;
 use crate::extract::feed::{FeedMeta, parse_feed};
 use crate::extract::page::{CompiledSelectors, extract_list, parse_selector};
-use crate::fetch::{Body, Fetched, Validators};
+use crate::fetch::{Body, Fetched, RobotsPolicy, Validators, charset};
 use crate::model::RawEntry;
 use crate::normalize::normalize_entry;
 
@@ -75,14 +74,18 @@ pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Co
     Ok(out)
 }
 
-/// Fetch one article page, decode it once and extract its main content and metadata.
+/// Fetch one article page (asking robots.txt first when `robots` says so), decode it once
+/// and extract its main content and metadata.
 pub async fn fetch_article(
     fetcher: &crate::fetch::Fetcher,
     link: &url::Url,
+    robots: RobotsPolicy,
     body_selector: Option<crate::extract::page::Sel>,
     tz: chrono_tz::Tz,
 ) -> Result<crate::extract::article::Article> {
-    let fetched = fetcher.fetch(link, &Validators::default()).await?;
+    let fetched = fetcher
+        .fetch_polite(link, &Validators::default(), robots)
+        .await?;
     let Fetched::Body(body) = fetched else {
         return Err(Error::Article {
             url: link.to_string(),
@@ -140,20 +143,10 @@ async fn follow_articles(
             continue;
         };
         let fetcher = app.fetcher.clone();
-        let robots = source.obey_robots.then(|| app.robots.clone());
+        let robots = RobotsPolicy::obey_if(source.obey_robots);
         let body_sel = body_sel.clone();
         tasks.spawn(async move {
-            if let Some(robots) = robots {
-                match robots.allowed(&fetcher, &link).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let url = link.to_string();
-                        return (i, Err(Error::Robots { url }));
-                    }
-                    Err(e) => return (i, Err(e)),
-                }
-            }
-            let res = fetch_article(&fetcher, &link, body_sel, tz).await;
+            let res = fetch_article(&fetcher, &link, robots, body_sel, tz).await;
             (i, res)
         });
     }

@@ -10,15 +10,16 @@
 //! scheduler ◄───┘ (next_check_at, backoff)
 //! ```
 //!
-//! In pipeline order the modules are: `config`, `fetch` (+ `robots`), `charset`, `follow` /
-//! `extract`, `normalize`, `store`, `cluster`, `topics` / `index`, `search` (rustfmt lists
-//! them alphabetically below). `pipeline` strings the stages together for
-//! one source, `scheduler` runs it on time in the daemon, `metrics` counts what happens, `web`
-//! serves it, `app` holds the shared handles, `cli` is the command line.
+//! In pipeline order the modules are: `config`, `fetch` (+ `fetch::robots`,
+//! `fetch::charset`), `follow` / `extract`, `normalize`, `store`, `cluster`, `topics` /
+//! `index`, `search` (rustfmt lists them alphabetically below). `pipeline` strings the
+//! stages together for one source, `scheduler` runs it on time in the daemon, `metrics`
+//! counts what happens, `web` serves it, `app` holds the shared handles, `cli` is the
+//! command line.
 //!
-//! Between fetch and normalize, `charset` decodes every body once and `follow` parses it
-//! as a feed (`extract::feed`) or a CSS-selected list page (`extract::page`), fetching
-//! article pages where configured (`extract::article`). After the store, `cluster` groups
+//! Between fetch and normalize, `fetch::charset` decodes every body once and `follow`
+//! parses it as a feed (`extract::feed`) or a CSS-selected list page (`extract::page`),
+//! fetching article pages where configured (`extract::article`). After the store, `cluster` groups
 //! near-duplicate stories across sources. `discover`, `opml` and `admin` are the admin's
 //! tools for adding sources (`gomtin sources add|check|import|export`, `gomtin post add`).
 //! Beside the flow, `digest` turns the items first seen in each scheduled period into an
@@ -26,7 +27,6 @@
 
 pub mod admin;
 pub mod app;
-pub mod charset;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -43,7 +43,6 @@ pub mod model;
 pub mod normalize;
 pub mod opml;
 pub mod pipeline;
-pub mod robots;
 pub mod scheduler;
 pub mod search;
 pub mod store;

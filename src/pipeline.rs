@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::config::{SourceConfig, resolve};
 use crate::error::{Error, Result};
 use crate::extract::feed::FeedMeta;
-use crate::fetch::{CacheHints, Fetched, Validators};
+use crate::fetch::{CacheHints, Fetched, RobotsPolicy, Validators};
 use crate::model::{NewItem, OutcomeKind, SourceOutcome};
 use crate::normalize::normalize_entry;
 
@@ -117,15 +117,10 @@ async fn fetch_and_store(
     let store = app.store.clone();
     let id = source.id().to_string();
     let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
-    if source.kind == crate::config::SourceKind::Page
-        && source.obey_robots
-        && !app.robots.allowed(&app.fetcher, &url).await?
-    {
-        return Err(Error::Robots {
-            url: url.to_string(),
-        });
-    }
-    let fetched = app.fetcher.fetch(&url, &validators).await?;
+    // Page sources that obey robots.txt ask it first; feeds are published to be polled.
+    let robots =
+        RobotsPolicy::obey_if(source.kind == crate::config::SourceKind::Page && source.obey_robots);
+    let fetched = app.fetcher.fetch_polite(&url, &validators, robots).await?;
     let body = match fetched {
         Fetched::NotModified { hints } => {
             info.hints = hints;
