@@ -250,7 +250,7 @@ pub async fn sources_check(config: Config, id: &str, json: bool) -> Result<Exit>
         let Fetched::Body(body) = app.fetcher.fetch(&url, &Validators::default()).await? else {
             return Ok(());
         };
-        let collected = crate::follow::collect(&app, &source, &body).await?;
+        let collected = crate::pipeline::collect(&app, &source, &body).await?;
         report.skipped = collected.deferred;
         report.article_errors = collected.article_errors;
         let now = Utc::now();

@@ -1,8 +1,11 @@
-//! The pipeline: `refresh_source` reads as the whole journey of one source's items —
-//! fetch -> extract -> normalize -> store — and records the outcome; `fetch_pass` runs it
-//! over many sources at once (bounded), never letting one failing source stop the others,
-//! then brings the index up to date from SQLite.
+//! The pipeline: `refresh_source` reads as the whole journey of one source's items, each
+//! step below the one before and all the I/O here, in order — fetch (robots.txt first for
+//! page sources that obey it) → charset → extract → follow-up fetches of article pages →
+//! normalize → store — and records the outcome; `fetch_pass` runs it over many sources at
+//! once (bounded), never letting one failing source stop the others, then brings the
+//! index up to date from SQLite.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,13 +13,15 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::config::{SourceConfig, resolve};
+use crate::config::{SourceConfig, SourceKind, resolve};
 use crate::error::{Error, Result};
-use crate::extract::feed::FeedMeta;
-use crate::fetch::{CacheHints, Fetched, RobotsPolicy, Validators};
-use crate::model::{NewItem, OutcomeKind, SourceOutcome};
-use crate::normalize::normalize_entry;
-
+use crate::extract::article::{Article, extract_article};
+use crate::extract::feed::{FeedMeta, parse_feed};
+use crate::extract::follow::{self, Collected};
+use crate::extract::page::{CompiledSelectors, Sel, extract_list, parse_selector};
+use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
+use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
+use crate::normalize::{item_key, normalize_entry};
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
 pub struct RefreshInfo {
@@ -103,7 +108,7 @@ async fn fetch_and_store(
     source: &SourceConfig,
     info: &mut RefreshInfo,
 ) -> Result<(OutcomeKind, Option<Validators>)> {
-    if source.kind == crate::config::SourceKind::Manual {
+    if source.kind == SourceKind::Manual {
         // Manual sources are filled by `gomtin post add`; there is nothing to fetch.
         return Ok((
             OutcomeKind::Fetched {
@@ -113,15 +118,13 @@ async fn fetch_and_store(
             None,
         ));
     }
+    // Fetch: conditionally, and asking robots.txt first for page sources that obey it.
     let url = source_url(app, source)?;
     let store = app.store.clone();
     let id = source.id().to_string();
     let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
-    // Page sources that obey robots.txt ask it first; feeds are published to be polled.
-    let robots =
-        RobotsPolicy::obey_if(source.kind == crate::config::SourceKind::Page && source.obey_robots);
-    let fetched = app.fetcher.fetch_polite(&url, &validators, robots).await?;
-    let body = match fetched {
+    let robots = RobotsPolicy::obey_if(source.kind == SourceKind::Page && source.obey_robots);
+    let body = match app.fetcher.fetch_polite(&url, &validators, robots).await? {
         Fetched::NotModified { hints } => {
             info.hints = hints;
             tracing::debug!(%url, "not modified");
@@ -130,15 +133,14 @@ async fn fetch_and_store(
         Fetched::Body(body) => body,
     };
     info.hints = body.hints.clone();
-    // Decode once, parse as feed or list page, follow article links (see `follow`).
-    let collected = crate::follow::collect(app, source, &body).await?;
-    let deferred = collected.deferred;
-    // Normalizing is CPU work: keep it off the async workers.
+    // Charset, extract, follow-up fetches.
+    let collected = collect(app, source, &body).await?;
+    info.feed = collected.meta;
+    // Normalize (CPU work: kept off the async workers).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
-    let entries = collected.entries;
-    let meta = collected.meta;
-    let (meta, items, skipped) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let (entries, deferred) = (collected.entries, collected.deferred);
+    let (items, skipped) = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
         let total = entries.len();
         let items: Vec<NewItem> = entries
@@ -146,10 +148,10 @@ async fn fetch_and_store(
             .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
             .collect();
         let skipped = total - items.len() + deferred;
-        Ok((meta, dedupe_keys(items), skipped))
+        (dedupe_keys(items), skipped)
     })
-    .await??;
-    info.feed = meta;
+    .await?;
+    // Store.
     let store = app.store.clone();
     let counts = tokio::task::spawn_blocking(move || {
         let counts = store.upsert_items(&items, Utc::now())?;
@@ -170,6 +172,128 @@ async fn fetch_and_store(
         OutcomeKind::Fetched { counts, skipped },
         Some(body.validators),
     ))
+}
+
+/// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
+/// parse it as the source's kind says (`extract::feed` or `extract::page`), and — for
+/// page sources and `full_content` feeds — fetch the article pages `extract::follow`
+/// plans and merge what `extract::article` reads from them. `gomtin sources check` runs
+/// this too, storing nothing.
+pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Collected> {
+    let (meta, entries) = parse_body(app, source, body).await?;
+    if !follow::follows(source) {
+        return Ok(Collected {
+            meta,
+            entries,
+            ..Default::default()
+        });
+    }
+    let mut out = follow_articles(app, source, entries).await?;
+    out.meta = meta;
+    Ok(out)
+}
+
+/// Decode and parse a source's body (off the async workers).
+async fn parse_body(
+    app: &App,
+    source: &SourceConfig,
+    body: &Body,
+) -> Result<(FeedMeta, Vec<RawEntry>)> {
+    let base = body.final_url.clone();
+    let bytes = body.bytes.clone();
+    let content_type = body.content_type.clone();
+    let selectors = match (&source.selectors, source.kind) {
+        (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),
+        _ => None,
+    };
+    let tz = app.config.display.timezone;
+    tokio::task::spawn_blocking(move || {
+        let decoded = charset::decode(&bytes, content_type.as_deref());
+        tracing::debug!(
+            url = %base,
+            charset = %decoded.charset.name(),
+            signal = ?decoded.signal,
+            "decoded body"
+        );
+        match selectors {
+            Some(sel) => Ok((
+                FeedMeta::default(),
+                extract_list(&decoded.text, &base, &sel, tz)?,
+            )),
+            None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base),
+        }
+    })
+    .await?
+}
+
+/// The follow-up fetches: which entries the source already has (the store), the plan,
+/// the article pages (at once, within the fetcher's limits), the merge.
+async fn follow_articles(
+    app: &App,
+    source: &SourceConfig,
+    entries: Vec<RawEntry>,
+) -> Result<Collected> {
+    let id = source.id().to_string();
+    let keys: Vec<Option<String>> = entries.iter().map(|e| item_key(&id, e)).collect();
+    let lookup: Vec<String> = keys.iter().flatten().cloned().collect();
+    let (store, sid) = (app.store.clone(), id.clone());
+    let known: HashSet<String> =
+        tokio::task::spawn_blocking(move || store.known_keys(&sid, &lookup)).await??;
+    let plan = follow::plan(source, &entries, &keys, &known);
+    let body_sel = source
+        .article
+        .as_deref()
+        .map(parse_selector)
+        .transpose()
+        .map_err(|message| Error::Selector {
+            url: String::new(),
+            message,
+        })?;
+    let tz = app.config.display.timezone;
+    let robots = RobotsPolicy::obey_if(source.obey_robots);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, link) in plan.fetch.iter().cloned() {
+        let fetcher = app.fetcher.clone();
+        let body_sel = body_sel.clone();
+        tasks.spawn(async move {
+            let res = fetch_article(&fetcher, &link, robots, body_sel, tz).await;
+            (i, res)
+        });
+    }
+    let mut fetched = Vec::with_capacity(plan.fetch.len());
+    while let Some(joined) = tasks.join_next().await {
+        let (i, res) = joined?;
+        if let Err(e) = &res {
+            tracing::warn!(error = %e, source = %id, "article page failed");
+        }
+        fetched.push((i, res));
+    }
+    follow::merge(&plan, entries, fetched)
+}
+
+/// Fetch one article page (asking robots.txt first when `robots` says so), decode it once
+/// and extract its main content and metadata.
+pub async fn fetch_article(
+    fetcher: &Fetcher,
+    link: &url::Url,
+    robots: RobotsPolicy,
+    body_selector: Option<Sel>,
+    tz: chrono_tz::Tz,
+) -> Result<Article> {
+    let fetched = fetcher
+        .fetch_polite(link, &Validators::default(), robots)
+        .await?;
+    let Fetched::Body(body) = fetched else {
+        return Err(Error::Article {
+            url: link.to_string(),
+            message: "304 without validators".into(),
+        });
+    };
+    tokio::task::spawn_blocking(move || {
+        let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
+        extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
+    })
+    .await?
 }
 
 /// A feed may list the same entry twice; keep the last occurrence of each key.

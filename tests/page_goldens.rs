@@ -64,7 +64,7 @@ fn article_pages_match_their_goldens() {
     for name in ARTICLES {
         let url = url::Url::parse(&serve_page(&server, &format!("{name}.html"))).expect("url");
         let article = rt
-            .block_on(gomtin::follow::fetch_article(
+            .block_on(gomtin::pipeline::fetch_article(
                 &f,
                 &url,
                 RobotsPolicy::Ignore,
