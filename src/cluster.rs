@@ -309,8 +309,9 @@ impl Signature {
     }
 }
 
-/// Cluster every item stored since the last run (off the async workers). Called after a
-/// fetch pass or a manual post, before the index catches up.
+/// Cluster every item stored since the last run (off the async workers). Superseded by
+/// `pipeline::after_store` (which clusters and then feeds the index); kept for
+/// `gomtin post add` until it calls that.
 pub async fn catch_up(app: &crate::app::App) -> crate::error::Result<usize> {
     let store = app.store.clone();
     tokio::task::spawn_blocking(move || store.cluster_pending()).await?

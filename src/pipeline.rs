@@ -1,9 +1,10 @@
 //! The pipeline: `refresh_source` reads as the whole journey of one source's items, each
 //! step below the one before and all the I/O here, in order — fetch (robots.txt first for
 //! page sources that obey it) → charset → extract → follow-up fetches of article pages →
-//! normalize → store — and records the outcome; `fetch_pass` runs it over many sources at
-//! once (bounded), never letting one failing source stop the others, then brings the
-//! index up to date from SQLite.
+//! normalize → store — and records the outcome. `after_store` is what follows every store
+//! (clustering, the index), on every path that stores items. `fetch_pass` runs
+//! `refresh_source` over many sources at once (bounded), never letting one failing source
+//! stop the others, while its index feeder (`feeder`) indexes what they store.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::extract::article::{Article, extract_article};
 use crate::extract::feed::{FeedMeta, parse_feed};
 use crate::extract::follow::{self, Collected};
 use crate::extract::page::{CompiledSelectors, Sel, extract_list, parse_selector};
+use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
@@ -62,6 +64,8 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
 /// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+/// What follows the store is the caller's next step: [`after_store`] when the outcome
+/// says items were stored or changed.
 pub async fn refresh_source(
     app: &App,
     source: &SourceConfig,
@@ -101,6 +105,11 @@ pub async fn refresh_source(
     })
     .await??;
     Ok((outcome, info))
+}
+
+/// True when `outcome` stored new or changed items (so [`after_store`] has work).
+pub fn stored_changes(outcome: &SourceOutcome) -> bool {
+    matches!(&outcome.result, OutcomeKind::Fetched { counts, .. } if counts.new + counts.updated > 0)
 }
 
 async fn fetch_and_store(
@@ -153,14 +162,8 @@ async fn fetch_and_store(
     .await?;
     // Store.
     let store = app.store.clone();
-    let counts = tokio::task::spawn_blocking(move || {
-        let counts = store.upsert_items(&items, Utc::now())?;
-        // Items are clustered as they are stored; this catches up any that were not
-        // (see `store::clusters`), and finds nothing to do otherwise.
-        store.cluster_pending()?;
-        Ok::<_, Error>(counts)
-    })
-    .await??;
+    let counts =
+        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
     tracing::info!(
         new = counts.new,
         updated = counts.updated,
@@ -336,7 +339,7 @@ pub async fn fetch_pass(
         v
     };
     let on_done = Arc::new(on_done);
-    let (stored_tx, indexer) = spawn_indexer(app);
+    let feeder = Feeder::spawn(app.index.clone(), app.store.clone(), Commit::AtEnd, |_| {});
     // Sources in flight at once: what the fetcher lets through, plus as many again being
     // parsed and stored. Starting thousands at once only piles them up on the store
     // (each would hold a blocking thread waiting for the connection).
@@ -347,7 +350,7 @@ pub async fn fetch_pass(
     for (i, source) in sources.into_iter().enumerate() {
         let app = app.clone();
         let on_done = on_done.clone();
-        let stored_tx = stored_tx.clone();
+        let feed = feeder.handle();
         let in_flight = in_flight.clone();
         tasks.spawn(async move {
             let _slot = in_flight
@@ -355,16 +358,15 @@ pub async fn fetch_pass(
                 .await
                 .map_err(|e| Error::Task(e.to_string()))?;
             let (outcome, _) = refresh_source(&app, &source).await?;
-            if let OutcomeKind::Fetched { counts, .. } = &outcome.result
-                && counts.new + counts.updated > 0
+            if stored_changes(&outcome)
+                && let Err(e) = after_store(&app, Some(&feed)).await
             {
-                let _ = stored_tx.send(());
+                tracing::warn!(source = source.id(), error = %e, "after-store step failed; the pass catches up at its end");
             }
             on_done(&outcome);
             Ok::<_, Error>((i, outcome))
         });
     }
-    drop(stored_tx);
     let mut outcomes = Vec::new();
     let mut first_err = None;
     while let Some(joined) = tasks.join_next().await {
@@ -382,50 +384,47 @@ pub async fn fetch_pass(
     }
     outcomes.sort_by_key(|(i, _)| *i);
     tracing::info!(sources = outcomes.len(), "pass done; catching up the index");
-    if let Err(e) = indexer.await {
-        tracing::warn!(error = %e, "index feeder stopped");
-    }
-    catch_up_index(app).await?;
+    feeder.stop().await;
+    after_store(app, None).await?;
     if let Some(e) = first_err {
         return Err(e);
     }
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// The index feeder of a pass: while sources are being stored, a blocking thread hands
-/// each batch of new items to the index writer (`SearchIndex::feed`), so tantivy works
-/// on the second core instead of after the pass. It ends when every sender is dropped;
-/// the pass then commits with `catch_up_index`. A feeding error only stops the feeder.
-fn spawn_indexer(app: &App) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let app = app.clone();
-    // Once the feeder returns, the senders' `send` fails and is ignored.
-    let handle = tokio::task::spawn_blocking(move || {
-        if app.index.topics_changed().unwrap_or(true) {
-            // A rebuild is due; feeding now would be wasted work.
-            return;
-        }
-        while rx.recv().is_ok() {
-            while rx.try_recv().is_ok() {}
-            if let Err(e) = app.index.feed(&app.store) {
-                tracing::warn!(error = %e, "feeding the index during the pass failed; it catches up after the pass");
-                return;
-            }
-        }
-    });
-    (tx, handle)
+/// What follows storing items, on every path that stores them — a source refreshed by a
+/// fetch pass or the daemon, the web's "fetch now", `gomtin post add`:
+/// 1. cluster whatever was not clustered as it was stored (`Store::cluster_pending`;
+///    usually nothing, since `Store::upsert_items` clusters in the same transaction);
+/// 2. the index: with a `feeder` (a pass, the daemon), tell it — it feeds tantivy in the
+///    background and its owner commits at the end; without one, catch up now: feed from
+///    the change log, tag topics as the index does, rebuild when the topic definitions
+///    changed, commit.
+///
+/// Returns how many items were indexed now (0 when left to the feeder). From async code:
+/// `pipeline::after_store(&app, None).await?`; from blocking code (a `spawn_blocking`
+/// closure, a test without a runtime): [`after_store_blocking`], same arguments.
+pub async fn after_store(app: &App, feeder: Option<&FeedHandle>) -> Result<usize> {
+    let (app, feeder) = (app.clone(), feeder.cloned());
+    tokio::task::spawn_blocking(move || after_store_blocking(&app, feeder.as_ref())).await?
 }
 
-/// Bring the index up to date with SQLite (off the async workers). When the topic
-/// definitions changed since the index was built, everything is re-tagged (rebuilt).
+/// [`after_store`] for blocking code: it runs on the calling thread.
+pub fn after_store_blocking(app: &App, feeder: Option<&FeedHandle>) -> Result<usize> {
+    app.store.cluster_pending()?;
+    match feeder {
+        Some(feeder) => {
+            feeder.stored();
+            Ok(0)
+        }
+        None => crate::feeder::catch_up(&app.index, &app.store),
+    }
+}
+
+/// Bring the index up to date with SQLite (off the async workers), without clustering.
+/// When the topic definitions changed since the index was built, everything is re-tagged
+/// (rebuilt).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
     let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        if app.index.topics_changed()? {
-            tracing::info!("topic definitions changed; rebuilding the index to re-tag items");
-            return app.index.rebuild(&app.store);
-        }
-        app.index.reconcile(&app.store)
-    })
-    .await?
+    tokio::task::spawn_blocking(move || crate::feeder::catch_up(&app.index, &app.store)).await?
 }
