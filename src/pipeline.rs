@@ -24,6 +24,7 @@ use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
+
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
 pub struct RefreshInfo {
@@ -301,7 +302,7 @@ pub async fn fetch_article(
 
 /// A feed may list the same entry twice; keep the last occurrence of each key.
 fn dedupe_keys(items: Vec<NewItem>) -> Vec<NewItem> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut out: Vec<NewItem> = items
         .into_iter()
         .rev()
