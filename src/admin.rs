@@ -239,7 +239,7 @@ pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckRepor
         let Fetched::Body(body) = app.fetcher.fetch(&url, &Validators::default()).await? else {
             return Ok(());
         };
-        let collected = crate::follow::collect(app, source, &body).await?;
+        let collected = crate::pipeline::collect(app, source, &body).await?;
         report.skipped = collected.deferred;
         report.article_errors = collected.article_errors;
         let now = Utc::now();

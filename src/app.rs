@@ -21,9 +21,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
     pub index: Arc<SearchIndex>,
+    /// The one HTTP client; it also holds robots.txt rules per host.
     pub fetcher: Fetcher,
-    /// robots.txt rules per host, for page sources and article fetches.
-    pub robots: crate::robots::RobotsCache,
     pub variants: Arc<Variants>,
 }
 
@@ -49,7 +48,6 @@ impl App {
             store: Arc::new(store),
             index: Arc::new(index),
             fetcher,
-            robots: crate::robots::RobotsCache::new(),
             variants: Arc::new(variants),
         })
     }

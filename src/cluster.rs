@@ -4,11 +4,14 @@
 //! title, a trimmed ending, a "Chia sẻ từ …" prefix — by MinHash over word 3-shingles of
 //! the folded text.
 //!
-//! Two items are the same story when the estimated share of the *shorter* text's
+//! Two texts are near duplicates when the estimated share of the *shorter* text's
 //! shingles found in the longer one (containment, derived from the Jaccard estimate and
 //! both shingle counts) reaches `SAME_STORY`. Each item then carries the cluster id of the
-//! first item of its story (`store::clusters`); search can collapse a cluster to its
-//! earliest item and say "also posted by …".
+//! first item of its story (`store::clusters`).
+//!
+//! The one "same story" rule lives here too ([`StoryKey`]): two stored items tell the same
+//! story when they share a cluster or a canonical URL. Search collapsing ([`collapse`]),
+//! digests (`digest::select`) and "also posted by" (`store::related`) all go by it.
 
 use crate::search::SearchResults;
 use crate::store::Store;
@@ -31,6 +34,56 @@ pub const WINDOW_DAYS: i64 = 7;
 /// Band keys are filed in time buckets twice the window wide, so an item's window spans
 /// its own bucket and one neighbour.
 const BUCKET_SECONDS: i64 = 2 * WINDOW_DAYS * 86_400;
+
+/// What makes two stored items one story: they share any of their story keys — the same
+/// near-duplicate cluster (reposts with small edits), or the same canonical URL (exact
+/// reposts, also when the text is too short to cluster or before clustering ran;
+/// `normalize` already removed the tracking parameters). An item without either key is a
+/// story of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StoryKey {
+    Cluster(i64),
+    Url(String),
+}
+
+impl StoryKey {
+    /// The story keys of an item with this cluster id and canonical URL.
+    pub fn of(cluster: Option<i64>, canonical_url: Option<&str>) -> Vec<StoryKey> {
+        let mut keys = Vec::with_capacity(2);
+        if let Some(c) = cluster {
+            keys.push(StoryKey::Cluster(c));
+        }
+        if let Some(u) = canonical_url.filter(|u| !u.is_empty()) {
+            keys.push(StoryKey::Url(u.to_string()));
+        }
+        keys
+    }
+}
+
+/// Group a list of items into stories by their keys (`keys[i]` are item `i`'s): an item
+/// joins the story of the first earlier item it shares a key with, else starts a new one.
+/// Returns each item's story number; stories are numbered 0, 1, 2… in order of their
+/// first item, so an item leads its story when its number is new.
+pub fn group_stories(keys: &[Vec<StoryKey>]) -> Vec<usize> {
+    let mut story_of: std::collections::HashMap<&StoryKey, usize> =
+        std::collections::HashMap::new();
+    let mut stories = 0;
+    keys.iter()
+        .map(|item_keys| {
+            let story = match item_keys.iter().find_map(|k| story_of.get(k)) {
+                Some(&s) => s,
+                None => {
+                    stories += 1;
+                    stories - 1
+                }
+            };
+            for k in item_keys {
+                story_of.entry(k).or_insert(story);
+            }
+            story
+        })
+        .collect()
+}
 
 /// The time bucket of a publication time (Unix seconds).
 pub fn bucket_of(published: i64) -> i64 {
@@ -256,8 +309,9 @@ impl Signature {
     }
 }
 
-/// Cluster every item stored since the last run (off the async workers). Called after a
-/// fetch pass or a manual post, before the index catches up.
+/// Cluster every item stored since the last run (off the async workers). Superseded by
+/// `pipeline::after_store` (which clusters and then feeds the index); kept for
+/// `gomtin post add` until it calls that.
 pub async fn catch_up(app: &crate::app::App) -> crate::error::Result<usize> {
     let store = app.store.clone();
     tokio::task::spawn_blocking(move || store.cluster_pending()).await?
@@ -273,24 +327,28 @@ pub fn item_text(title: &str, summary: &str, content_text: &str) -> String {
     format!("{title}\n{body}")
 }
 
-/// Collapse each cluster among `results.hits` to its earliest item; that hit lists the
-/// other members' sources in `also_posted_by` (all members, also those not on this page).
+/// Collapse each story among `results.hits` (the one rule: [`StoryKey`]) to its earliest
+/// item; that hit lists the other sources of the story in `also_posted_by` (all of its
+/// items, also those not on this page).
 pub fn collapse(results: &mut SearchResults, store: &Store) -> crate::error::Result<()> {
     let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
-    let clusters = store.clusters_of(&ids)?;
-    let mut seen = std::collections::HashSet::new();
+    let mut keys = store.story_keys(&ids)?;
+    let hit_keys: Vec<Vec<StoryKey>> = ids
+        .iter()
+        .map(|id| keys.remove(id).unwrap_or_default())
+        .collect();
+    let story = group_stories(&hit_keys);
+    let mut stories = 0;
     let mut kept = Vec::new();
-    for mut hit in std::mem::take(&mut results.hits) {
-        let Some(cluster) = clusters.get(&hit.id).copied() else {
-            kept.push(hit);
-            continue;
-        };
-        if !seen.insert(cluster) {
+    for (mut hit, s) in std::mem::take(&mut results.hits).into_iter().zip(story) {
+        if s < stories {
+            // A later hit of a story already shown.
             continue;
         }
-        let members = store.cluster_members(cluster)?;
+        stories += 1;
+        let members = store.story_members(hit.id)?;
         if members.len() > 1 {
-            // Show the earliest member of the story in this hit's place.
+            // Show the earliest item of the story in this hit's place.
             if let Some(first) = members.first()
                 && first.id != hit.id
                 && let Some(item) = store.item(first.id)?
@@ -408,6 +466,23 @@ mod tests {
         đạt chuẩn. Thu nhập bình quân đầu người đạt 48 triệu đồng mỗi năm, tỷ lệ hộ nghèo \
         giảm còn 3,2 phần trăm. Phát biểu tại buổi lễ, lãnh đạo huyện đề nghị xã tiếp tục \
         giữ vững và nâng cao chất lượng các tiêu chí đã đạt.";
+
+    #[test]
+    fn stories_join_by_any_shared_key_first_item_leads() {
+        let url = |u: &str| StoryKey::Url(u.to_string());
+        let keys = vec![
+            StoryKey::of(Some(1), Some("https://a.vn/1")),
+            // Same URL, other cluster: the same story, and its cluster joins it too.
+            StoryKey::of(Some(2), Some("https://a.vn/1")),
+            StoryKey::of(Some(2), None),
+            StoryKey::of(None, Some("https://b.vn/2")),
+            // No key at all: a story of its own, every time.
+            StoryKey::of(None, None),
+            StoryKey::of(None, Some("")),
+            vec![url("https://b.vn/2")],
+        ];
+        assert_eq!(group_stories(&keys), vec![0, 0, 0, 1, 2, 3, 1]);
+    }
 
     #[test]
     fn identical_and_edited_texts_match_unrelated_do_not() {

@@ -9,9 +9,9 @@ use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
-use crate::charset;
 use crate::error::Result;
 use crate::extract::feed::{absolutize, parse_feed};
+use crate::fetch::charset;
 use crate::fetch::{Fetched, Fetcher, Validators};
 
 /// A feed found for a site.

@@ -179,6 +179,42 @@ fn sha256_hex(parts: &[&str]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The feed's GUID as the key uses it: cleaned, `None` when empty.
+fn clean_guid(guid: Option<&str>) -> Option<String> {
+    guid.map(vietnamese::clean).filter(|g| !g.is_empty())
+}
+
+/// The key from the entry's own identity: its GUID, else its canonical link.
+fn identity_key(guid: Option<&str>, canonical: Option<&str>) -> Option<String> {
+    match (guid, canonical) {
+        (Some(g), _) => Some(format!("guid:{g}")),
+        (None, Some(c)) => Some(format!("url:{c}")),
+        (None, None) => None,
+    }
+}
+
+/// The key [`normalize_entry`] gives this entry — GUID, else canonical link, else a hash of
+/// source, title, date and summary — or `None` when it would drop the entry. An entry with
+/// a link is never dropped, so a GUID or a canonical link is read straight from it; only
+/// the rest (no link, or a key hashed from the cleaned text) is normalized to find out.
+pub fn item_key(source_id: &str, raw: &RawEntry) -> Option<String> {
+    if raw.link.is_some() {
+        let guid = clean_guid(raw.guid.as_deref());
+        let canonical = raw.link.as_deref().and_then(canonical_url);
+        if let Some(key) = identity_key(guid.as_deref(), canonical.as_deref()) {
+            return Some(key);
+        }
+    }
+    normalize_entry(source_id, raw.clone(), None, Utc::now()).map(|i| i.key)
+}
+
+/// A link fit to show: an absolute http(s) URL (as parsed), else `None` — so no
+/// `javascript:` or other scheme reaches a page or an email.
+pub fn safe_url(u: Option<&str>) -> Option<String> {
+    let parsed = url::Url::parse(u?.trim()).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
+}
+
 /// Turn a parsed entry into a storable item. `None` when the entry has neither a title,
 /// a link nor any text: there is nothing a person could use.
 pub fn normalize_entry(
@@ -226,14 +262,9 @@ pub fn normalize_entry(
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     let published_at = believable_date(raw.published.or(raw.updated), now);
     let updated_at = believable_date(raw.updated, now);
-    let guid = raw
-        .guid
-        .map(|g| vietnamese::clean(&g))
-        .filter(|g| !g.is_empty());
-    let key = match (&guid, &canonical) {
-        (Some(g), _) => format!("guid:{g}"),
-        (None, Some(c)) => format!("url:{c}"),
-        (None, None) => format!(
+    let guid = clean_guid(raw.guid.as_deref());
+    let key = identity_key(guid.as_deref(), canonical.as_deref()).unwrap_or_else(|| {
+        format!(
             "hash:{}",
             sha256_hex(&[
                 source_id,
@@ -241,8 +272,8 @@ pub fn normalize_entry(
                 &published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
                 &summary,
             ])
-        ),
-    };
+        )
+    });
     let content_hash = sha256_hex(&[
         &title,
         &summary,
@@ -369,6 +400,64 @@ mod tests {
         assert_eq!(
             c.key,
             normalize_entry("s", raw, None, now).expect("item").key
+        );
+    }
+
+    #[test]
+    fn item_key_is_the_key_normalize_gives() {
+        let now = Utc::now();
+        let entries = [
+            RawEntry {
+                guid: Some(" abc\u{200b} ".into()),
+                link: Some("https://bao.vn/1".into()),
+                ..Default::default()
+            },
+            RawEntry {
+                title: Some("Tiêu đề".into()),
+                link: Some("https://bao.vn/1?utm_source=x#top".into()),
+                ..Default::default()
+            },
+            // A link that is not canonical: the key is hashed from the text.
+            RawEntry {
+                title: Some("<b>Tiêu đề</b>".into()),
+                link: Some("javascript:void(0)".into()),
+                summary_html: Some("Tóm tắt".into()),
+                ..Default::default()
+            },
+            // No link: a GUID alone, then nothing usable at all.
+            RawEntry {
+                guid: Some("g".into()),
+                content_html: Some("<p>Nội dung</p>".into()),
+                ..Default::default()
+            },
+            RawEntry {
+                guid: Some("g".into()),
+                ..Default::default()
+            },
+        ];
+        for raw in entries {
+            let want = normalize_entry("s", raw.clone(), None, now).map(|i| i.key);
+            assert_eq!(item_key("s", &raw), want, "{raw:?}");
+        }
+        assert_eq!(
+            item_key("s", &RawEntry::default()),
+            None,
+            "dropped entries have no key"
+        );
+    }
+
+    #[test]
+    fn only_web_links_are_safe() {
+        assert_eq!(
+            safe_url(Some("javascript:alert(1)")),
+            None,
+            "no script links"
+        );
+        assert_eq!(safe_url(Some("/relative")), None);
+        assert_eq!(safe_url(None), None);
+        assert_eq!(
+            safe_url(Some(" https://baodaklak.vn/a?b=1 ")).as_deref(),
+            Some("https://baodaklak.vn/a?b=1")
         );
     }
 

@@ -250,8 +250,8 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
         url: "OPML".into(),
         message,
     };
-    let text = crate::charset::decode(opml, None).text;
-    let text = crate::charset::xml_as_utf8(&text);
+    let text = crate::fetch::charset::decode(opml, None).text;
+    let text = crate::fetch::charset::xml_as_utf8(&text);
     let mut reader = quick_xml::Reader::from_str(&text);
     let mut out = Vec::new();
     loop {

@@ -1,8 +1,12 @@
-//! The pipeline: `refresh_source` reads as the whole journey of one source's items —
-//! fetch -> extract -> normalize -> store — and records the outcome; `fetch_pass` runs it
-//! over many sources at once (bounded), never letting one failing source stop the others,
-//! then brings the index up to date from SQLite.
+//! The pipeline: `refresh_source` reads as the whole journey of one source's items, each
+//! step below the one before and all the I/O here, in order — fetch (robots.txt first for
+//! page sources that obey it) → charset → extract → follow-up fetches of article pages →
+//! normalize → store — and records the outcome. `after_store` is what follows every store
+//! (clustering, the index), on every path that stores items. `fetch_pass` runs
+//! `refresh_source` over many sources at once (bounded), never letting one failing source
+//! stop the others, while its index feeder (`feeder`) indexes what they store.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,12 +14,16 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::config::{SourceConfig, resolve};
+use crate::config::{SourceConfig, SourceKind, resolve};
 use crate::error::{Error, Result};
-use crate::extract::feed::FeedMeta;
-use crate::fetch::{CacheHints, Fetched, Validators};
-use crate::model::{NewItem, OutcomeKind, SourceOutcome};
-use crate::normalize::normalize_entry;
+use crate::extract::article::{Article, extract_article};
+use crate::extract::feed::{FeedMeta, parse_feed};
+use crate::extract::follow::{self, Collected};
+use crate::extract::page::{CompiledSelectors, Sel, extract_list, parse_selector};
+use crate::feeder::{Commit, FeedHandle, Feeder};
+use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
+use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
+use crate::normalize::{item_key, normalize_entry};
 
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +65,8 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
 /// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+/// What follows the store is the caller's next step: [`after_store`] when the outcome
+/// says items were stored or changed.
 pub async fn refresh_source(
     app: &App,
     source: &SourceConfig,
@@ -98,12 +108,17 @@ pub async fn refresh_source(
     Ok((outcome, info))
 }
 
+/// True when `outcome` stored new or changed items (so [`after_store`] has work).
+pub fn stored_changes(outcome: &SourceOutcome) -> bool {
+    matches!(&outcome.result, OutcomeKind::Fetched { counts, .. } if counts.new + counts.updated > 0)
+}
+
 async fn fetch_and_store(
     app: &App,
     source: &SourceConfig,
     info: &mut RefreshInfo,
 ) -> Result<(OutcomeKind, Option<Validators>)> {
-    if source.kind == crate::config::SourceKind::Manual {
+    if source.kind == SourceKind::Manual {
         // Manual sources are filled by `gomtin post add`; there is nothing to fetch.
         return Ok((
             OutcomeKind::Fetched {
@@ -113,20 +128,13 @@ async fn fetch_and_store(
             None,
         ));
     }
+    // Fetch: conditionally, and asking robots.txt first for page sources that obey it.
     let url = source_url(app, source)?;
     let store = app.store.clone();
     let id = source.id().to_string();
     let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
-    if source.kind == crate::config::SourceKind::Page
-        && source.obey_robots
-        && !app.robots.allowed(&app.fetcher, &url).await?
-    {
-        return Err(Error::Robots {
-            url: url.to_string(),
-        });
-    }
-    let fetched = app.fetcher.fetch(&url, &validators).await?;
-    let body = match fetched {
+    let robots = RobotsPolicy::obey_if(source.kind == SourceKind::Page && source.obey_robots);
+    let body = match app.fetcher.fetch_polite(&url, &validators, robots).await? {
         Fetched::NotModified { hints } => {
             info.hints = hints;
             tracing::debug!(%url, "not modified");
@@ -135,15 +143,14 @@ async fn fetch_and_store(
         Fetched::Body(body) => body,
     };
     info.hints = body.hints.clone();
-    // Decode once, parse as feed or list page, follow article links (see `follow`).
-    let collected = crate::follow::collect(app, source, &body).await?;
-    let deferred = collected.deferred;
-    // Normalizing is CPU work: keep it off the async workers.
+    // Charset, extract, follow-up fetches.
+    let collected = collect(app, source, &body).await?;
+    info.feed = collected.meta;
+    // Normalize (CPU work: kept off the async workers).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
-    let entries = collected.entries;
-    let meta = collected.meta;
-    let (meta, items, skipped) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let (entries, deferred) = (collected.entries, collected.deferred);
+    let (items, skipped) = tokio::task::spawn_blocking(move || {
         let now = Utc::now();
         let total = entries.len();
         let items: Vec<NewItem> = entries
@@ -151,19 +158,13 @@ async fn fetch_and_store(
             .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
             .collect();
         let skipped = total - items.len() + deferred;
-        Ok((meta, dedupe_keys(items), skipped))
+        (dedupe_keys(items), skipped)
     })
-    .await??;
-    info.feed = meta;
+    .await?;
+    // Store.
     let store = app.store.clone();
-    let counts = tokio::task::spawn_blocking(move || {
-        let counts = store.upsert_items(&items, Utc::now())?;
-        // Items are clustered as they are stored; this catches up any that were not
-        // (see `store::clusters`), and finds nothing to do otherwise.
-        store.cluster_pending()?;
-        Ok::<_, Error>(counts)
-    })
-    .await??;
+    let counts =
+        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
     tracing::info!(
         new = counts.new,
         updated = counts.updated,
@@ -177,9 +178,131 @@ async fn fetch_and_store(
     ))
 }
 
+/// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
+/// parse it as the source's kind says (`extract::feed` or `extract::page`), and — for
+/// page sources and `full_content` feeds — fetch the article pages `extract::follow`
+/// plans and merge what `extract::article` reads from them. `gomtin sources check` runs
+/// this too, storing nothing.
+pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Collected> {
+    let (meta, entries) = parse_body(app, source, body).await?;
+    if !follow::follows(source) {
+        return Ok(Collected {
+            meta,
+            entries,
+            ..Default::default()
+        });
+    }
+    let mut out = follow_articles(app, source, entries).await?;
+    out.meta = meta;
+    Ok(out)
+}
+
+/// Decode and parse a source's body (off the async workers).
+async fn parse_body(
+    app: &App,
+    source: &SourceConfig,
+    body: &Body,
+) -> Result<(FeedMeta, Vec<RawEntry>)> {
+    let base = body.final_url.clone();
+    let bytes = body.bytes.clone();
+    let content_type = body.content_type.clone();
+    let selectors = match (&source.selectors, source.kind) {
+        (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),
+        _ => None,
+    };
+    let tz = app.config.display.timezone;
+    tokio::task::spawn_blocking(move || {
+        let decoded = charset::decode(&bytes, content_type.as_deref());
+        tracing::debug!(
+            url = %base,
+            charset = %decoded.charset.name(),
+            signal = ?decoded.signal,
+            "decoded body"
+        );
+        match selectors {
+            Some(sel) => Ok((
+                FeedMeta::default(),
+                extract_list(&decoded.text, &base, &sel, tz)?,
+            )),
+            None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base),
+        }
+    })
+    .await?
+}
+
+/// The follow-up fetches: which entries the source already has (the store), the plan,
+/// the article pages (at once, within the fetcher's limits), the merge.
+async fn follow_articles(
+    app: &App,
+    source: &SourceConfig,
+    entries: Vec<RawEntry>,
+) -> Result<Collected> {
+    let id = source.id().to_string();
+    let keys: Vec<Option<String>> = entries.iter().map(|e| item_key(&id, e)).collect();
+    let lookup: Vec<String> = keys.iter().flatten().cloned().collect();
+    let (store, sid) = (app.store.clone(), id.clone());
+    let known: HashSet<String> =
+        tokio::task::spawn_blocking(move || store.known_keys(&sid, &lookup)).await??;
+    let plan = follow::plan(source, &entries, &keys, &known);
+    let body_sel = source
+        .article
+        .as_deref()
+        .map(parse_selector)
+        .transpose()
+        .map_err(|message| Error::Selector {
+            url: String::new(),
+            message,
+        })?;
+    let tz = app.config.display.timezone;
+    let robots = RobotsPolicy::obey_if(source.obey_robots);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, link) in plan.fetch.iter().cloned() {
+        let fetcher = app.fetcher.clone();
+        let body_sel = body_sel.clone();
+        tasks.spawn(async move {
+            let res = fetch_article(&fetcher, &link, robots, body_sel, tz).await;
+            (i, res)
+        });
+    }
+    let mut fetched = Vec::with_capacity(plan.fetch.len());
+    while let Some(joined) = tasks.join_next().await {
+        let (i, res) = joined?;
+        if let Err(e) = &res {
+            tracing::warn!(error = %e, source = %id, "article page failed");
+        }
+        fetched.push((i, res));
+    }
+    follow::merge(&plan, entries, fetched)
+}
+
+/// Fetch one article page (asking robots.txt first when `robots` says so), decode it once
+/// and extract its main content and metadata.
+pub async fn fetch_article(
+    fetcher: &Fetcher,
+    link: &url::Url,
+    robots: RobotsPolicy,
+    body_selector: Option<Sel>,
+    tz: chrono_tz::Tz,
+) -> Result<Article> {
+    let fetched = fetcher
+        .fetch_polite(link, &Validators::default(), robots)
+        .await?;
+    let Fetched::Body(body) = fetched else {
+        return Err(Error::Article {
+            url: link.to_string(),
+            message: "304 without validators".into(),
+        });
+    };
+    tokio::task::spawn_blocking(move || {
+        let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
+        extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
+    })
+    .await?
+}
+
 /// A feed may list the same entry twice; keep the last occurrence of each key.
 fn dedupe_keys(items: Vec<NewItem>) -> Vec<NewItem> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut out: Vec<NewItem> = items
         .into_iter()
         .rev()
@@ -217,7 +340,7 @@ pub async fn fetch_pass(
         v
     };
     let on_done = Arc::new(on_done);
-    let (stored_tx, indexer) = spawn_indexer(app);
+    let feeder = Feeder::spawn(app.index.clone(), app.store.clone(), Commit::AtEnd, |_| {});
     // Sources in flight at once: what the fetcher lets through, plus as many again being
     // parsed and stored. Starting thousands at once only piles them up on the store
     // (each would hold a blocking thread waiting for the connection).
@@ -228,7 +351,7 @@ pub async fn fetch_pass(
     for (i, source) in sources.into_iter().enumerate() {
         let app = app.clone();
         let on_done = on_done.clone();
-        let stored_tx = stored_tx.clone();
+        let feed = feeder.handle();
         let in_flight = in_flight.clone();
         tasks.spawn(async move {
             let _slot = in_flight
@@ -236,16 +359,15 @@ pub async fn fetch_pass(
                 .await
                 .map_err(|e| Error::Task(e.to_string()))?;
             let (outcome, _) = refresh_source(&app, &source).await?;
-            if let OutcomeKind::Fetched { counts, .. } = &outcome.result
-                && counts.new + counts.updated > 0
+            if stored_changes(&outcome)
+                && let Err(e) = after_store(&app, Some(&feed)).await
             {
-                let _ = stored_tx.send(());
+                tracing::warn!(source = source.id(), error = %e, "after-store step failed; the pass catches up at its end");
             }
             on_done(&outcome);
             Ok::<_, Error>((i, outcome))
         });
     }
-    drop(stored_tx);
     let mut outcomes = Vec::new();
     let mut first_err = None;
     while let Some(joined) = tasks.join_next().await {
@@ -263,50 +385,47 @@ pub async fn fetch_pass(
     }
     outcomes.sort_by_key(|(i, _)| *i);
     tracing::info!(sources = outcomes.len(), "pass done; catching up the index");
-    if let Err(e) = indexer.await {
-        tracing::warn!(error = %e, "index feeder stopped");
-    }
-    catch_up_index(app).await?;
+    feeder.stop().await;
+    after_store(app, None).await?;
     if let Some(e) = first_err {
         return Err(e);
     }
     Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
-/// The index feeder of a pass: while sources are being stored, a blocking thread hands
-/// each batch of new items to the index writer (`SearchIndex::feed`), so tantivy works
-/// on the second core instead of after the pass. It ends when every sender is dropped;
-/// the pass then commits with `catch_up_index`. A feeding error only stops the feeder.
-fn spawn_indexer(app: &App) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let app = app.clone();
-    // Once the feeder returns, the senders' `send` fails and is ignored.
-    let handle = tokio::task::spawn_blocking(move || {
-        if app.index.topics_changed().unwrap_or(true) {
-            // A rebuild is due; feeding now would be wasted work.
-            return;
-        }
-        while rx.recv().is_ok() {
-            while rx.try_recv().is_ok() {}
-            if let Err(e) = app.index.feed(&app.store) {
-                tracing::warn!(error = %e, "feeding the index during the pass failed; it catches up after the pass");
-                return;
-            }
-        }
-    });
-    (tx, handle)
+/// What follows storing items, on every path that stores them — a source refreshed by a
+/// fetch pass or the daemon, the web's "fetch now", `gomtin post add`:
+/// 1. cluster whatever was not clustered as it was stored (`Store::cluster_pending`;
+///    usually nothing, since `Store::upsert_items` clusters in the same transaction);
+/// 2. the index: with a `feeder` (a pass, the daemon), tell it — it feeds tantivy in the
+///    background and its owner commits at the end; without one, catch up now: feed from
+///    the change log, tag topics as the index does, rebuild when the topic definitions
+///    changed, commit.
+///
+/// Returns how many items were indexed now (0 when left to the feeder). From async code:
+/// `pipeline::after_store(&app, None).await?`; from blocking code (a `spawn_blocking`
+/// closure, a test without a runtime): [`after_store_blocking`], same arguments.
+pub async fn after_store(app: &App, feeder: Option<&FeedHandle>) -> Result<usize> {
+    let (app, feeder) = (app.clone(), feeder.cloned());
+    tokio::task::spawn_blocking(move || after_store_blocking(&app, feeder.as_ref())).await?
 }
 
-/// Bring the index up to date with SQLite (off the async workers). When the topic
-/// definitions changed since the index was built, everything is re-tagged (rebuilt).
+/// [`after_store`] for blocking code: it runs on the calling thread.
+pub fn after_store_blocking(app: &App, feeder: Option<&FeedHandle>) -> Result<usize> {
+    app.store.cluster_pending()?;
+    match feeder {
+        Some(feeder) => {
+            feeder.stored();
+            Ok(0)
+        }
+        None => crate::feeder::catch_up(&app.index, &app.store),
+    }
+}
+
+/// Bring the index up to date with SQLite (off the async workers), without clustering.
+/// When the topic definitions changed since the index was built, everything is re-tagged
+/// (rebuilt).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
     let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        if app.index.topics_changed()? {
-            tracing::info!("topic definitions changed; rebuilding the index to re-tag items");
-            return app.index.rebuild(&app.store);
-        }
-        app.index.reconcile(&app.store)
-    })
-    .await?
+    tokio::task::spawn_blocking(move || crate::feeder::catch_up(&app.index, &app.store)).await?
 }

@@ -4,25 +4,25 @@
 //! due again. Waits follow the source's interval with jitter, stretched by the server's
 //! hints (`ttl`, `Cache-Control: max-age`, `Expires`, `Retry-After`) within configured
 //! bounds; failures back off exponentially up to a ceiling and keep trying there. The
-//! fetcher bounds concurrency overall and per host. A single indexer task brings tantivy
-//! up to date after each stored change. Shutdown stops new work, gives fetches in flight a
-//! grace period, then commits the index.
+//! fetcher bounds concurrency overall and per host. The daemon's index feeder (`feeder`,
+//! committing after each change) brings tantivy up to date after each stored change.
+//! Shutdown stops new work, gives fetches in flight a grace period, then commits the index.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::config::{SchedulerConfig, SourceConfig};
 use crate::error::Result;
+use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::metrics::Metrics;
 use crate::model::{OutcomeKind, SourceOutcome};
-use crate::pipeline::{RefreshInfo, catch_up_index, refresh_source};
+use crate::pipeline::{RefreshInfo, after_store, refresh_source, stored_changes};
 
 /// Longest sleep between two looks at the schedule (config reloads, clock jumps).
 const MAX_TICK: Duration = Duration::from_secs(30);
@@ -74,13 +74,15 @@ pub fn next_check(
 
 /// Run the scheduler until `shutdown` is cancelled.
 pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Result<()> {
-    let index_wanted = Arc::new(Notify::new());
-    let indexer = tokio::spawn(indexer_loop(
-        app.clone(),
-        metrics.clone(),
-        index_wanted.clone(),
-        shutdown.clone(),
-    ));
+    let gauge = metrics.clone();
+    let feeder = Feeder::spawn(
+        app.index.clone(),
+        app.store.clone(),
+        Commit::EachChange,
+        move |index| {
+            gauge.index_documents.set(index.doc_count() as i64);
+        },
+    );
     let mut running: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Result<()>)> = JoinSet::new();
     tracing::info!(sources = app.config.sources.len(), "scheduler started");
@@ -107,13 +109,12 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
                 }
                 _ => {
                     running.insert(sch.id.clone());
-                    let (app, metrics, wanted) =
-                        (app.clone(), metrics.clone(), index_wanted.clone());
+                    let (app, metrics, feed) = (app.clone(), metrics.clone(), feeder.handle());
                     let source = source.clone();
                     let failures = sch.consecutive_failures;
                     tasks.spawn(async move {
                         let id = source.id().to_string();
-                        let r = refresh_and_plan(&app, &metrics, &wanted, &source, failures).await;
+                        let r = refresh_and_plan(&app, &metrics, &feed, &source, failures).await;
                         (id, r)
                     });
                 }
@@ -151,10 +152,9 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
     }
-    index_wanted.notify_one();
-    let _ = indexer.await;
+    feeder.stop().await;
     // Final catch-up and commit: whatever reached SQLite is in the index on exit.
-    catch_up_index(&app).await?;
+    after_store(&app, None).await?;
     let index = app.index.clone();
     tokio::task::spawn_blocking(move || index.close()).await??;
     tracing::info!("scheduler stopped, index committed");
@@ -179,11 +179,16 @@ fn finish(
 async fn refresh_and_plan(
     app: &App,
     metrics: &Metrics,
-    index_wanted: &Notify,
+    feed: &FeedHandle,
     source: &SourceConfig,
     failures_before: i64,
 ) -> Result<()> {
     let (outcome, info) = refresh_source(app, source).await?;
+    if stored_changes(&outcome)
+        && let Err(e) = after_store(app, Some(feed)).await
+    {
+        tracing::error!(source = source.id(), error = %e, "after-store step failed; the next change catches up");
+    }
     metrics.record(&outcome);
     let failures = if outcome.is_failure() {
         (failures_before + 1).max(1) as u32
@@ -203,33 +208,7 @@ async fn refresh_and_plan(
     let id = source.id().to_string();
     tokio::task::spawn_blocking(move || store.set_next_check(&id, at)).await??;
     tracing::debug!(source = source.id(), next = %at, "scheduled");
-    if let OutcomeKind::Fetched { counts, .. } = &outcome.result
-        && counts.new + counts.updated > 0
-    {
-        index_wanted.notify_one();
-    }
     Ok(())
-}
-
-/// The one task that writes the index while the daemon runs.
-async fn indexer_loop(
-    app: App,
-    metrics: Arc<Metrics>,
-    wanted: Arc<Notify>,
-    shutdown: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            _ = wanted.notified() => {}
-            _ = shutdown.cancelled() => return,
-        }
-        match catch_up_index(&app).await {
-            Ok(n) if n > 0 => tracing::info!(items = n, "indexed"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "indexing failed; will retry on next change"),
-        }
-        metrics.index_documents.set(app.index.doc_count() as i64);
-    }
 }
 
 #[cfg(test)]

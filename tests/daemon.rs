@@ -227,10 +227,9 @@ fn robots_txt_is_fetched_once_per_host_and_obeyed() {
     broken.set("/robots.txt", Route::status(503));
     let cfg = TestConfig::new("");
     let app = app_for(&cfg, "");
-    let robots = gomtin::robots::RobotsCache::new();
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let allowed = |u: String| {
-        rt.block_on(robots.allowed(&app.fetcher, &url::Url::parse(&u).expect("url")))
+        rt.block_on(app.fetcher.robots_allow(&url::Url::parse(&u).expect("url")))
             .expect("robots")
     };
     assert!(allowed(server.url("/tin/1.html")));

@@ -14,7 +14,7 @@
 
 mod support;
 
-use gomtin::charset::{self, Charset};
+use gomtin::fetch::charset::{self, Charset};
 use gomtin::normalize::html_to_text;
 use support::{FixtureServer, Route, shared_data};
 

@@ -9,6 +9,7 @@
 mod support;
 
 use gomtin::extract::page::{CompiledSelectors, PageSelectors, extract_list};
+use gomtin::fetch::RobotsPolicy;
 use serde_json::Value;
 use support::{FixtureServer, Route, shared_data};
 use unicode_normalization::UnicodeNormalization;
@@ -63,7 +64,13 @@ fn article_pages_match_their_goldens() {
     for name in ARTICLES {
         let url = url::Url::parse(&serve_page(&server, &format!("{name}.html"))).expect("url");
         let article = rt
-            .block_on(gomtin::follow::fetch_article(&f, &url, None, TZ))
+            .block_on(gomtin::pipeline::fetch_article(
+                &f,
+                &url,
+                RobotsPolicy::Ignore,
+                None,
+                TZ,
+            ))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let item = gomtin::normalize::normalize_entry(
             "golden",
@@ -144,7 +151,7 @@ fn vnexpress_homepage_lists_its_top_stories_by_selectors() {
         gomtin::fetch::Fetched::Body(b) => b,
         other => panic!("{other:?}"),
     };
-    let text = gomtin::charset::decode(&body.bytes, body.content_type.as_deref()).text;
+    let text = gomtin::fetch::charset::decode(&body.bytes, body.content_type.as_deref()).text;
     let want = expected("vnexpress.hompage");
     let sel: PageSelectors =
         serde_json::from_value(want["selectors"].clone()).expect("selectors in golden");

@@ -1,10 +1,11 @@
-//! Article pages: the main content of one news page. It sits after `fetch` and `charset`
-//! for the item links that page sources (and `full_content` feeds) follow, and before
-//! `normalize`, which sanitizes the HTML and cleans the text. The body comes from the
-//! source's `article` selector when the config gives one, otherwise from dom_smoothie (a
-//! readability port). Title, author, published time and lead image come from the page's
-//! metadata — `<meta>` (Open Graph, `article:*`, `itemprop`), JSON-LD — with a visible
-//! date line as the last resort, since many Vietnamese CMSs leave the meta tags empty.
+//! Article pages: the main content of one news page. It sits after `fetch` and
+//! `fetch::charset` for the item links that page sources (and `full_content` feeds) follow,
+//! and before `normalize`, which sanitizes the HTML and cleans the text. The body comes
+//! from the source's `article` selector when the config gives one, otherwise from
+//! dom_smoothie (a readability port). Title, author, published time and lead image come
+//! from the page's metadata — `<meta>` (Open Graph, `article:*`, `itemprop`), JSON-LD —
+//! with a visible date line as the last resort, since many Vietnamese CMSs leave the meta
+//! tags empty.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::Duration;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, from_ts};
+use super::Store;
 use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
 use crate::error::Result;
 
@@ -20,16 +20,6 @@ use crate::error::Result;
 const MAX_CANDIDATES: usize = 64;
 /// Newest items looked up per LSH band.
 const PER_BAND: usize = 8;
-
-/// One member of a cluster.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ClusterMember {
-    pub id: i64,
-    pub source_id: String,
-    pub title: String,
-    pub url: Option<String>,
-    pub published_at: chrono::DateTime<chrono::Utc>,
-}
 
 /// The cluster a signed item published at `published` (Unix seconds) joins: that of the
 /// stored item in the window telling the same story most closely, or `None` when there
@@ -269,36 +259,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Members of a cluster, earliest first.
-    pub fn cluster_members(&self, cluster_id: i64) -> Result<Vec<ClusterMember>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, source_id, title, url, published_at FROM items WHERE cluster_id = ?1
-             ORDER BY published_at, id",
-        )?;
-        let rows = stmt.query_map([cluster_id], |r| {
-            Ok(ClusterMember {
-                id: r.get(0)?,
-                source_id: r.get(1)?,
-                title: r.get(2)?,
-                url: r.get(3)?,
-                published_at: from_ts(r.get(4)?),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// The other members of `item_id`'s story ("also posted by …"), earliest first.
-    pub fn also_posted(&self, item_id: i64) -> Result<Vec<ClusterMember>> {
-        let Some(cluster) = self.clusters_of(&[item_id])?.get(&item_id).copied() else {
-            return Ok(Vec::new());
-        };
-        Ok(self
-            .cluster_members(cluster)?
-            .into_iter()
-            .filter(|m| m.id != item_id)
-            .collect())
     }
 }

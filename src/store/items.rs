@@ -174,11 +174,22 @@ impl Store {
     }
 }
 
-fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
-        r.get(0)
-    })
-}
+/// The two writes of an item row take the same numbered parameters (see [`upsert_one`]):
+/// ?1 id, ?2 source, ?3 key, ?4-?12 the item's fields, ?13 published, ?14 updated,
+/// ?15 now (first seen, or updated when the item gives no time), ?16 content hash,
+/// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`).
+const INSERT_ITEM: &str = "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url,
+        title, author, summary, content_html, content_text, image_url, published_at,
+        updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+        ?17, ?18, ?19, ?20)";
+/// An edit keeps the stored cluster when this write does not cluster it.
+const UPDATE_ITEM: &str = "UPDATE items SET guid = ?4, url = ?5, canonical_url = ?6,
+        title = ?7, author = ?8, summary = ?9, content_html = ?10, content_text = ?11,
+        image_url = ?12, published_at = ?13, updated_at = COALESCE(?14, ?15),
+        content_hash = ?16, seq = ?17, minhash = ?18, shingles = ?19,
+        cluster_id = COALESCE(?20, cluster_id)
+     WHERE id = ?1 AND source_id = ?2 AND item_key = ?3";
 
 /// Insert or update one item. With `cluster`, the item is also clustered here (see
 /// `store::clusters`): its cluster is chosen before the row is written, so the row is
@@ -190,9 +201,6 @@ fn upsert_one(
     now: DateTime<Utc>,
     cluster: bool,
 ) -> Result<Upsert> {
-    // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
-    let minhash = sig.map(Signature::to_bytes);
-    let shingles = sig.map_or(0, |s| i64::from(s.shingles));
     let existing: Option<(i64, String, i64)> = tx
         .prepare_cached(
             "SELECT id, content_hash, published_at FROM items
@@ -202,100 +210,72 @@ fn upsert_one(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    match existing {
-        Some((_, hash, _)) if hash == item.content_hash => Ok(Upsert::Unchanged),
+    let (upsert, id, published) = match existing {
+        Some((_, hash, _)) if hash == item.content_hash => return Ok(Upsert::Unchanged),
         Some((id, _, stored_published)) => {
-            let seq = next_seq(tx)?;
-            let published = item.published_at.map_or(stored_published, ts);
             // The keys of the old text go now, whether or not the new text is clustered here.
             forget_bands(tx, id)?;
-            let cluster_id = match (cluster, sig) {
-                (false, _) => None,
-                (true, None) => Some(id),
-                (true, Some(sig)) => {
-                    let joined = find_cluster(tx, Some(id), sig, published)?;
-                    file_bands(tx, id, sig, published)?;
-                    Some(joined.unwrap_or(id))
-                }
-            };
-            tx.prepare_cached(
-                "UPDATE items SET guid = ?2, url = ?3, canonical_url = ?4, title = ?5, author = ?6,
-                    summary = ?7, content_html = ?8, content_text = ?9, image_url = ?10,
-                    published_at = ?11, updated_at = COALESCE(?12, ?13),
-                    content_hash = ?14, seq = ?15, minhash = ?16, shingles = ?17,
-                    cluster_id = COALESCE(?18, cluster_id)
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                item.guid,
-                item.url,
-                item.canonical_url,
-                item.title,
-                item.author,
-                item.summary,
-                item.content_html,
-                item.content_text,
-                item.image_url,
-                published,
-                item.updated_at.map(ts),
-                ts(now),
-                item.content_hash,
-                seq,
-                minhash,
-                shingles,
-                cluster_id
-            ])?;
-            Ok(Upsert::Updated)
+            let published = item.published_at.map_or(stored_published, ts);
+            (Upsert::Updated, id, published)
         }
         None => {
-            let seq = next_seq(tx)?;
             // The id SQLite would give the row (one past the largest), taken beforehand so
             // that an item starting its own cluster is written with it as its cluster id.
             let id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM items", [], |r| {
                 r.get(0)
             })?;
-            let published = ts(item.published_at.unwrap_or(now));
-            let cluster_id = match (cluster, sig) {
-                (false, _) => None,
-                (true, None) => Some(id),
-                (true, Some(sig)) => Some(find_cluster(tx, None, sig, published)?.unwrap_or(id)),
-            };
-            tx.prepare_cached(
-                "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url, title,
-                    author, summary, content_html, content_text, image_url, published_at,
-                    updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20)",
-            )?
-            .execute(params![
-                id,
-                item.source_id,
-                item.key,
-                item.guid,
-                item.url,
-                item.canonical_url,
-                item.title,
-                item.author,
-                item.summary,
-                item.content_html,
-                item.content_text,
-                item.image_url,
-                published,
-                item.updated_at.map(ts),
-                ts(now),
-                item.content_hash,
-                seq,
-                minhash,
-                shingles,
-                cluster_id
-            ])?;
-            if let (true, Some(sig)) = (cluster, sig) {
+            (Upsert::Inserted, id, ts(item.published_at.unwrap_or(now)))
+        }
+    };
+    let edit = upsert == Upsert::Updated;
+    let cluster_id = match (cluster, sig) {
+        (false, _) => None,
+        (true, None) => Some(id),
+        (true, Some(sig)) => {
+            let joined = find_cluster(tx, edit.then_some(id), sig, published)?;
+            // An edited row exists already: its new keys can go in before it is rewritten.
+            if edit {
                 file_bands(tx, id, sig, published)?;
             }
-            Ok(Upsert::Inserted)
+            Some(joined.unwrap_or(id))
         }
+    };
+    // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
+    let minhash = sig.map(Signature::to_bytes);
+    let shingles = sig.map_or(0, |s| i64::from(s.shingles));
+    let seq = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    tx.prepare_cached(if edit { UPDATE_ITEM } else { INSERT_ITEM })?
+        .execute(params![
+            id,
+            item.source_id,
+            item.key,
+            item.guid,
+            item.url,
+            item.canonical_url,
+            item.title,
+            item.author,
+            item.summary,
+            item.content_html,
+            item.content_text,
+            item.image_url,
+            published,
+            item.updated_at.map(ts),
+            ts(now),
+            item.content_hash,
+            seq,
+            minhash,
+            shingles,
+            cluster_id
+        ])?;
+    if !edit
+        && cluster
+        && let Some(sig) = sig
+    {
+        file_bands(tx, id, sig, published)?;
     }
+    Ok(upsert)
 }
 
 #[cfg(test)]

@@ -19,10 +19,9 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub use clusters::ClusterMember;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
-pub use related::RelatedItem;
+pub use related::{ClusterMember, RelatedItem};
 pub use shares::{NewShare, Share};
 pub use users::{Role, User, valid_user_name};
 

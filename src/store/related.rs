@@ -1,13 +1,16 @@
-//! "Also posted by": other items, from other sources, that carry the same story — the same
-//! canonical URL (exact reposts; tracking parameters already removed by `normalize`) or the
-//! same near-duplicate cluster (`cluster`: reposts with small edits). The web layer only
-//! calls these two functions.
+//! One story's items, by the one "same story" rule (`cluster::StoryKey`: the same
+//! near-duplicate cluster, or the same canonical URL). "Also posted by" (`also_posted`,
+//! and on the web `related_items`, `related_counts`) and search collapsing
+//! (`cluster::collapse`: `story_keys`, `story_members`) read a story through these
+//! functions; none spells the rule again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use rusqlite::Connection;
 use serde::Serialize;
 
-use super::Store;
+use super::{Store, from_ts};
+use crate::cluster::StoryKey;
 use crate::error::Result;
 
 /// Another item carrying the same story.
@@ -19,48 +22,133 @@ pub struct RelatedItem {
     pub url: Option<String>,
 }
 
-/// Items of other sources with the same canonical URL or in the same cluster as item ?1.
-/// Two indexed lookups joined by UNION (an OR in the join would scan the table).
-const SAME_STORY: &str = "
-    SELECT o.id, o.source_id, o.title, o.url, o.published_at FROM items i
-    JOIN items o ON o.canonical_url = i.canonical_url
-    WHERE i.id = ?1 AND i.canonical_url IS NOT NULL AND i.canonical_url <> ''
-      AND o.id <> i.id AND o.source_id <> i.source_id
-    UNION
-    SELECT o.id, o.source_id, o.title, o.url, o.published_at FROM items i
-    JOIN items o ON o.cluster_id = i.cluster_id
-    WHERE i.id = ?1 AND i.cluster_id IS NOT NULL
-      AND o.id <> i.id AND o.source_id <> i.source_id";
+/// One item of a story.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterMember {
+    pub id: i64,
+    pub source_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The columns [`member_from_row`] reads.
+const MEMBER_COLUMNS: &str = "id, source_id, title, url, published_at";
+
+fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClusterMember> {
+    Ok(ClusterMember {
+        id: r.get(0)?,
+        source_id: r.get(1)?,
+        title: r.get(2)?,
+        url: r.get(3)?,
+        published_at: from_ts(r.get(4)?),
+    })
+}
+
+/// The story keys of the stored item `id` (`None` when there is no such item).
+fn keys_of(conn: &Connection, id: i64) -> Result<Option<Vec<StoryKey>>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT cluster_id, canonical_url FROM items WHERE id = ?1")?;
+    let mut rows = stmt.query_map([id], |r| {
+        Ok(StoryKey::of(
+            r.get::<_, Option<i64>>(0)?,
+            r.get::<_, Option<String>>(1)?.as_deref(),
+        ))
+    })?;
+    Ok(rows.next().transpose()?)
+}
+
+/// The items carrying one story key (each lookup is an indexed column).
+fn with_key(conn: &Connection, key: &StoryKey) -> Result<Vec<ClusterMember>> {
+    let rows = match key {
+        StoryKey::Cluster(c) => conn
+            .prepare_cached(&format!(
+                "SELECT {MEMBER_COLUMNS} FROM items WHERE cluster_id = ?1"
+            ))?
+            .query_map([c], member_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        StoryKey::Url(u) => conn
+            .prepare_cached(&format!(
+                "SELECT {MEMBER_COLUMNS} FROM items WHERE canonical_url = ?1"
+            ))?
+            .query_map([u], member_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    Ok(rows)
+}
 
 impl Store {
-    /// Items from other sources with the same canonical URL as `item_id`.
-    pub fn related_items(&self, item_id: i64) -> Result<Vec<RelatedItem>> {
+    /// The story keys of each of these items (items not found are absent).
+    pub fn story_keys(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<StoryKey>>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            &format!("SELECT id, source_id, title, url, published_at FROM ({SAME_STORY}) ORDER BY published_at"),
-        )?;
-        let rows = stmt.query_map([item_id], |r| {
-            Ok(RelatedItem {
-                id: r.get(0)?,
-                source_id: r.get(1)?,
-                title: r.get(2)?,
-                url: r.get(3)?,
+        let mut out = HashMap::new();
+        for &id in ids {
+            if let Some(keys) = keys_of(&conn, id)? {
+                out.insert(id, keys);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item sharing a story key with `item_id`, itself included, earliest first
+    /// (published time, then id); empty when the item has no story key (or is not stored).
+    pub fn story_members(&self, item_id: i64) -> Result<Vec<ClusterMember>> {
+        let conn = self.reader();
+        let Some(keys) = keys_of(&conn, item_id)? else {
+            return Ok(Vec::new());
+        };
+        let mut seen = HashSet::new();
+        let mut members = Vec::new();
+        for key in &keys {
+            for m in with_key(&conn, key)? {
+                if seen.insert(m.id) {
+                    members.push(m);
+                }
+            }
+        }
+        members.sort_by_key(|m| (m.published_at, m.id));
+        Ok(members)
+    }
+
+    /// The other items of `item_id`'s story ("also posted by …"), earliest first.
+    pub fn also_posted(&self, item_id: i64) -> Result<Vec<ClusterMember>> {
+        Ok(self
+            .story_members(item_id)?
+            .into_iter()
+            .filter(|m| m.id != item_id)
+            .collect())
+    }
+
+    /// The items of `item_id`'s story posted by other sources, earliest first.
+    pub fn related_items(&self, item_id: i64) -> Result<Vec<RelatedItem>> {
+        let members = self.story_members(item_id)?;
+        let Some(own) = members.iter().find(|m| m.id == item_id) else {
+            return Ok(Vec::new());
+        };
+        let own_source = own.source_id.clone();
+        Ok(members
+            .into_iter()
+            .filter(|m| m.source_id != own_source)
+            .map(|m| RelatedItem {
+                id: m.id,
+                source_id: m.source_id,
+                title: m.title,
+                url: m.url,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect())
     }
 
     /// For each item, how many other sources posted the same story (absent = none).
     pub fn related_counts(&self, ids: &[i64]) -> Result<HashMap<i64, usize>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT COUNT(DISTINCT source_id) FROM ({SAME_STORY})"
-        ))?;
         let mut out = HashMap::new();
-        for id in ids {
-            let n: i64 = stmt.query_row([id], |r| r.get(0))?;
-            if n > 0 {
-                out.insert(*id, n as usize);
+        for &id in ids {
+            let sources: HashSet<String> = self
+                .related_items(id)?
+                .into_iter()
+                .map(|r| r.source_id)
+                .collect();
+            if !sources.is_empty() {
+                out.insert(id, sources.len());
             }
         }
         Ok(out)

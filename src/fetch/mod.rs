@@ -1,9 +1,14 @@
-//! Fetching: one shared reqwest `Client` that every source goes through. It sits between
-//! the scheduler/pipeline (which decides *what* to fetch) and extraction (which reads the
-//! bytes). It is polite and bounded: total timeout, body cap counted after decompression,
-//! redirect limit, per-host concurrency limit, conditional GET validators echoed byte for
-//! byte, and loopback/private addresses refused unless the config allows them.
-//! It hands back raw bytes: decoding is the parser's or `normalize`'s job, done once.
+//! Fetching: the one network module. One shared reqwest `Client` that every source goes
+//! through sits between the scheduler/pipeline (which decides *what* to fetch) and
+//! extraction (which reads the bytes). It is polite and bounded: total timeout, body cap
+//! counted after decompression, redirect limit, per-host concurrency limit, conditional
+//! GET validators echoed byte for byte, loopback/private addresses refused unless the
+//! config allows them, and — when the caller asks for it ([`RobotsPolicy::Obey`]) —
+//! robots.txt consulted first (`robots`, cached per host inside the fetcher).
+//! It hands back raw bytes; `charset` turns them into UTF-8 text, once.
+
+pub mod charset;
+pub mod robots;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +21,28 @@ use tokio::sync::Semaphore;
 
 use crate::config::FetchConfig;
 use crate::error::{Error, Result};
+use robots::RobotsCache;
+
+/// Whether a fetch asks the host's robots.txt first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RobotsPolicy {
+    /// Fetch without asking: feeds (published to be polled), robots.txt itself.
+    Ignore,
+    /// Ask robots.txt first (fetched once per host, cached); a disallowed URL fails with
+    /// `Error::Robots` and is not fetched.
+    Obey,
+}
+
+impl RobotsPolicy {
+    /// `Obey` when `obey` is true.
+    pub fn obey_if(obey: bool) -> RobotsPolicy {
+        if obey {
+            RobotsPolicy::Obey
+        } else {
+            RobotsPolicy::Ignore
+        }
+    }
+}
 
 /// What the caller knows from the last successful fetch of this URL.
 #[derive(Debug, Clone, Default)]
@@ -53,10 +80,12 @@ pub struct Body {
     pub hints: CacheHints,
 }
 
-/// The one HTTP client of the process, with its per-host limits.
+/// The one HTTP client of the process, with its per-host limits and robots.txt rules.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// robots.txt rules per host, shared by every clone of this fetcher.
+    robots: RobotsCache,
     max_body: u64,
     per_host: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
@@ -181,6 +210,7 @@ impl Fetcher {
         })?;
         Ok(Fetcher {
             client,
+            robots: RobotsCache::new(),
             max_body: cfg.max_body_bytes,
             per_host: cfg.per_host,
             hosts: Arc::new(Mutex::new(HashMap::new())),
@@ -197,7 +227,29 @@ impl Fetcher {
             .clone()
     }
 
+    /// GET `url` as [`fetch`](Self::fetch) does, asking robots.txt first when `robots` says
+    /// so: this is how the pipeline fetches sources and article pages.
+    pub async fn fetch_polite(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+        robots: RobotsPolicy,
+    ) -> Result<Fetched> {
+        if robots == RobotsPolicy::Obey && !self.robots_allow(url).await? {
+            return Err(Error::Robots {
+                url: url.to_string(),
+            });
+        }
+        self.fetch(url, validators).await
+    }
+
+    /// Whether robots.txt of `url`'s host lets gomtin fetch `url` (see `robots`).
+    pub async fn robots_allow(&self, url: &url::Url) -> Result<bool> {
+        self.robots.allowed(self, url).await
+    }
+
     /// GET `url` (http, https or file), sending the validators as conditional headers.
+    /// robots.txt is not consulted (see [`fetch_polite`](Self::fetch_polite)).
     pub async fn fetch(&self, url: &url::Url, validators: &Validators) -> Result<Fetched> {
         match url.scheme() {
             "http" | "https" => self.fetch_http(url, validators).await,

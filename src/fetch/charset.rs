@@ -1,5 +1,5 @@
-//! Charsets: the one place where fetched bytes become UTF-8 text. It sits right after
-//! `fetch` (which hands back raw bytes and the `Content-Type` header) and before every
+//! Charsets: the one place where fetched bytes become UTF-8 text. It sits beside the
+//! fetcher (which hands back raw bytes and the `Content-Type` header) and before every
 //! parser (`extract::feed`, `extract::page`, `extract::article`, `discover`), so a body is
 //! decoded exactly once.
 //!

@@ -1,6 +1,6 @@
-//! robots.txt: fetched once per host through the shared fetcher, cached, and consulted
-//! before page sources and article fetches (feeds are published to be polled and are not
-//! checked). Follows RFC 9309: a missing robots.txt (4xx) allows everything, an
+//! robots.txt: fetched once per host through the fetcher that holds this cache, and
+//! consulted by `Fetcher::fetch_polite` before page sources and article fetches (feeds are
+//! published to be polled and are not checked). Follows RFC 9309: a missing robots.txt (4xx) allows everything, an
 //! unreachable one (5xx) disallows everything for a while, a network failure is retried on
 //! the next call. The rules are read for the `gomtin` product token.
 
@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::{Fetched, Fetcher, Validators};
 use crate::error::{Error, Result};
-use crate::fetch::{Fetched, Fetcher, Validators};
 
 /// Product token matched against `User-agent:` lines.
 pub const AGENT: &str = "gomtin";
@@ -41,7 +41,7 @@ struct Entry {
     rules: Arc<Rules>,
 }
 
-/// Per-host cache of robots.txt rules.
+/// Per-host cache of robots.txt rules (each `Fetcher` holds one).
 #[derive(Default, Clone)]
 pub struct RobotsCache {
     entries: Arc<Mutex<HashMap<String, Entry>>>,

@@ -1,0 +1,79 @@
+//! Digest schedules: the cron times of a `[[digests]]` entry (in its timezone) and the
+//! period each scheduled time ends. A period starts where the last recorded one ended, so
+//! runs missed while the daemon was down are covered once, by the next period.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::DigestConfig;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What one digest period covers: items first seen in `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+fn cron_of(d: &DigestConfig) -> Result<croner::Cron> {
+    d.cron().map_err(|e| Error::ConfigInvalid {
+        path: "[[digests]]".into(),
+        message: format!("digests.schedule của `{}`: {e}", d.id()),
+    })
+}
+
+/// The latest scheduled time at or before `now`.
+pub fn latest_fire(d: &DigestConfig, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    let cron = cron_of(d)?;
+    Ok(cron
+        .find_previous_occurrence(&now.with_timezone(&d.timezone), true)
+        .ok()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The first scheduled time after `now`.
+pub fn next_fire(d: &DigestConfig, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    let cron = cron_of(d)?;
+    Ok(cron
+        .find_next_occurrence(&now.with_timezone(&d.timezone), false)
+        .ok()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The scheduled time strictly before `t`.
+fn fire_before(d: &DigestConfig, t: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    let cron = cron_of(d)?;
+    Ok(cron
+        .find_previous_occurrence(&t.with_timezone(&d.timezone), false)
+        .ok()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The period ending at the scheduled time `end`: it starts where the last recorded
+/// period before it ended (covering any runs missed while gomtin was down), else where the
+/// first period after the digest was first seen would have started.
+pub fn period_ending(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period> {
+    if let Some(p) = store.digest_period(d.id(), end)? {
+        return Ok(Period {
+            start: p.start,
+            end: p.end,
+        });
+    }
+    let before = end - chrono::Duration::seconds(1);
+    let start = match store.latest_digest_period(d.id(), before)? {
+        Some(p) => p.end,
+        None => {
+            // No period recorded yet: start with the first period due after the digest
+            // was first seen, so runs missed before this one are covered too.
+            let first_due = match store.digest_state(d.id())? {
+                Some((first_seen, _)) => next_fire(d, first_seen)?
+                    .filter(|t| *t <= end)
+                    .unwrap_or(end),
+                None => end,
+            };
+            fire_before(d, first_due)?.unwrap_or(first_due - chrono::Duration::days(1))
+        }
+    };
+    Ok(Period { start, end })
+}
