@@ -75,7 +75,7 @@ pub fn page_suggestion(config: &Config, found: &Found) -> SourceBlock {
         kind: SourceKind::Page,
         url: Some(url.to_string()),
         interval: None,
-        selectors: Some(crate::extract::page::PageSelectors {
+        selectors: Some(crate::config::PageSelectors {
             item: Some(".news-item".into()),
             link: "a".into(),
             title: None,
@@ -364,8 +364,7 @@ pub async fn store_post(app: &App, item: NewItem) -> Result<StoredPost> {
     let key = item.key.clone();
     let counts =
         tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now())).await??;
-    crate::cluster::catch_up(app).await?;
-    crate::pipeline::catch_up_index(app).await?;
+    crate::pipeline::after_store(app, None).await?;
     let outcome = if counts.new > 0 {
         PostOutcome::Added
     } else if counts.updated > 0 {

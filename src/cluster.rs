@@ -10,11 +10,9 @@
 //! first item of its story (`store::clusters`).
 //!
 //! The one "same story" rule lives here too ([`StoryKey`]): two stored items tell the same
-//! story when they share a cluster or a canonical URL. Search collapsing ([`collapse`]),
+//! story when they share a cluster or a canonical URL. Search collapsing (`search::collapse`),
 //! digests (`digest::select`) and "also posted by" (`store::related`) all go by it.
 
-use crate::search::SearchResults;
-use crate::store::Store;
 use crate::vietnamese;
 
 /// Number of MinHash functions (64 × u32 = 256 bytes per item).
@@ -309,14 +307,6 @@ impl Signature {
     }
 }
 
-/// Cluster every item stored since the last run (off the async workers). Superseded by
-/// `pipeline::after_store` (which clusters and then feeds the index); kept for
-/// `gomtin post add` until it calls that.
-pub async fn catch_up(app: &crate::app::App) -> crate::error::Result<usize> {
-    let store = app.store.clone();
-    tokio::task::spawn_blocking(move || store.cluster_pending()).await?
-}
-
 /// The text an item is compared by: title and body (or summary when there is no body).
 pub fn item_text(title: &str, summary: &str, content_text: &str) -> String {
     let body = if content_text.trim().is_empty() {
@@ -325,55 +315,6 @@ pub fn item_text(title: &str, summary: &str, content_text: &str) -> String {
         content_text
     };
     format!("{title}\n{body}")
-}
-
-/// Collapse each story among `results.hits` (the one rule: [`StoryKey`]) to its earliest
-/// item; that hit lists the other sources of the story in `also_posted_by` (all of its
-/// items, also those not on this page).
-pub fn collapse(results: &mut SearchResults, store: &Store) -> crate::error::Result<()> {
-    let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
-    let mut keys = store.story_keys(&ids)?;
-    let hit_keys: Vec<Vec<StoryKey>> = ids
-        .iter()
-        .map(|id| keys.remove(id).unwrap_or_default())
-        .collect();
-    let story = group_stories(&hit_keys);
-    let mut stories = 0;
-    let mut kept = Vec::new();
-    for (mut hit, s) in std::mem::take(&mut results.hits).into_iter().zip(story) {
-        if s < stories {
-            // A later hit of a story already shown.
-            continue;
-        }
-        stories += 1;
-        let members = store.story_members(hit.id)?;
-        if members.len() > 1 {
-            // Show the earliest item of the story in this hit's place.
-            if let Some(first) = members.first()
-                && first.id != hit.id
-                && let Some(item) = store.item(first.id)?
-            {
-                hit.id = item.id;
-                hit.title = item.title;
-                hit.url = item.url;
-                hit.source = item.source_id;
-                hit.published = item
-                    .published_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                hit.image_url = item.image_url.or(hit.image_url);
-            }
-            let mut also: Vec<String> = members
-                .iter()
-                .filter(|m| m.source_id != hit.source)
-                .map(|m| m.source_id.clone())
-                .collect();
-            also.dedup();
-            hit.also_posted_by = also;
-        }
-        kept.push(hit);
-    }
-    results.hits = kept;
-    Ok(())
 }
 
 #[cfg(test)]

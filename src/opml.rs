@@ -12,9 +12,9 @@ use std::path::Path;
 
 use quick_xml::events::Event;
 
+use crate::config::PageSelectors;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
-use crate::extract::page::PageSelectors;
 
 /// The gomtin namespace for OPML attributes.
 pub const NS: &str = "https://gomtin.example.org/opml";

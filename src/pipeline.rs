@@ -14,12 +14,13 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::config::{Sel, parse_selector};
 use crate::config::{SourceConfig, SourceKind, resolve};
 use crate::error::{Error, Result};
 use crate::extract::article::{Article, extract_article};
 use crate::extract::feed::{FeedMeta, parse_feed};
 use crate::extract::follow::{self, Collected};
-use crate::extract::page::{CompiledSelectors, Sel, extract_list, parse_selector};
+use crate::extract::page::{CompiledSelectors, extract_list};
 use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};

@@ -8,7 +8,8 @@
 
 mod support;
 
-use gomtin::extract::page::{CompiledSelectors, PageSelectors, extract_list};
+use gomtin::config::PageSelectors;
+use gomtin::extract::page::{CompiledSelectors, extract_list};
 use gomtin::fetch::RobotsPolicy;
 use serde_json::Value;
 use support::{FixtureServer, Route, shared_data};

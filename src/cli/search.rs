@@ -40,7 +40,7 @@ pub async fn run(config: Config, query: &str, options: Options) -> Result<Exit> 
     let results = tokio::task::spawn_blocking(move || {
         let mut r = app2.search(&req)?;
         if collapse {
-            crate::cluster::collapse(&mut r, &app2.store)?;
+            crate::search::collapse::collapse(&mut r, &app2.store)?;
         }
         Ok::<_, Error>(r)
     })

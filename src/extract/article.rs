@@ -13,9 +13,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 
+use crate::config::Sel;
 use crate::error::{Error, Result};
 use crate::extract::feed::absolutize;
-use crate::extract::page::{Sel, parse_date, text_of};
+use crate::extract::page::{parse_date, text_of};
 use crate::model::RawEntry;
 
 /// What an article page yields. Text fields are raw (not yet cleaned); `content_html`
@@ -488,7 +489,7 @@ mod tests {
               "author":{"@type":"Person","name":"Minh Anh"}}</script></head>
             <body><article><p>Đoạn một khá dài để đọc.</p><p>Đoạn hai.</p></article></body></html>"#;
         let url = url::Url::parse("https://bao.example.vn/a/1.html").expect("url");
-        let body = crate::extract::page::parse_selector("article").expect("sel");
+        let body = crate::config::parse_selector("article").expect("sel");
         let a = extract_article(html, &url, Some(&body), chrono_tz::Asia::Ho_Chi_Minh)
             .expect("article");
         assert_eq!(a.title.as_deref(), Some("Kon Rẫy đạt chuẩn nông thôn mới"));
@@ -504,7 +505,7 @@ mod tests {
     #[test]
     fn missing_body_selector_is_an_error() {
         let url = url::Url::parse("https://bao.example.vn/a/1.html").expect("url");
-        let body = crate::extract::page::parse_selector(".noi-dung").expect("sel");
+        let body = crate::config::parse_selector(".noi-dung").expect("sel");
         let err =
             extract_article("<p>x</p>", &url, Some(&body), chrono_tz::UTC).expect_err("zero match");
         assert_eq!(err.kind(), "selector");

@@ -17,10 +17,9 @@ use crate::error::{Error, Result};
 use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
 
-/// The selector keys are config's: their types and `css@attr` syntax are read and checked
-/// with the file (`config::sources`); this module compiles a source's set and runs it.
-/// Re-exported so that `extract::page::{PageSelectors, Sel, parse_selector}` keep working.
-pub use crate::config::{PageSelectors, Sel, parse_selector};
+// The selector keys are config's: their types and `css@attr` syntax are read and checked
+// with the file (`config::sources`); this module compiles a source's set and runs it.
+use crate::config::{PageSelectors, Sel, parse_selector};
 
 /// The parsed selectors of a source, ready to run many times.
 #[derive(Debug, Clone)]

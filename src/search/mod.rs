@@ -21,6 +21,7 @@ use crate::vietnamese::variants::Variants;
 
 mod any_of;
 mod build;
+pub mod collapse;
 mod collect;
 mod parallel;
 mod proximity;

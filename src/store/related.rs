@@ -1,7 +1,7 @@
 //! One story's items, by the one "same story" rule (`cluster::StoryKey`: the same
 //! near-duplicate cluster, or the same canonical URL). "Also posted by" (`also_posted`,
 //! and on the web `related_items`, `related_counts`) and search collapsing
-//! (`cluster::collapse`: `story_keys`, `story_members`) read a story through these
+//! (`search::collapse`: `story_keys`, `story_members`) read a story through these
 //! functions; none spells the rule again.
 
 use std::collections::{HashMap, HashSet};

@@ -308,7 +308,7 @@ pub async fn fetch_source_now(
         .clone();
     tracing::info!(user = %user.name, source = %id, "fetch now");
     let (outcome, _) = crate::pipeline::refresh_source(app, &source).await?;
-    crate::pipeline::catch_up_index(app).await?;
+    crate::pipeline::after_store(app, None).await?;
     Ok(outcome)
 }
 

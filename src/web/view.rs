@@ -12,12 +12,7 @@ use super::auth::Identity;
 use crate::config::Config;
 use crate::model::Item;
 
-/// A link only when it is http(s); anything else (`javascript:`, `data:`) is dropped.
-pub fn safe_url(u: Option<&str>) -> Option<String> {
-    let u = u?.trim();
-    let parsed = url::Url::parse(u).ok()?;
-    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
-}
+pub use crate::normalize::safe_url;
 
 /// Stored HTML is sanitized on the way in; it is sanitized again on the way out so that a
 /// row written by anything else still renders inert.
