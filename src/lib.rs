@@ -12,7 +12,8 @@
 //!
 //! In pipeline order the modules are: `config`, `fetch` (+ `fetch::robots`,
 //! `fetch::charset`), `extract`, `normalize`, `store`, `cluster`, `topics` / `index`,
-//! `search` (rustfmt lists them alphabetically below). `pipeline` strings the stages
+//! `search`; below they are listed layer by layer, bottom first, each with its one job
+//! (a comment line between them keeps rustfmt from sorting them). `pipeline` strings the stages
 //! together for one source and does all their I/O, `feeder` feeds the index while sources
 //! are stored, `scheduler` runs the pipeline on time in the daemon, `metrics` counts what
 //! happens, `web` serves it, `app` holds the shared handles, `cli` is the command line.
@@ -27,29 +28,62 @@
 //! Beside the flow, `digest` turns the items first seen in each scheduled period into an
 //! email per topic and hands it to `mail` (SMTP), recording every delivery in the store.
 
-pub mod accounts;
-pub mod admin;
-pub mod app;
-pub mod cli;
-pub mod cluster;
-pub mod config;
-pub mod digest;
-pub mod discover;
+// Layer 1: plain data and rules (no I/O, nothing from the layers above).
+// `error`: errors of every stage, one enum with context.
 pub mod error;
+// `exit`: how a command ends (exit codes): a leaf shared by `main` and `cli`.
 pub mod exit;
-pub mod extract;
-pub mod feeder;
-pub mod fetch;
-pub mod index;
-pub mod mail;
-pub mod metrics;
+// `model`: plain data between the stages: `RawEntry`, `NewItem`, `Item`, outcomes.
 pub mod model;
-pub mod normalize;
-pub mod opml;
-pub mod pipeline;
-pub mod scheduler;
-pub mod search;
-pub mod store;
-pub mod topics;
+// `vietnamese`: text analysis: clean, exact and folded forms, variants, Telex.
 pub mod vietnamese;
+// `config`: the config file: types, parsing, validation (topic queries via `search::query`).
+pub mod config;
+
+// Layer 2: the stages, in the order an item meets them.
+// `fetch`: the one HTTP client: caps, redirects, robots, conditional GET, charsets.
+pub mod fetch;
+// `extract`: decoded text -> entries: feeds, list pages, articles, the follow-up plan.
+pub mod extract;
+// `normalize`: entries -> items: keys, canonical URLs, sanitized HTML, plain text.
+pub mod normalize;
+// `cluster`: near-duplicate stories: signatures and the one "same story" rule.
+pub mod cluster;
+// `store`: SQLite, the source of truth: items, sources, shares, users, digests.
+pub mod store;
+// `index`: the tantivy index, fed from the store's change log.
+pub mod index;
+// `search`: the query language, its routing onto the index, ranking, snippets.
+pub mod search;
+// `topics`: topic tagging: saved queries run on each batch as it is indexed.
+pub mod topics;
+// `metrics`: Prometheus counters and gauges the flows update.
+pub mod metrics;
+// `mail`: the SMTP side of digests.
+pub mod mail;
+// `accounts`: staff accounts: password hashes, tokens, sessions.
+pub mod accounts;
+// `discover`: feed discovery on a homepage.
+pub mod discover;
+// `opml`: OPML import and export of the source list.
+pub mod opml;
+
+// Layer 3: the flows that call the stages in order.
+// `app`: the shared handles: config, store, index, fetcher, variants.
+pub mod app;
+// `pipeline`: one source: fetch -> extract -> follow-ups -> normalize -> store -> after-store.
+pub mod pipeline;
+// `feeder`: the one index feeder, for a fetch pass and for the daemon.
+pub mod feeder;
+// `scheduler`: the daemon's loop that decides when each source is fetched.
+pub mod scheduler;
+// `digest`: scheduled digests: schedule, selection, rendering, the delivery ledger.
+pub mod digest;
+// `admin`: the admin's use-cases around sources and manual posts (CLI and web).
+pub mod admin;
+
+// Layer 4: the faces.
+// `web`: the web app: router, auth, pages, JSON API, feeds, assets.
 pub mod web;
+// `cli`: the command line: clap types, one file per command group.
+pub mod cli;
