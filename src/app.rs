@@ -1,8 +1,17 @@
 //! The handles every command shares: the loaded config, the store, the index, the one
 //! HTTP fetcher and the spelling variants. Opening an `App` opens the data folder; it is
 //! what the CLI, the daemon and the tests hand to the pipeline and to search.
+//!
+//! The config and the variants can be replaced while the daemon runs ([`App::reload`]:
+//! the web admin's edits, `SIGHUP`): readers take a snapshot with [`App::config`] and keep
+//! it for one job, so a reload never changes a config under a pass that is using it.
+//! [`App::config_changes`] wakes the loops (scheduler, digests) that must look again.
+//! `[storage]`, `[server]` and `[fetch]` are read once at start: a reload that changes
+//! them takes effect on the next start.
 
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use crate::config::{Config, resolve};
 use crate::error::{Error, Result};
@@ -18,12 +27,14 @@ pub const INDEX_DIR: &str = "index";
 /// Shared state of a running gomtin.
 #[derive(Clone)]
 pub struct App {
-    pub config: Arc<Config>,
+    config: Arc<ArcSwap<Config>>,
     pub store: Arc<Store>,
     pub index: Arc<SearchIndex>,
     /// The one HTTP client; it also holds robots.txt rules per host.
     pub fetcher: Fetcher,
-    pub variants: Arc<Variants>,
+    variants: Arc<ArcSwap<Variants>>,
+    /// Bumped by every reload; loops that plan from the config watch it.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl App {
@@ -44,21 +55,60 @@ impl App {
             .with_writer_threads(SearchIndex::default_writer_threads());
         let fetcher = Fetcher::new(&config.fetch)?;
         Ok(App {
-            config: Arc::new(config),
+            config: Arc::new(ArcSwap::from_pointee(config)),
             store: Arc::new(store),
             index: Arc::new(index),
             fetcher,
-            variants: Arc::new(variants),
+            variants: Arc::new(ArcSwap::from_pointee(variants)),
+            changes: Arc::new(tokio::sync::watch::channel(0).0),
         })
+    }
+
+    /// The config as it is now: a snapshot to keep for the whole of one job.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    /// The spelling variants as they are now (built-in plus `[search] variants_file`).
+    pub fn variants(&self) -> Arc<Variants> {
+        self.variants.load_full()
+    }
+
+    /// Replace the running config with `config` (already loaded and validated, e.g. by
+    /// `Config::load`): the sources are synced into SQLite (a new source is due at once, a
+    /// removed one is no longer scheduled; items are kept), the variants and the topics
+    /// tagger are rebuilt (changed topics re-tag every item on the next index catch-up),
+    /// and the loops watching [`App::config_changes`] are woken. On an error nothing is
+    /// replaced and the running config stays.
+    pub fn reload(&self, config: Config) -> Result<()> {
+        let variants = load_variants(&config)?;
+        let tagger = crate::topics::TopicTagger::new(
+            &config.topics,
+            variants.clone(),
+            config.display.timezone,
+        )?;
+        self.store.sync_sources(&config, chrono::Utc::now())?;
+        self.variants.store(Arc::new(variants));
+        self.index.set_topics(tagger);
+        self.config.store(Arc::new(config));
+        self.changes.send_modify(|n| *n += 1);
+        tracing::info!("configuration reloaded");
+        Ok(())
+    }
+
+    /// A receiver that changes on every [`App::reload`].
+    pub fn config_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Search with this app's index, store, variants and timezone.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let variants = self.variants();
         Searcher {
             index: &self.index,
             store: &self.store,
-            variants: &self.variants,
-            tz: self.config.display.timezone,
+            variants: &variants,
+            tz: self.config().display.timezone,
         }
         .search(req)
     }
@@ -128,4 +178,44 @@ pub fn load_variants(config: &Config) -> Result<Variants> {
     Variants::parse(&text).map_err(invalid)?;
     let builtin = include_str!("../config/variants.txt");
     Variants::parse(&format!("{builtin}\n{text}")).map_err(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &std::path::Path, extra: &str) -> Config {
+        let text = format!(
+            "[storage]\ndata_dir = \"{}\"\n\n[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"manual\"\n{extra}",
+            dir.display()
+        );
+        Config::parse(&text, &dir.join("gomtin.toml")).expect("config")
+    }
+
+    #[test]
+    fn reload_swaps_the_config_syncs_sources_and_signals() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let app = App::open(config(dir.path(), "")).expect("open");
+        let changes = app.config_changes();
+        app.index.commit(0).expect("commit");
+        assert!(!app.index.topics_changed().expect("meta"));
+        let before = app.config();
+        assert_eq!(before.sources.len(), 1);
+        let extra = "\n[[sources]]\nid = \"b\"\nname = \"B\"\nkind = \"manual\"\n\n[[topics]]\nid = \"t\"\nname = \"T\"\nquery = \"nông thôn mới\"\n";
+        app.reload(config(dir.path(), extra)).expect("reload");
+        // The snapshot taken before stays as it was; a new one sees the new file.
+        assert_eq!(before.sources.len(), 1);
+        assert_eq!(app.config().sources.len(), 2);
+        assert!(changes.has_changed().expect("sender alive"));
+        let ids: Vec<String> = app
+            .store
+            .schedules()
+            .expect("schedules")
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert!(ids.contains(&"b".to_string()), "{ids:?}");
+        // A topic appeared: the index must re-tag what it holds on its next catch-up.
+        assert!(app.index.topics_changed().expect("meta"));
+    }
 }

@@ -43,7 +43,7 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
     let path = source
         .path
         .as_ref()
-        .map(|p| resolve(&app.config.base_dir, p))
+        .map(|p| resolve(&app.config().base_dir, p))
         .ok_or_else(|| Error::BadUrl {
             url: String::new(),
             message: format!("source {} has neither url nor path", source.id()),
@@ -211,7 +211,7 @@ async fn parse_body(
         (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),
         _ => None,
     };
-    let tz = app.config.display.timezone;
+    let tz = app.config().display.timezone;
     tokio::task::spawn_blocking(move || {
         let decoded = charset::decode(&bytes, content_type.as_deref());
         tracing::debug!(
@@ -254,7 +254,7 @@ async fn follow_articles(
             url: String::new(),
             message,
         })?;
-    let tz = app.config.display.timezone;
+    let tz = app.config().display.timezone;
     let robots = RobotsPolicy::obey_if(source.obey_robots);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, link) in plan.fetch.iter().cloned() {
@@ -322,7 +322,7 @@ pub async fn fetch_pass(
     on_done: impl Fn(&SourceOutcome) + Send + Sync + 'static,
 ) -> Result<Vec<SourceOutcome>> {
     let sources: Vec<SourceConfig> = if ids.is_empty() {
-        app.config
+        app.config()
             .sources
             .iter()
             .filter(|s| s.enabled)
@@ -332,7 +332,7 @@ pub async fn fetch_pass(
         let mut v = Vec::new();
         for id in ids {
             v.push(
-                app.config
+                app.config()
                     .source(id)
                     .cloned()
                     .ok_or_else(|| Error::UnknownSource(id.clone()))?,
@@ -346,7 +346,7 @@ pub async fn fetch_pass(
     // parsed and stored. Starting thousands at once only piles them up on the store
     // (each would hold a blocking thread waiting for the connection).
     let in_flight = Arc::new(tokio::sync::Semaphore::new(
-        app.config.fetch.concurrency.max(1) * 2,
+        app.config().fetch.concurrency.max(1) * 2,
     ));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.into_iter().enumerate() {

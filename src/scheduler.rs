@@ -85,7 +85,8 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
     );
     let mut running: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<(String, Result<()>)> = JoinSet::new();
-    tracing::info!(sources = app.config.sources.len(), "scheduler started");
+    tracing::info!(sources = app.config().sources.len(), "scheduler started");
+    let mut changes = app.config_changes();
     loop {
         if shutdown.is_cancelled() {
             break;
@@ -96,8 +97,9 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
             tokio::task::spawn_blocking(move || store.schedules()).await??
         };
         let mut soonest: Option<DateTime<Utc>> = None;
+        let config = app.config();
         for sch in &schedules {
-            let Some(source) = app.config.source(&sch.id).filter(|s| s.enabled) else {
+            let Some(source) = config.source(&sch.id).filter(|s| s.enabled) else {
                 continue;
             };
             if running.contains(&sch.id) {
@@ -127,6 +129,8 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(sleep_for) => {}
+            // A reload (new or edited sources) is looked at at once.
+            Ok(()) = changes.changed() => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 finish(&mut running, done);
             }
@@ -137,7 +141,7 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
         }
     }
     tracing::info!(in_flight = tasks.len(), "scheduler stopping");
-    let grace = app.config.scheduler.shutdown_grace;
+    let grace = app.config().scheduler.shutdown_grace;
     let drained = tokio::time::timeout(grace, async {
         while let Some(done) = tasks.join_next().await {
             finish(&mut running, done);
@@ -201,7 +205,7 @@ async fn refresh_and_plan(
         &outcome,
         &info,
         failures,
-        &app.config.scheduler,
+        &app.config().scheduler,
         fastrand::f64() * 2.0 - 1.0,
     );
     let store = app.store.clone();

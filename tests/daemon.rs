@@ -154,7 +154,7 @@ fn per_host_limit_holds_across_sources() {
     }
     let cfg = TestConfig::new(&sources);
     let app = app_for(&cfg, "");
-    assert_eq!(app.config.fetch.per_host, 2);
+    assert_eq!(app.config().fetch.per_host, 2);
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let out = rt
         .block_on(gomtin::pipeline::fetch_pass(&app, &[], |_| {}))

@@ -534,7 +534,7 @@ fn checks(cfg: &TestConfig) -> i64 {
 /// Seed items in the period that ended last (real clock) and register the digest before it.
 fn seed_real_period(cfg: &TestConfig) -> DateTime<Utc> {
     let app = open(cfg);
-    let d = app.config.digest("sang").expect("digest").clone();
+    let d = app.config().digest("sang").expect("digest").clone();
     let end = gomtin::digest::latest_fire(&d, Utc::now())
         .expect("cron")
         .expect("a past run");

@@ -81,7 +81,7 @@ pub fn run(
     // articles under one source per feed of `PER_FEED` (`f0`, `f1`, …), where `bm-N` does
     // not exist: there `source:bm-N` is asked as `source:fN`, of both engines, and the
     // FTS5 table gets the same sources.
-    let per_feed = app.config.source("bm-0").is_none();
+    let per_feed = app.config().source("bm-0").is_none();
     let sources: Vec<String> = if per_feed {
         (0..articles.len())
             .map(|i| crate::ingest::feed_source_id(i / crate::ingest::PER_FEED))

@@ -51,10 +51,10 @@ pub async fn run(config: Config, command: DigestCommand) -> Result<Exit> {
     }
 }
 
-fn find_digest<'a>(app: &'a App, id: &str) -> Result<&'a crate::config::DigestConfig> {
-    app.config.digest(id).ok_or_else(|| {
-        let known = app
-            .config
+fn find_digest(app: &App, id: &str) -> Result<crate::config::DigestConfig> {
+    let config = app.config();
+    config.digest(id).cloned().ok_or_else(|| {
+        let known = config
             .digests
             .iter()
             .map(|d| d.id().to_string())
@@ -90,7 +90,8 @@ async fn cmd_digest_list(
     json: bool,
 ) -> Result<Exit> {
     let mut rows = Vec::new();
-    for d in &app.config.digests {
+    let config = app.config();
+    for d in &config.digests {
         let next = crate::digest::next_fire(d, now)?;
         let last = app.store.latest_digest_period(d.id(), now)?;
         let deliveries = match &last {
@@ -177,7 +178,7 @@ async fn cmd_digest_preview(
     html: Option<PathBuf>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Exit> {
-    let d = find_digest(app, id)?.clone();
+    let d = find_digest(app, id)?;
     let app2 = app.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let end = crate::digest::latest_fire(&d, now)?.unwrap_or(now);
@@ -204,7 +205,7 @@ async fn cmd_digest_send(
     force: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Exit> {
-    let d = find_digest(app, id)?.clone();
+    let d = find_digest(app, id)?;
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
     let runner = crate::digest::DigestRunner::new(
         app.clone(),
@@ -212,7 +213,7 @@ async fn cmd_digest_send(
         tokio_util::sync::CancellationToken::new(),
     )?
     .ok_or_else(|| Error::ConfigInvalid {
-        path: app.config.path.clone(),
+        path: app.config().path.clone(),
         message: "thiếu mục [smtp]".into(),
     })?;
     let report = runner.send_now(&d, now, force).await?;

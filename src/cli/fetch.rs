@@ -46,7 +46,7 @@ pub async fn run(config: Config, ids: &[String], json: bool) -> Result<Exit> {
     let app = App::open(config)?;
     let tty = std::io::stdout().is_terminal() && !json;
     let total = if ids.is_empty() {
-        app.config.sources.iter().filter(|s| s.enabled).count()
+        app.config().sources.iter().filter(|s| s.enabled).count()
     } else {
         ids.len()
     };

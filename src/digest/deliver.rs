@@ -115,7 +115,7 @@ impl DigestRunner {
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
     ) -> Result<Option<Self>> {
-        let Some(smtp) = app.config.smtp.clone() else {
+        let Some(smtp) = app.config().smtp.clone() else {
             return Ok(None);
         };
         let from = smtp
@@ -123,7 +123,7 @@ impl DigestRunner {
             .get_ref()
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| Error::ConfigInvalid {
-                path: app.config.path.clone(),
+                path: app.config().path.clone(),
                 message: format!("smtp.from: {e}"),
             })?;
         Ok(Some(DigestRunner {
@@ -139,7 +139,7 @@ impl DigestRunner {
     fn stale_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let timeout = self
             .app
-            .config
+            .config()
             .smtp
             .as_ref()
             .map(|s| s.timeout)
@@ -171,7 +171,7 @@ impl DigestRunner {
             self.count("unknown", expired as u64);
         }
         let mut attempts = Vec::new();
-        for d in self.app.config.digests.clone() {
+        for d in self.app.config().digests.clone() {
             if self.shutdown.is_cancelled() {
                 break;
             }
@@ -486,7 +486,7 @@ impl DigestRunner {
     /// `MAX_TICK` away.
     fn next_wake(&self, now: DateTime<Utc>) -> Duration {
         let mut wait = MAX_TICK;
-        for d in &self.app.config.digests {
+        for d in &self.app.config().digests {
             if let Ok(Some(t)) = next_fire(d, now) {
                 let until = (t - now).to_std().unwrap_or_default();
                 wait = wait.min(until + Duration::from_millis(200));
@@ -499,14 +499,14 @@ impl DigestRunner {
 /// The daemon's digest loop: look every few seconds (and right at each scheduled time)
 /// until `shutdown`. A delivery in flight finishes before the loop stops.
 pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Result<()> {
-    if app.config.digests.is_empty() {
+    if app.config().digests.is_empty() {
         return Ok(());
     }
     let Some(runner) = DigestRunner::new(app, metrics, shutdown.clone())? else {
         return Ok(());
     };
     tracing::info!(
-        digests = runner.app.config.digests.len(),
+        digests = runner.app.config().digests.len(),
         smtp = %runner.mailer.server(),
         "digest runner started"
     );

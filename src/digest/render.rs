@@ -34,7 +34,7 @@ pub fn subject(d: &DigestConfig, view: &DigestView, period: Period) -> String {
 
 /// Render a view with the office's templates (beside the config) or the built-in ones.
 pub fn render(app: &App, d: &DigestConfig, period: Period, view: &DigestView) -> Result<Rendered> {
-    let dir = app.config.base_dir.join("templates");
+    let dir = app.config().base_dir.join("templates");
     let load = |name: &str, builtin: &str| -> Result<String> {
         let path = dir.join(name);
         match std::fs::read_to_string(&path) {

@@ -93,8 +93,8 @@ fn match_queries(
         .collect();
     let tagger = TopicTagger::new(
         &topics,
-        (*app.variants).clone(),
-        app.config.display.timezone,
+        (*app.variants()).clone(),
+        app.config().display.timezone,
     )?;
     tagger.tag(items)
 }
@@ -112,7 +112,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
     let queries: Vec<(String, String)> = topic_ids
         .iter()
         .filter_map(|id| {
-            app.config
+            app.config()
                 .topics
                 .iter()
                 .find(|t| t.id() == *id)
@@ -143,7 +143,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
         topic_ids
             .iter()
             .map(|id| {
-                app.config
+                app.config()
                     .topics
                     .iter()
                     .find(|t| t.id() == *id)
@@ -170,7 +170,7 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
     }
 
     let source_name = |id: &str| {
-        app.config
+        app.config()
             .source(id)
             .map(|s| clean_line(&s.name))
             .unwrap_or_else(|| id.to_string())

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
@@ -52,7 +52,8 @@ pub struct SearchIndex {
     fields: Fields,
     dir: PathBuf,
     writer_threads: usize,
-    tagger: Option<Box<dyn Tagger>>,
+    /// The topics tagger; swapped when the topic definitions change in a running daemon.
+    tagger: RwLock<Option<Arc<dyn Tagger>>>,
     /// Highest `seq` handed to the writer, committed or not (0: nothing beyond the commit).
     fed_seq: AtomicI64,
     /// One catch-up at a time, so two callers never feed the same batch.
@@ -97,7 +98,7 @@ impl SearchIndex {
             fields,
             dir: dir.to_path_buf(),
             writer_threads: 1,
-            tagger: None,
+            tagger: RwLock::new(None),
             fed_seq: AtomicI64::new(0),
             catching_up: Mutex::new(()),
         })
@@ -116,10 +117,28 @@ impl SearchIndex {
     }
 
     /// Tag items with `tagger` (the topics) as they are indexed.
-    pub fn with_topics(mut self, tagger: impl Tagger + 'static) -> Self {
-        let tagger: Box<dyn Tagger> = Box::new(tagger);
-        self.tagger = Some(tagger).filter(|t| !t.is_empty());
+    pub fn with_topics(self, tagger: impl Tagger + 'static) -> Self {
+        self.set_topics(tagger);
         self
+    }
+
+    /// Tag with `tagger` from now on (a config reload changed the topics). When its
+    /// fingerprint differs from the last commit's, `topics_changed` says so and the next
+    /// catch-up re-tags everything.
+    pub fn set_topics(&self, tagger: impl Tagger + 'static) {
+        let tagger: Arc<dyn Tagger> = Arc::new(tagger);
+        let tagger = Some(tagger).filter(|t| !t.is_empty());
+        match self.tagger.write() {
+            Ok(mut slot) => *slot = tagger,
+            Err(poisoned) => *poisoned.into_inner() = tagger,
+        }
+    }
+
+    fn tagger(&self) -> Option<Arc<dyn Tagger>> {
+        match self.tagger.read() {
+            Ok(slot) => slot.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// The topics fingerprint recorded with the last commit (None before any commit).
@@ -133,8 +152,9 @@ impl SearchIndex {
         }))
     }
 
-    fn topics_fingerprint(&self) -> &str {
-        self.tagger.as_ref().map_or("none", |t| t.fingerprint())
+    fn topics_fingerprint(&self) -> String {
+        self.tagger()
+            .map_or_else(|| "none".to_string(), |t| t.fingerprint().to_string())
     }
 
     /// True when the index was built with other topic definitions than the current ones.
@@ -205,7 +225,7 @@ impl SearchIndex {
 
     /// Replace-or-add these items (not yet committed).
     pub fn upsert(&self, items: &[Item]) -> Result<()> {
-        let tags = match &self.tagger {
+        let tags = match self.tagger() {
             Some(t) => t.tag(items)?,
             None => Default::default(),
         };

@@ -157,7 +157,7 @@ pub fn source_names(state: &AppState) -> HashMap<String, String> {
             names.insert(s.id, s.name);
         }
     }
-    for s in &state.app.config.sources {
+    for s in &state.app.config().sources {
         names.insert(s.id().to_string(), s.name.clone());
     }
     names
@@ -197,7 +197,7 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
     let source_name = source_names(state)
         .remove(&item.source_id)
         .unwrap_or(item.source_id.clone());
-    let share_text = share_text(&state.app.config, &item, &source_name);
+    let share_text = share_text(&state.app.config(), &item, &source_name);
     Ok(LoadedItem {
         item,
         shares,
@@ -302,7 +302,7 @@ pub async fn fetch_source_now(
 ) -> std::result::Result<SourceOutcome, WebError> {
     let app = &state.app;
     let source = app
-        .config
+        .config()
         .source(id)
         .ok_or_else(|| WebError::not_found(Error::UnknownSource(id.to_string()).to_string()))?
         .clone();

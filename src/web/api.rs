@@ -23,7 +23,7 @@ pub async fn search(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, WebError> {
-    let limit = p.limit.unwrap_or(state.app.config.search.default_limit);
+    let limit = p.limit.unwrap_or(state.app.config().search.default_limit);
     let offset = p.offset.unwrap_or(0);
     let results = actions::run_search(&state, &p, limit, offset).await?;
     Ok(Json(results).into_response())

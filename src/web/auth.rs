@@ -381,7 +381,7 @@ pub async fn login_submit(
         return resp;
     }
     let store = state.app.store.clone();
-    let ttl = state.app.config.server.session_ttl;
+    let ttl = state.app.config().server.session_ttl;
     let (n, password) = (name.clone(), form.password);
     let outcome = tokio::task::spawn_blocking(move || {
         accounts::log_in(&store, &n, &password, ttl, Utc::now())

@@ -198,7 +198,7 @@ pub async fn atom(
 
 /// `GET /sources.opml`: the http(s) sources as OPML 2.0.
 pub async fn opml(State(state): State<AppState>) -> Response {
-    let config = &state.app.config;
+    let config = &state.app.config();
     let feeds = config.sources.iter().filter_map(|s| {
         safe_url(Some(&s.location(&config.base_dir))).map(|u| (s.name.as_str(), u))
     });

@@ -128,7 +128,7 @@ pub async fn search(
         .collect();
     let mut sources: Vec<Choice> = state
         .app
-        .config
+        .config()
         .sources
         .iter()
         .map(|s| Choice {
@@ -140,7 +140,7 @@ pub async fn search(
     sources.sort_by(|a, b| a.label.cmp(&b.label));
     let topics: Vec<Choice> = state
         .app
-        .config
+        .config()
         .topics
         .iter()
         .map(|t| Choice {
@@ -331,7 +331,7 @@ pub async fn sources(
                 url => safe_url(Some(&s.url)),
                 location => s.url,
                 in_config => s.in_config,
-                disabled => state.app.config.source(&s.id).is_some_and(|c| !c.enabled),
+                disabled => state.app.config().source(&s.id).is_some_and(|c| !c.enabled),
                 state => condition,
                 last_success => s.last_success_at.map(|t| relative_time(t, now, tz)),
                 last_success_full => s.last_success_at.map(|t| full_time(t, tz)),

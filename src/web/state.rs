@@ -40,13 +40,13 @@ impl AppState {
 
     /// The display timezone, `[display] timezone`.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.app.config.display.timezone
+        self.app.config().display.timezone
     }
 
     /// True when the server sits behind a proxy (`[server] behind_proxy`): the client
     /// address comes from `X-Forwarded-For` and cookies are `Secure`.
     pub fn behind_proxy(&self) -> bool {
-        self.app.config.server.behind_proxy
+        self.app.config().server.behind_proxy
     }
 
     /// Render a template with `ctx` (auto-escaped HTML).
