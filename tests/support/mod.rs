@@ -1,12 +1,14 @@
 //! Test support: a real HTTP server on 127.0.0.1 that serves fixture bodies, answers
 //! conditional GETs, can be told to fail, and records every request it sees; helpers to
 //! write a config and run the real `gomtin` binary; and, in submodules, the real
-//! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`) and a real SMTP server (`smtp`).
+//! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`)
+//! and a real SMTP server (`smtp`).
 #![allow(dead_code)]
 
 pub mod corpus;
 pub mod daemon;
 pub mod smtp;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -281,4 +283,25 @@ pub fn feed_source(id: &str, url: &str) -> String {
 /// The first `n` articles of `../shared/data/corpus/baomoi-35k.jsonl.gz` (all when `None`).
 pub fn baomoi(n: Option<usize>) -> Vec<corpus::Article> {
     corpus::load(&corpus::default_corpus(), n).expect("corpus")
+}
+
+/// The keys every search hit has, in `gomtin search --json` and in `/api/search`.
+pub const HIT_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "url",
+    "source",
+    "published",
+    "snippet",
+    "score",
+];
+
+/// Fails naming every key of `keys` that `v` lacks.
+pub fn assert_keys(v: &serde_json::Value, keys: &[&str]) {
+    let missing: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| v.get(k).is_none())
+        .collect();
+    assert!(missing.is_empty(), "{missing:?} missing in {v}");
 }
