@@ -1,12 +1,13 @@
 //! Test support: a real HTTP server on 127.0.0.1 that serves fixture bodies, answers
 //! conditional GETs, can be told to fail, and records every request it sees; helpers to
 //! write a config and run the real `gomtin` binary; and, in submodules, the real
-//! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`)
-//! and a real SMTP server (`smtp`).
+//! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`),
+//! a real SMTP server (`smtp`) and the digest runner's setup (`digest`).
 #![allow(dead_code)]
 
 pub mod corpus;
 pub mod daemon;
+pub mod digest;
 pub mod smtp;
 pub mod web;
 
