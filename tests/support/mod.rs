@@ -251,10 +251,25 @@ impl TestConfig {
         c
     }
 
+    /// Runs `gomtin ARGS...`, which must succeed; its stdout.
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).assert().success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    }
+
     /// Runs `gomtin ARGS...` (a `--json` form), which must succeed; its stdout as JSON.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.cmd(args).assert().success();
         serde_json::from_slice(&out.get_output().stdout).expect("--json prints JSON")
+    }
+
+    /// `gomtin post add --source SOURCE --url URL --text TEXT MORE...`, which must succeed.
+    pub fn post_add(&self, source: &str, url: &str, text: &str, more: &[&str]) {
+        let mut args = vec![
+            "post", "add", "--source", source, "--url", url, "--text", text,
+        ];
+        args.extend_from_slice(more);
+        self.cmd(&args).assert().success();
     }
 
     /// Appends `toml` to the config file.
@@ -284,6 +299,12 @@ pub fn feed_source(id: &str, url: &str) -> String {
 /// The first `n` articles of `../shared/data/corpus/baomoi-35k.jsonl.gz` (all when `None`).
 pub fn baomoi(n: Option<usize>) -> Vec<corpus::Article> {
     corpus::load(&corpus::default_corpus(), n).expect("corpus")
+}
+
+/// A fixture feed of `../shared/data/feeds/vietnamese/`.
+pub fn vietnamese_feed(name: &str) -> Vec<u8> {
+    let path = shared_data().join("feeds/vietnamese").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture feed {}: {e}", path.display()))
 }
 
 /// The keys every search hit has, in `gomtin search --json` and in `/api/search`.
