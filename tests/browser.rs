@@ -236,6 +236,13 @@ async fn log_in(c: &Client, app: &WebApp, who: (&str, &str)) {
 }
 
 async fn search(c: &Client, q: &str) {
+    // The page searched from has a `#total` too: wait for the results page's own, or a
+    // slow navigation is read as the old page (seen under load: no query in the URL).
+    let before = c
+        .find(Locator::Id("total"))
+        .await
+        .ok()
+        .map(|e| e.element_id());
     let input = c.find(Locator::Id("q")).await.expect("search box");
     input.clear().await.expect("clear");
     input.send_keys(q).await.expect("type query");
@@ -245,11 +252,16 @@ async fn search(c: &Client, q: &str) {
         .click()
         .await
         .expect("search");
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("total"))
-        .await
-        .expect("results");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(total) = c.find(Locator::Id("total")).await
+            && Some(total.element_id()) != before
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no results page for {q:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn hit_ids(c: &Client) -> Vec<String> {

@@ -9,42 +9,15 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use chrono::{TimeZone, Utc};
 use gomtin::model::RawEntry;
-use serde_json::Value;
-use support::{TestConfig, shared_data};
+use support::TestConfig;
+use support::corpus::{Article, by_ids, default_corpus};
 
-struct Article {
-    title: String,
-    body: String,
-}
-
-/// The corpus articles with these ids.
+/// The corpus articles with these ids (all of them must be found).
 fn corpus(ids: &[&str]) -> HashMap<String, Article> {
-    let f = std::fs::File::open(shared_data().join("corpus/baomoi-35k.jsonl.gz")).expect("corpus");
-    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(f));
-    let mut out = HashMap::new();
-    for line in r.lines() {
-        let line = line.expect("line");
-        let v: Value = serde_json::from_str(&line).expect("json");
-        let id = v["id"].as_str().unwrap_or_default();
-        if ids.contains(&id) {
-            out.insert(
-                id.to_string(),
-                Article {
-                    title: v["title"].as_str().unwrap_or_default().to_string(),
-                    body: v["body"].as_str().unwrap_or_default().to_string(),
-                },
-            );
-            if out.len() == ids.len() {
-                break;
-            }
-        }
-    }
-    assert_eq!(out.len(), ids.len(), "all corpus ids found");
-    out
+    by_ids(&default_corpus(), ids).expect("all corpus ids found")
 }
 
 /// Reposts already in the corpus (two publishers, one story).
@@ -268,58 +241,27 @@ fn search_collapse_says_also_posted_by() {
          [[sources]]\nid = \"fb-xa\"\nname = \"Trang xã\"\nkind = \"manual\"\n",
     );
     let body = d.body.replace(". ", ".\n\n");
-    cfg.cmd(&[
-        "post",
-        "add",
-        "--source",
+    cfg.post_add(
         "bao-a",
-        "--url",
         "https://bao-a.example.vn/1.html",
-        "--title",
-        &d.title,
-        "--text",
         &body,
-        "--published",
-        "2017-02-07 08:00",
-    ])
-    .assert()
-    .success();
-    cfg.cmd(&[
-        "post",
-        "add",
-        "--source",
+        &["--title", &d.title, "--published", "2017-02-07 08:00"],
+    );
+    let share_title = format!("Chia sẻ từ Báo A: {}", d.title);
+    cfg.post_add(
         "fb-xa",
-        "--url",
         "https://facebook.com/xa/posts/1?fbclid=abc",
-        "--title",
-        &format!("Chia sẻ từ Báo A: {}", d.title),
-        "--text",
         &format!("Chia sẻ từ Báo A.\n\n{body}"),
-        "--published",
-        "2017-02-07 10:00",
-    ])
-    .assert()
-    .success();
-    let plain = cfg
-        .cmd(&["search", "--json", "ca si nhat ban"])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&plain.get_output().stdout).expect("json");
+        &["--title", &share_title, "--published", "2017-02-07 10:00"],
+    );
+    let v = cfg.json(&["search", "--json", "ca si nhat ban"]);
     assert_eq!(v["hits"].as_array().expect("hits").len(), 2, "{v}");
-    let out = cfg
-        .cmd(&["search", "--json", "--collapse", "ca si nhat ban"])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    let v = cfg.json(&["search", "--json", "--collapse", "ca si nhat ban"]);
     let hits = v["hits"].as_array().expect("hits");
     assert_eq!(hits.len(), 1, "{v}");
     assert_eq!(hits[0]["source"], "bao-a", "the earliest item stays");
     assert_eq!(hits[0]["also_posted_by"], serde_json::json!(["fb-xa"]));
-    let human = cfg
-        .cmd(&["search", "--collapse", "ca si nhat ban"])
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&human.get_output().stdout).to_string();
+    let text = cfg.stdout(&["search", "--collapse", "ca si nhat ban"]);
     assert!(text.contains("cũng đăng bởi: fb-xa"), "{text}");
 }
 
@@ -367,11 +309,7 @@ fn fetch_pass_clusters_the_same_story_from_two_feeds() {
         support::feed_source("bao-b", &server.url("/b.rss"))
     ));
     cfg.cmd(&["fetch"]).assert().success();
-    let out = cfg
-        .cmd(&["search", "--json", "--collapse", "xuc ca lia thia"])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    let v = cfg.json(&["search", "--json", "--collapse", "xuc ca lia thia"]);
     let hits = v["hits"].as_array().expect("hits");
     assert_eq!(hits.len(), 1, "{v}");
     assert_eq!(hits[0]["source"], "bao-a");

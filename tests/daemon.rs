@@ -10,12 +10,11 @@ use gomtin::app::App;
 use gomtin::config::Config;
 use gomtin::metrics::Metrics;
 use gomtin::model::OutcomeKind;
-use support::{FixtureServer, Route, TestConfig, feed_source, shared_data};
+use support::{FixtureServer, Route, TestConfig, feed_source, vietnamese_feed};
 use tokio_util::sync::CancellationToken;
 
 fn vne_feed() -> Vec<u8> {
-    std::fs::read(shared_data().join("feeds/vietnamese/vnexpress_tin-moi-nhat_2017_string1407.xml"))
-        .expect("fixture")
+    vietnamese_feed("vnexpress_tin-moi-nhat_2017_string1407.xml")
 }
 
 fn small_feed(tag: &str) -> Vec<u8> {
@@ -28,8 +27,7 @@ fn small_feed(tag: &str) -> Vec<u8> {
 }
 
 fn app_for(cfg: &TestConfig, extra: &str) -> App {
-    let text = std::fs::read_to_string(&cfg.path).expect("read") + extra;
-    std::fs::write(&cfg.path, text).expect("write");
+    cfg.append(extra);
     App::open(Config::load(&cfg.path).expect("config")).expect("app")
 }
 

@@ -6,20 +6,16 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use gomtin::app::App;
 use gomtin::config::Config;
-use gomtin::digest::DigestRunner;
-use gomtin::metrics::Metrics;
 use gomtin::model::RawEntry;
 use gomtin::store::DeliveryStatus;
+use support::digest::DigestHarness;
 use support::smtp::{SmtpSink, free_port};
 use support::{TestConfig, feed_source};
-use tokio_util::sync::CancellationToken;
 
 const TOPICS: &str = r#"
 [[topics]]
@@ -54,19 +50,24 @@ fn mins(m: i64) -> chrono::Duration {
     chrono::Duration::minutes(m)
 }
 
-fn config(sink: &SmtpSink, digest: &str) -> TestConfig {
+/// Sources `a` and `b`, the topics and `digest`.
+fn sources_topics(digest: &str) -> String {
     let mut text = String::new();
     for id in ["a", "b"] {
         text.push_str(&feed_source(id, &format!("https://{id}.example.vn/rss")));
     }
     text.push_str(TOPICS);
-    text.push_str(&sink.config());
     text.push_str(digest);
-    TestConfig::new(&text)
+    text
 }
 
-fn open(cfg: &TestConfig) -> App {
-    App::open(Config::load(&cfg.path).expect("config")).expect("app")
+/// The harness on `sink` with `digest`, the period's items seeded and the digest
+/// registered before `fire()`.
+fn seeded(sink: SmtpSink, digest: &str) -> DigestHarness {
+    let h = DigestHarness::new(sink, &sources_topics(digest));
+    seed(&h.app, fire());
+    register(&h);
+    h
 }
 
 /// Store one item as first seen at `seen` (straight through normalize -> SQLite).
@@ -149,24 +150,10 @@ fn seed(app: &App, end: DateTime<Utc>) {
     );
 }
 
-fn runner(app: &App) -> DigestRunner {
-    DigestRunner::new(
-        app.clone(),
-        Arc::new(Metrics::new()),
-        CancellationToken::new(),
-    )
-    .expect("runner")
-    .expect("[smtp] present")
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("runtime")
-}
-
 /// Register the digest an hour before `fire()` (after the run of the day before), so the
 /// period ending at `fire()` is the first one due.
-fn register(rt: &tokio::runtime::Runtime, r: &DigestRunner) {
-    let attempts = rt.block_on(r.tick(fire() - mins(60))).expect("tick");
+fn register(h: &DigestHarness) {
+    let attempts = h.tick(fire() - mins(60));
     assert!(
         attempts.is_empty(),
         "nothing is due before the first period"
@@ -184,17 +171,9 @@ fn statuses(app: &App) -> Vec<(String, DeliveryStatus)> {
 
 #[test]
 fn one_period_gives_one_multipart_message_per_recipient() {
-    let sink = SmtpSink::start();
-    let cfg = config(&sink, DIGEST);
-    let app = open(&cfg);
-    seed(&app, fire());
-    let r = runner(&app);
-    let rt = rt();
-    register(&rt, &r);
+    let h = seeded(SmtpSink::start(), DIGEST);
 
-    let sent = rt
-        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
-        .expect("tick");
+    let sent = h.tick(fire() + chrono::Duration::seconds(5));
     assert_eq!(sent.len(), 2);
     assert!(
         sent.iter().all(|a| a.status == DeliveryStatus::Sent),
@@ -202,14 +181,10 @@ fn one_period_gives_one_multipart_message_per_recipient() {
     );
     // Later looks at the clock send nothing more for this period.
     for later in [1, 30, 60 * 5] {
-        assert!(
-            rt.block_on(r.tick(fire() + mins(later)))
-                .expect("tick")
-                .is_empty()
-        );
+        assert!(h.tick(fire() + mins(later)).is_empty());
     }
 
-    let msgs = sink.messages();
+    let msgs = h.sink.messages();
     assert_eq!(msgs.len(), 2, "exactly one message per recipient");
     let mut rcpts: Vec<String> = msgs.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
     rcpts.sort();
@@ -254,7 +229,7 @@ fn one_period_gives_one_multipart_message_per_recipient() {
         .expect("b's copy");
     assert!(to_b.to.contains("Chị Bình"), "{}", to_b.to);
     assert_eq!(
-        statuses(&app),
+        statuses(&h.app),
         vec![
             ("Chị Bình <b@example.vn>".to_string(), DeliveryStatus::Sent),
             ("a@example.vn".to_string(), DeliveryStatus::Sent)
@@ -264,45 +239,35 @@ fn one_period_gives_one_multipart_message_per_recipient() {
 
 #[test]
 fn smtp_down_at_the_scheduled_time_is_delivered_once_when_back() {
-    let mut sink = SmtpSink::down(free_port());
-    let cfg = config(&sink, DIGEST);
-    let app = open(&cfg);
-    seed(&app, fire());
-    let r = runner(&app);
-    let rt = rt();
-    register(&rt, &r);
+    let mut h = seeded(SmtpSink::down(free_port()), DIGEST);
 
-    let first = rt
-        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
-        .expect("tick");
+    let first = h.tick(fire() + chrono::Duration::seconds(5));
     assert_eq!(first.len(), 2);
     for a in &first {
         assert_eq!(a.status, DeliveryStatus::Pending, "{a:?}");
         assert!(a.retry_at.is_some_and(|t| t > fire()));
     }
     assert!(
-        rt.block_on(r.tick(fire() + chrono::Duration::seconds(20)))
-            .expect("tick")
-            .is_empty(),
+        h.tick(fire() + chrono::Duration::seconds(20)).is_empty(),
         "no retry before the backoff ends"
     );
 
-    sink.up();
-    let second = rt.block_on(r.tick(fire() + mins(3))).expect("tick");
+    h.sink.up();
+    let second = h.tick(fire() + mins(3));
     assert_eq!(second.len(), 2);
     assert!(
         second.iter().all(|a| a.status == DeliveryStatus::Sent),
         "{second:?}"
     );
     for later in [10, 60, 600] {
-        assert!(
-            rt.block_on(r.tick(fire() + mins(later)))
-                .expect("tick")
-                .is_empty()
-        );
+        assert!(h.tick(fire() + mins(later)).is_empty());
     }
-    assert_eq!(sink.messages().len(), 2, "delivered once per recipient");
-    let ledger = app.store.digest_deliveries("sang", fire()).expect("ledger");
+    assert_eq!(h.sink.messages().len(), 2, "delivered once per recipient");
+    let ledger = h
+        .app
+        .store
+        .digest_deliveries("sang", fire())
+        .expect("ledger");
     assert!(
         ledger
             .iter()
@@ -312,33 +277,20 @@ fn smtp_down_at_the_scheduled_time_is_delivered_once_when_back() {
 
 #[test]
 fn runs_missed_while_down_are_sent_once_covering_the_gap() {
-    let sink = SmtpSink::start();
-    let cfg = config(&sink, DIGEST);
-    let app = open(&cfg);
-    seed(&app, fire());
-    let metrics = Arc::new(Metrics::new());
-    let r = DigestRunner::new(app.clone(), metrics.clone(), CancellationToken::new())
-        .expect("runner")
-        .expect("[smtp]");
-    let rt = rt();
-    register(&rt, &r);
+    let h = seeded(SmtpSink::start(), DIGEST);
 
     // Down through the runs of 28/11 and 29/11 (and 30/11); back at 08:00 on 30/11.
     let back = fire() + mins(60 * 49);
-    let attempts = rt.block_on(r.tick(back)).expect("tick");
+    let attempts = h.tick(back);
     assert_eq!(
         attempts.len(),
         2,
         "one message per recipient, not one per missed run"
     );
     for later in [1, 60, 60 * 12] {
-        assert!(
-            rt.block_on(r.tick(back + mins(later)))
-                .expect("tick")
-                .is_empty()
-        );
+        assert!(h.tick(back + mins(later)).is_empty());
     }
-    let msgs = sink.messages();
+    let msgs = h.sink.messages();
     assert_eq!(msgs.len(), 2);
     for m in &msgs {
         // Both stories of 28/11 and the item seen just after that run: nothing is lost.
@@ -354,12 +306,13 @@ fn runs_missed_while_down_are_sent_once_covering_the_gap() {
         );
     }
     assert!(
-        app.store
+        h.app
+            .store
             .digest_period("sang", fire())
             .expect("p")
             .is_none()
     );
-    let exported = metrics.encode();
+    let exported = h.metrics.encode();
     assert!(
         exported.contains("gomtin_digests_total{outcome=\"sent\"} 2"),
         "{exported}"
@@ -370,32 +323,32 @@ fn runs_missed_while_down_are_sent_once_covering_the_gap() {
 fn a_connection_cut_after_data_is_recorded_and_not_resent() {
     let sink = SmtpSink::start();
     sink.drop_after_data(true);
-    let cfg = config(&sink, DIGEST);
-    let app = open(&cfg);
-    seed(&app, fire());
-    let r = runner(&app);
-    let rt = rt();
-    register(&rt, &r);
+    let h = seeded(sink, DIGEST);
 
-    let attempts = rt
-        .block_on(r.tick(fire() + chrono::Duration::seconds(5)))
-        .expect("tick");
+    let attempts = h.tick(fire() + chrono::Duration::seconds(5));
     assert_eq!(attempts.len(), 2);
     assert!(
         attempts.iter().all(|a| a.status == DeliveryStatus::Unknown),
         "{attempts:?}"
     );
-    sink.drop_after_data(false);
+    h.sink.drop_after_data(false);
     for later in [1, 5, 30, 120, 60 * 20] {
         assert!(
-            rt.block_on(r.tick(fire() + mins(later)))
-                .expect("tick")
-                .is_empty(),
+            h.tick(fire() + mins(later)).is_empty(),
             "no resend at +{later}m"
         );
     }
-    assert_eq!(sink.messages().len(), 2, "the server got each message once");
-    for d in app.store.digest_deliveries("sang", fire()).expect("ledger") {
+    assert_eq!(
+        h.sink.messages().len(),
+        2,
+        "the server got each message once"
+    );
+    for d in h
+        .app
+        .store
+        .digest_deliveries("sang", fire())
+        .expect("ledger")
+    {
         assert_eq!(d.status, DeliveryStatus::Unknown);
         assert_eq!(d.attempts, 1);
         let reply = d.last_reply.unwrap_or_default();
@@ -407,26 +360,20 @@ fn a_connection_cut_after_data_is_recorded_and_not_resent() {
 fn a_rejected_recipient_is_recorded_and_the_others_receive() {
     let sink = SmtpSink::start();
     sink.reject("b@example.vn");
-    let cfg = config(&sink, DIGEST);
-    let app = open(&cfg);
-    seed(&app, fire());
-    let r = runner(&app);
-    let rt = rt();
-    register(&rt, &r);
+    let h = seeded(sink, DIGEST);
 
-    rt.block_on(r.tick(fire() + chrono::Duration::seconds(5)))
-        .expect("tick");
+    h.tick(fire() + chrono::Duration::seconds(5));
     for later in [5, 60, 60 * 6] {
-        assert!(
-            rt.block_on(r.tick(fire() + mins(later)))
-                .expect("tick")
-                .is_empty()
-        );
+        assert!(h.tick(fire() + mins(later)).is_empty());
     }
-    let msgs = sink.messages();
+    let msgs = h.sink.messages();
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].rcpt_tos, vec!["a@example.vn"]);
-    let ledger = app.store.digest_deliveries("sang", fire()).expect("ledger");
+    let ledger = h
+        .app
+        .store
+        .digest_deliveries("sang", fire())
+        .expect("ledger");
     let b = ledger
         .iter()
         .find(|d| d.recipient.contains("b@example.vn"))
@@ -447,9 +394,8 @@ fn a_rejected_recipient_is_recorded_and_the_others_receive() {
 
 #[test]
 fn crlf_and_html_in_a_title_inject_no_header_and_no_markup() {
-    let sink = SmtpSink::start();
-    let cfg = config(&sink, &DIGEST.replace(", \"Chị Bình <b@example.vn>\"", ""));
-    let app = open(&cfg);
+    let one_recipient = DIGEST.replace(", \"Chị Bình <b@example.vn>\"", "");
+    let h = DigestHarness::new(SmtpSink::start(), &sources_topics(&one_recipient));
     let raw = RawEntry {
         guid: Some("evil".into()),
         title: Some("x".into()),
@@ -460,16 +406,14 @@ fn crlf_and_html_in_a_title_inject_no_header_and_no_markup() {
     // As if a source (or an older extractor) let it through: CRLF, a header, markup.
     item.title = "Nông thôn mới\r\nBcc: evil@attacker.example\r\n<script>alert(1)</script><b>Đắk Lắk</b>\"><img src=x>".into();
     item.summary = "<iframe src=\"https://tracker.example/\"></iframe>Tóm tắt\r\nTo: x@y".into();
-    app.store
+    h.app
+        .store
         .upsert_items(&[item], fire() - mins(30))
         .expect("store");
-    let r = runner(&app);
-    let rt = rt();
-    register(&rt, &r);
-    rt.block_on(r.tick(fire() + chrono::Duration::seconds(5)))
-        .expect("tick");
+    register(&h);
+    h.tick(fire() + chrono::Duration::seconds(5));
 
-    let msgs = sink.messages();
+    let msgs = h.sink.messages();
     assert_eq!(msgs.len(), 1);
     let m = &msgs[0];
     assert_eq!(m.rcpt_tos, vec!["a@example.vn"], "no extra recipient");
@@ -501,16 +445,9 @@ fn crlf_and_html_in_a_title_inject_no_header_and_no_markup() {
 // ---------------------------------------------------------------------------------------
 // The real binary: `gomtin serve` and `gomtin digest ...`.
 
-fn serve(cfg: &TestConfig) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gomtin"))
-        .arg("--config")
-        .arg(&cfg.path)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("GOMTIN_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gomtin serve")
+/// The config of the CLI tests: sources, topics, `DIGEST` and `sink`'s `[smtp]`.
+fn cli_config(sink: &SmtpSink) -> TestConfig {
+    support::digest::config(sink, &sources_topics(DIGEST))
 }
 
 fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
@@ -533,7 +470,7 @@ fn checks(cfg: &TestConfig) -> i64 {
 
 /// Seed items in the period that ended last (real clock) and register the digest before it.
 fn seed_real_period(cfg: &TestConfig) -> DateTime<Utc> {
-    let app = open(cfg);
+    let app = App::open(Config::load(&cfg.path).expect("config")).expect("app");
     let d = app.config().digest("sang").expect("digest").clone();
     let end = gomtin::digest::latest_fire(&d, Utc::now())
         .expect("cron")
@@ -548,19 +485,18 @@ fn seed_real_period(cfg: &TestConfig) -> DateTime<Utc> {
 #[test]
 fn restarting_the_daemon_right_after_a_send_sends_no_second_copy() {
     let sink = SmtpSink::start();
-    let cfg = config(&sink, DIGEST);
+    let cfg = cli_config(&sink);
     let end = seed_real_period(&cfg);
 
-    let mut daemon = serve(&cfg);
+    let mut daemon = cfg.serve();
     wait_for("the digest to arrive", Duration::from_secs(60), || {
         sink.messages().len() >= 2
     });
     // Crash right after the send.
     daemon.kill().expect("kill");
-    daemon.wait().expect("wait");
     let before = checks(&cfg);
 
-    let mut again = serve(&cfg);
+    let mut again = cfg.serve();
     wait_for(
         "the restarted daemon to check digests",
         Duration::from_secs(60),
@@ -578,13 +514,12 @@ fn restarting_the_daemon_right_after_a_send_sends_no_second_copy() {
         assert_eq!(d.attempts, 1);
     }
     again.kill().expect("kill");
-    again.wait().expect("wait");
 }
 
 #[test]
 fn cli_send_twice_sends_once_and_preview_and_list_tell_the_story() {
     let sink = SmtpSink::start();
-    let cfg = config(&sink, DIGEST);
+    let cfg = cli_config(&sink);
     seed_real_period(&cfg);
 
     let html = cfg.dir.path().join("preview.html");

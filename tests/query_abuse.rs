@@ -10,7 +10,8 @@ use gomtin::search::SearchRequest;
 #[test]
 fn abusive_queries_answer_quickly_and_clearly() {
     let dir = tempfile::tempdir().expect("tmp");
-    let app = support::ingest_articles(&dir.path().join("data"), &support::baomoi(Some(2_000)), 4);
+    let app = support::corpus::open_app(dir.path(), 4, "").expect("app");
+    support::corpus::ingest_direct(&app, &support::baomoi(Some(2_000)), 4).expect("ingest");
     let huge = "nông thôn ".repeat(5_000); // 10,000 terms
     let many_or = vec!["bão"; 3_000].join(" OR ");
     let cases: Vec<(&str, String)> = vec![

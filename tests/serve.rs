@@ -3,99 +3,17 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{FixtureServer, Route, TestConfig, baomoi, feed_source};
-
-struct Daemon {
-    child: Child,
-    addr: String,
-}
-
-fn start(cfg: &TestConfig) -> Daemon {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gomtin"))
-        .arg("--config")
-        .arg(&cfg.path)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("GOMTIN_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gomtin serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    let mut reader = BufReader::new(stdout);
-    reader.read_line(&mut line).expect("first line");
-    // Keep draining stdout so the daemon never writes into a closed pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Daemon { child, addr }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(ok.success());
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if start.elapsed() > within {
-            let _ = child.kill();
-            panic!("gomtin serve did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn get(addr: &str, path: &str) -> (u16, String) {
-    let rt = tokio::runtime::Runtime::new().expect("rt");
-    rt.block_on(async {
-        let r = reqwest::get(format!("http://{addr}{path}"))
-            .await
-            .expect("get");
-        (r.status().as_u16(), r.text().await.expect("body"))
-    })
-}
+use support::{FixtureServer, Route, TestConfig, baomoi, corpus, feed_source};
 
 /// Feeds built from the real corpus: `feeds` feeds of `per_feed` items each.
 fn corpus_feeds(server: &FixtureServer, feeds: usize, per_feed: usize) -> String {
     let articles = baomoi(Some(feeds * per_feed));
     let mut sources = String::new();
     for (f, chunk) in articles.chunks(per_feed).enumerate() {
-        let mut xml = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>bm</title>",
-        );
-        for a in chunk {
-            xml.push_str(&format!(
-                "<item><title>{}</title><link>{}</link><guid>{}</guid><description>{}</description></item>",
-                html_escape::encode_text(&a.title),
-                html_escape::encode_text(&a.url),
-                a.id,
-                html_escape::encode_text(&a.body),
-            ));
-        }
-        xml.push_str("</channel></rss>");
         let path = format!("/bm/{f}.xml");
-        server.set(&path, Route::ok(xml, "application/rss+xml"));
+        server.set(&path, Route::ok(corpus::rss(chunk), "application/rss+xml"));
         sources.push_str(
             &feed_source(&format!("bm-{f}"), &server.url(&path)).replace("\"15m\"", "\"1h\""),
         );
@@ -109,28 +27,20 @@ fn sigkill_at_any_moment_loses_and_duplicates_nothing() {
     let (feeds, per_feed) = (24, 125); // 3,000 real articles
     let cfg = TestConfig::new(&corpus_feeds(&server, feeds, per_feed));
     for delay_ms in [150u64, 400, 700, 1_100, 1_600, 2_300] {
-        let mut d = start(&cfg);
+        let mut d = cfg.serve();
         std::thread::sleep(Duration::from_millis(delay_ms));
-        d.child.kill().expect("SIGKILL");
-        let _ = d.child.wait();
+        d.kill().expect("SIGKILL");
     }
     // A last run that is allowed to finish.
-    let mut d = start(&cfg);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (_, body) = get(&d.addr, "/healthz");
-        let v: serde_json::Value = serde_json::from_str(&body).expect("healthz json");
-        if v["items"] == feeds * per_feed
+    let mut d = cfg.serve();
+    d.wait_health(Duration::from_secs(120), |v| {
+        v["items"] == feeds * per_feed
             && v["index_lag"] == 0
             && v["index_documents"] == feeds * per_feed
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never caught up: {v}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    signal(&d.child, "-TERM");
-    assert!(wait_exit(&mut d.child, Duration::from_secs(15)).success());
+    })
+    .unwrap_or_else(|e| panic!("never caught up: {e}"));
+    let status = d.terminate(Duration::from_secs(15)).expect("exit");
+    assert!(status.success(), "{status:?}: {}", d.stderr());
 
     let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
     assert_eq!(store.integrity_check().expect("check"), "ok");
@@ -149,14 +59,7 @@ fn sigkill_at_any_moment_loses_and_duplicates_nothing() {
         store.max_seq().expect("seq")
     );
     // No duplicates in search: every id appears once.
-    let out = cfg
-        .cmd(&["search", "--json", "--limit", "200", "Việt Nam"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let v = cfg.json(&["search", "--json", "--limit", "200", "Việt Nam"]);
     let ids: Vec<i64> = v["hits"]
         .as_array()
         .expect("hits")
@@ -188,24 +91,21 @@ fn sigterm_during_a_fetch_exits_zero_with_index_committed() {
     );
     sources.push_str(&feed_source("slow", &server.url("/slow.xml")));
     let cfg = TestConfig::new(&sources);
-    let mut text = std::fs::read_to_string(&cfg.path).expect("read");
-    text.push_str("\n[scheduler]\nshutdown_grace = \"1s\"\n");
-    std::fs::write(&cfg.path, text).expect("write");
+    cfg.append("\n[scheduler]\nshutdown_grace = \"1s\"\n");
 
-    let mut d = start(&cfg);
+    let mut d = cfg.serve();
     // Wait until the slow request is in flight and the fast feeds are stored.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server.requests().len() < 3 || {
-        let (_, body) = get(&d.addr, "/healthz");
-        serde_json::from_str::<serde_json::Value>(&body).expect("json")["items"] != 100
-    } {
-        assert!(Instant::now() < deadline, "fast feeds never stored");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    d.wait_health(Duration::from_secs(30), |v| {
+        server.requests().len() >= 3 && v["items"] == 100
+    })
+    .unwrap_or_else(|e| panic!("fast feeds never stored: {e}"));
     let t = Instant::now();
-    signal(&d.child, "-TERM");
-    let status = wait_exit(&mut d.child, Duration::from_secs(10));
-    assert!(status.success(), "exit 0 on SIGTERM, got {status:?}");
+    let status = d.terminate(Duration::from_secs(10)).expect("exit");
+    assert!(
+        status.success(),
+        "exit 0 on SIGTERM, got {status:?}: {}",
+        d.stderr()
+    );
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "exits within a few seconds: {:?}",
@@ -221,7 +121,7 @@ fn sigterm_during_a_fetch_exits_zero_with_index_committed() {
 fn second_instance_refused_and_endpoints_answer() {
     let server = FixtureServer::start();
     let cfg = TestConfig::new(&corpus_feeds(&server, 1, 20));
-    let mut d = start(&cfg);
+    let mut d = cfg.serve();
     let second = cfg
         .cmd(&["serve", "--listen", "127.0.0.1:0"])
         .assert()
@@ -232,21 +132,16 @@ fn second_instance_refused_and_endpoints_answer() {
         "{err}"
     );
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let health = loop {
-        let (code, body) = get(&d.addr, "/healthz");
-        assert_eq!(code, 200);
-        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
-        if v["items"] == 20 && v["index_lag"] == 0 {
-            break v;
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    // Every answer on the way must be a 200 with JSON.
+    let health = d
+        .wait_health(Duration::from_secs(30), |v| {
+            v["items"] == 20 && v["index_lag"] == 0
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(health["status"], "ok");
     assert_eq!(health["sources_failing"], 0);
 
-    let (code, text) = get(&d.addr, "/metrics");
+    let (code, text) = d.get("/metrics").expect("/metrics");
     assert_eq!(code, 200);
     let lines: Vec<Result<String, std::io::Error>> =
         text.lines().map(|l| Ok(l.to_string())).collect();
@@ -276,6 +171,6 @@ fn second_instance_refused_and_endpoints_answer() {
             .any(|s| s.metric == "gomtin_fetch_duration_seconds"),
         "{text}"
     );
-    signal(&d.child, "-TERM");
-    assert!(wait_exit(&mut d.child, Duration::from_secs(10)).success());
+    let status = d.terminate(Duration::from_secs(10)).expect("exit");
+    assert!(status.success(), "{status:?}: {}", d.stderr());
 }

@@ -5,8 +5,7 @@
 
 mod support;
 
-use serde_json::Value;
-use support::{FixtureServer, Route, TestConfig, shared_data};
+use support::{FixtureServer, Route, TestConfig, vietnamese_feed};
 
 fn config_sources(cfg: &TestConfig) -> Vec<(String, String, String, String)> {
     let c = gomtin::config::Config::load(&cfg.path).expect("config");
@@ -59,9 +58,7 @@ name = "Trang Facebook xã (dán tay)"
 kind = "manual"
 "#,
     );
-    let out = original.cmd(&["sources", "export"]).assert().success();
-    let opml = out.get_output().stdout.clone();
-    let text = String::from_utf8_lossy(&opml).to_string();
+    let text = original.stdout(&["sources", "export"]);
     assert!(
         text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
         "{text}"
@@ -74,7 +71,7 @@ kind = "manual"
     );
 
     let opml_path = original.dir.path().join("export.opml");
-    std::fs::write(&opml_path, &opml).expect("write");
+    std::fs::write(&opml_path, &text).expect("write");
     let fresh = TestConfig::new("");
     fresh
         .cmd(&["sources", "import", opml_path.to_str().expect("path")])
@@ -90,24 +87,19 @@ kind = "manual"
         assert_eq!(x.full_content, y.full_content, "{}", x.id());
     }
     // Export of the import is the same document (but for its date).
-    let again = fresh.cmd(&["sources", "export"]).assert().success();
+    let again = fresh.stdout(&["sources", "export"]);
     let strip = |s: &str| {
         s.lines()
             .filter(|l| !l.contains("dateCreated"))
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(
-        strip(&String::from_utf8_lossy(&again.get_output().stdout)),
-        strip(&text)
-    );
+    assert_eq!(strip(&again), strip(&text));
     // Importing again adds nothing.
-    let out = fresh
-        .cmd(&["sources", "import", opml_path.to_str().expect("path")])
-        .assert()
-        .success();
     assert!(
-        String::from_utf8_lossy(&out.get_output().stdout).contains("Không có nguồn mới"),
+        fresh
+            .stdout(&["sources", "import", opml_path.to_str().expect("path")])
+            .contains("Không có nguồn mới"),
         "second import is a no-op"
     );
     assert_eq!(config_sources(&fresh).len(), 4);
@@ -116,10 +108,7 @@ kind = "manual"
 #[test]
 fn discovery_lists_advertised_feeds_and_appends_the_pick() {
     let server = FixtureServer::start();
-    let feed = std::fs::read(
-        shared_data().join("feeds/vietnamese/vnexpress_tin-moi-nhat_2017_string1407.xml"),
-    )
-    .expect("feed");
+    let feed = vietnamese_feed("vnexpress_tin-moi-nhat_2017_string1407.xml");
     server.set(
         "/rss/tin-moi-nhat.rss",
         Route::ok(feed.clone(), "application/rss+xml"),
@@ -136,11 +125,7 @@ fn discovery_lists_advertised_feeds_and_appends_the_pick() {
         ),
     );
     let cfg = TestConfig::new("");
-    let listed = cfg
-        .cmd(&["sources", "add", &server.url("/")])
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&listed.get_output().stdout).to_string();
+    let text = cfg.stdout(&["sources", "add", &server.url("/")]);
     assert!(text.contains("1. Tin mới nhất"), "{text}");
     assert!(text.contains("2. Thời sự"), "{text}");
     assert!(
@@ -162,9 +147,8 @@ fn discovery_lists_advertised_feeds_and_appends_the_pick() {
         )]
     );
     // The appended block works: the new source fetches.
-    let out = cfg.cmd(&["fetch"]).assert().success();
     assert!(
-        String::from_utf8_lossy(&out.get_output().stdout).contains("thoi-su: 25 tin mới"),
+        cfg.stdout(&["fetch"]).contains("thoi-su: 25 tin mới"),
         "appended source fetches"
     );
     // A bad pick is a usage error.
@@ -176,10 +160,7 @@ fn discovery_lists_advertised_feeds_and_appends_the_pick() {
 #[test]
 fn discovery_falls_back_to_common_paths_then_suggests_a_page_source() {
     let server = FixtureServer::start();
-    let feed = std::fs::read(
-        shared_data().join("feeds/vietnamese/vnexpress_tin-moi-nhat_2017_vnexpress2810.xml"),
-    )
-    .expect("feed");
+    let feed = vietnamese_feed("vnexpress_tin-moi-nhat_2017_vnexpress2810.xml");
     server.set(
         "/",
         Route::ok(
@@ -189,19 +170,16 @@ fn discovery_falls_back_to_common_paths_then_suggests_a_page_source() {
     );
     server.set("/feed", Route::ok(feed, "application/rss+xml"));
     let cfg = TestConfig::new("");
-    let out = cfg
-        .cmd(&[
-            "sources",
-            "add",
-            &server.url("/"),
-            "--pick",
-            "1",
-            "--id",
-            "xa-feed",
-        ])
-        .assert()
-        .success();
-    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("/feed"));
+    let out = cfg.stdout(&[
+        "sources",
+        "add",
+        &server.url("/"),
+        "--pick",
+        "1",
+        "--id",
+        "xa-feed",
+    ]);
+    assert!(out.contains("/feed"));
     assert_eq!(config_sources(&cfg)[0].0, "xa-feed");
 
     let bare = FixtureServer::start();
@@ -226,18 +204,12 @@ fn manual_post_is_an_item() {
         "[[sources]]\nid = \"fb-xa\"\nname = \"Trang xã\"\nkind = \"manual\"\n\n\
          [[sources]]\nid = \"bao\"\nname = \"Báo\"\nkind = \"feed\"\nurl = \"https://bao.example.vn/rss\"\nenabled = false\n",
     );
-    cfg.cmd(&[
-        "post",
-        "add",
-        "--source",
+    cfg.post_add(
         "fb-xa",
-        "--url",
         "https://facebook.com/xa/posts/9?fbclid=x",
-        "--text",
         "Thông báo: sáng mai cắt điện thôn 2 từ 7h đến 11h.\n\nBà con chú ý <b>sắp xếp</b>.",
-    ])
-    .assert()
-    .success();
+        &[],
+    );
     let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
     let items = store
         .list_items(&gomtin::store::ItemQuery::default())
@@ -259,23 +231,13 @@ fn manual_post_is_an_item() {
     );
     drop(store);
     // The same URL again updates, never duplicates.
-    cfg.cmd(&[
-        "post",
-        "add",
-        "--source",
+    cfg.post_add(
         "fb-xa",
-        "--url",
         "https://facebook.com/xa/posts/9",
-        "--text",
         "Thông báo (sửa): cắt điện thôn 2 từ 7h đến 10h.",
-    ])
-    .assert()
-    .success();
-    let out = cfg
-        .cmd(&["search", "--json", "cat dien thon"])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+        &[],
+    );
+    let v = cfg.json(&["search", "--json", "cat dien thon"]);
     assert_eq!(v["total"], 1, "{v}");
     // Posting to a non-manual source is refused (usage error).
     cfg.cmd(&["post", "add", "--source", "bao", "--text", "x"])

@@ -4,11 +4,12 @@
 mod support;
 
 use serde_json::Value;
-use support::{FixtureServer, Route, TestConfig, feed_source, shared_data};
+use support::{
+    FixtureServer, HIT_KEYS, Route, TestConfig, assert_keys, feed_source, vietnamese_feed,
+};
 
 fn vnexpress_server() -> (FixtureServer, TestConfig) {
     let server = FixtureServer::start();
-    let dir = shared_data().join("feeds/vietnamese");
     let mut sources = String::new();
     for (i, name) in [
         "vnexpress_tin-moi-nhat_2017_string1407.xml",
@@ -17,9 +18,11 @@ fn vnexpress_server() -> (FixtureServer, TestConfig) {
     .iter()
     .enumerate()
     {
-        let body = std::fs::read(dir.join(name)).expect("fixture feed");
         let path = format!("/rss/{name}");
-        server.set(&path, Route::ok(body, "application/rss+xml; charset=utf-8"));
+        server.set(
+            &path,
+            Route::ok(vietnamese_feed(name), "application/rss+xml; charset=utf-8"),
+        );
         sources.push_str(&feed_source(&format!("vne-{i}"), &server.url(&path)));
     }
     let cfg = TestConfig::new(&sources);
@@ -27,14 +30,7 @@ fn vnexpress_server() -> (FixtureServer, TestConfig) {
 }
 
 fn search_json(cfg: &TestConfig, query: &str) -> Value {
-    let out = cfg
-        .cmd(&["search", "--json", "--limit", "50", query])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).expect("search --json prints JSON")
+    cfg.json(&["search", "--json", "--limit", "50", query])
 }
 
 fn hit_ids(v: &Value) -> Vec<i64> {
@@ -50,8 +46,7 @@ fn hit_ids(v: &Value) -> Vec<i64> {
 fn fetch_twice_search_and_reindex() {
     let (_server, cfg) = vnexpress_server();
 
-    let first = cfg.cmd(&["fetch"]).assert().success();
-    let stdout = String::from_utf8_lossy(&first.get_output().stdout).to_string();
+    let stdout = cfg.stdout(&["fetch"]);
     assert!(
         stdout.contains("vne-0") && stdout.contains("vne-1"),
         "{stdout}"
@@ -65,8 +60,7 @@ fn fetch_twice_search_and_reindex() {
     assert_eq!(store.item_count().expect("count"), 50);
     drop(store);
 
-    let second = cfg.cmd(&["fetch", "--json"]).assert().success();
-    let v: Value = serde_json::from_slice(&second.get_output().stdout).expect("json");
+    let v = cfg.json(&["fetch", "--json"]);
     let added: u64 = v["sources"]
         .as_array()
         .expect("sources")
@@ -82,17 +76,7 @@ fn fetch_twice_search_and_reindex() {
     let res = search_json(&cfg, "Hà Nội");
     assert!(res["total"].as_u64().expect("total") >= 1, "{res}");
     let first_hit = &res["hits"][0];
-    for key in [
-        "id",
-        "title",
-        "url",
-        "source",
-        "published",
-        "snippet",
-        "score",
-    ] {
-        assert!(first_hit.get(key).is_some(), "hit has {key}: {first_hit}");
-    }
+    assert_keys(first_hit, HIT_KEYS);
     chrono::DateTime::parse_from_rfc3339(first_hit["published"].as_str().expect("published"))
         .expect("published is RFC 3339");
     // Unaccented typing finds at least the same items (the folded form is broader).
@@ -137,8 +121,7 @@ fn one_broken_source_does_not_stop_the_others() {
         "{stdout}"
     );
 
-    let list = cfg.cmd(&["sources", "list", "--json"]).assert().success();
-    let v: Value = serde_json::from_slice(&list.get_output().stdout).expect("json");
+    let v = cfg.json(&["sources", "list", "--json"]);
     let gone = v
         .as_array()
         .expect("array")
@@ -157,8 +140,7 @@ fn one_broken_source_does_not_stop_the_others() {
     assert!(ok["last_success_at"].is_string());
 
     // Human listing names the failing source and why.
-    let human = cfg.cmd(&["sources", "list"]).assert().success();
-    let text = String::from_utf8_lossy(&human.get_output().stdout).to_string();
+    let text = cfg.stdout(&["sources", "list"]);
     assert!(text.contains("✗ gone") && text.contains("500"), "{text}");
 }
 

@@ -6,108 +6,21 @@
 mod support;
 mod webapp;
 
-use reqwest::header::{self, HeaderMap};
-use reqwest::{Client, StatusCode, redirect};
+use reqwest::StatusCode;
+use reqwest::header;
+use support::web::{Session, set_cookies};
 use webapp::{ADMIN, STAFF, WebApp};
 
-fn client() -> Client {
-    Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .expect("client")
+/// `GET /api/items/ID` with an API session.
+async fn api_item(api: &Session, id: i64) -> serde_json::Value {
+    api.json(&format!("/api/items/{id}")).await
 }
 
-/// Cookies set by a response, as `name=value` pairs.
-fn set_cookies(h: &HeaderMap) -> Vec<(String, String, String)> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| {
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = pair.split_once('=')?;
-            Some((k.to_string(), val.to_string(), attrs.to_string()))
-        })
-        .collect()
-}
-
-/// The value of `name="…"`'s `value` attribute in a form.
-fn hidden(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&needle)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + needle.len();
-    html[start..].split('"').next().expect("value").to_string()
-}
-
-/// A logged-in browser-like session: its cookie header and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-async fn login(app: &WebApp, who: (&str, &str)) -> Session {
-    let c = client();
-    let page = c.get(app.url("/login")).send().await.expect("login page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let login_cookie = set_cookies(page.headers())
-        .into_iter()
-        .find(|(k, _, _)| k == "gomtin_login")
-        .expect("login cookie");
-    let html = page.text().await.expect("html");
-    let csrf = hidden(&html, "csrf");
-    let r = c
-        .post(app.url("/login"))
-        .header(header::COOKIE, format!("gomtin_login={}", login_cookie.1))
-        .form(&[
-            ("name", who.0),
-            ("password", who.1),
-            ("csrf", csrf.as_str()),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {}", who.0);
-    let (_, token, attrs) = set_cookies(r.headers())
-        .into_iter()
-        .find(|(k, v, _)| k == "gomtin_session" && !v.is_empty())
-        .expect("session cookie");
-    assert!(attrs.contains("HttpOnly"), "{attrs}");
-    assert!(attrs.contains("SameSite=Strict"), "{attrs}");
-    assert!(
-        !attrs.contains("Secure"),
-        "plain HTTP without a proxy: {attrs}"
-    );
-    let cookie = format!("gomtin_session={token}");
-    let home = c
-        .get(app.url("/"))
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .expect("home");
-    assert_eq!(home.status(), StatusCode::OK);
-    let csrf = hidden(&home.text().await.expect("home html"), "csrf");
-    Session { cookie, csrf }
-}
-
-async fn api_item(app: &WebApp, token: &str, id: i64) -> serde_json::Value {
-    client()
-        .get(app.url(&format!("/api/items/{id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("item")
-        .json()
-        .await
-        .expect("json")
-}
-
-async fn first_hit(app: &WebApp, token: &str, q: &str) -> i64 {
-    let v: serde_json::Value = client()
-        .get(app.url("/api/search"))
+/// The id of the first hit of `q` in `/api/search`.
+async fn first_hit(api: &Session, q: &str) -> i64 {
+    let v: serde_json::Value = api
+        .get("/api/search")
         .query(&[("q", q)])
-        .bearer_auth(token)
         .send()
         .await
         .expect("search")
@@ -117,10 +30,22 @@ async fn first_hit(app: &WebApp, token: &str, q: &str) -> i64 {
     v["hits"][0]["id"].as_i64().expect("a hit")
 }
 
+/// `GET /api/search` with these parameters, as JSON.
+async fn api_search(api: &Session, params: &[(&str, &str)]) -> serde_json::Value {
+    api.get("/api/search")
+        .query(params)
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_requests_get_the_login_page_or_401() {
     let app = WebApp::start();
-    let c = client();
+    let anon = app.anonymous();
     for path in [
         "/",
         "/?q=nong+thon+moi",
@@ -128,9 +53,8 @@ async fn unauthenticated_requests_get_the_login_page_or_401() {
         "/sources",
         "/export?q=a",
     ] {
-        let r = c.get(app.url(path)).send().await.expect("get");
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
-        let body = r.text().await.expect("body");
+        let (status, body) = anon.fetch(path).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         if path != "/export?q=a" {
             assert!(
                 body.contains("action=\"/login\""),
@@ -145,23 +69,20 @@ async fn unauthenticated_requests_get_the_login_page_or_401() {
         "/feed.atom?q=a",
         "/sources.opml",
     ] {
-        let r = c.get(app.url(path)).send().await.expect("get");
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(anon.fetch(path).await.0, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let r = c
-        .post(app.url("/api/items/1/shares"))
+    let r = anon
+        .post("/api/items/1/shares")
         .json(&serde_json::json!({"channel": "Zalo"}))
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = c
-        .get(app.url("/api/search?q=a"))
-        .bearer_auth("not-a-token")
-        .send()
-        .await
-        .expect("bad token");
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let bad_token = Session::bearer(&app.url(""), "not-a-token");
+    assert_eq!(
+        bad_token.fetch("/api/search?q=a").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // Public: login, static assets, health.
     for path in [
         "/login",
@@ -170,16 +91,16 @@ async fn unauthenticated_requests_get_the_login_page_or_401() {
         "/healthz",
         "/metrics",
     ] {
-        let r = c.get(app.url(path)).send().await.expect("get");
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(anon.fetch(path).await.0, StatusCode::OK, "{path}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers() {
     let app = WebApp::start();
+    let anon = app.anonymous();
     for path in ["/login", "/", "/static/app.js", "/api/sources", "/nowhere"] {
-        let r = client().get(app.url(path)).send().await.expect("get");
+        let r = anon.get(path).send().await.expect("get");
         let h = r.headers();
         let csp = h
             .get(header::CONTENT_SECURITY_POLICY)
@@ -196,17 +117,9 @@ async fn every_response_carries_the_security_headers() {
         assert!(h.contains_key(header::REFERRER_POLICY), "{path}");
     }
     // No inline script anywhere in the pages: every <script> has a src.
-    let s = login(&app, STAFF).await;
+    let s = app.login(STAFF).await;
     for path in ["/", "/?q=nong+thon+moi", "/sources", "/login"] {
-        let html = client()
-            .get(app.url(path))
-            .header(header::COOKIE, &s.cookie)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+        let html = s.text(path).await;
         for tag in html.split("<script").skip(1) {
             let open = tag.split('>').next().unwrap_or("");
             assert!(
@@ -220,10 +133,10 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_checks_password_and_its_own_csrf_and_is_rate_limited() {
     let app = WebApp::start();
-    let c = client();
+    let anon = app.anonymous();
     // No login CSRF cookie/field: refused.
-    let r = c
-        .post(app.url("/login"))
+    let r = anon
+        .post("/login")
         .form(&[("name", STAFF.0), ("password", STAFF.1)])
         .send()
         .await
@@ -234,21 +147,16 @@ async fn login_checks_password_and_its_own_csrf_and_is_rate_limited() {
             .iter()
             .all(|(k, v, _)| k != "gomtin_session" || v.is_empty())
     );
-    let _ = login(&app, STAFF).await;
+    let _ = app.login(STAFF).await;
     // Wrong passwords: 401 five times, then 429 even with the right one.
-    let page = c.get(app.url("/login")).send().await.expect("page");
-    let lc = set_cookies(page.headers())
-        .into_iter()
-        .find(|(k, _, _)| k == "gomtin_login")
-        .expect("cookie");
-    let csrf = hidden(&page.text().await.expect("html"), "csrf");
+    let form = anon.login_form().await;
     let attempt = |password: &'static str| {
-        c.post(app.url("/login"))
-            .header(header::COOKIE, format!("gomtin_login={}", lc.1))
+        anon.post("/login")
+            .header(header::COOKIE, format!("gomtin_login={}", form.cookie))
             .form(&[
                 ("name", ADMIN.0),
                 ("password", password),
-                ("csrf", csrf.as_str()),
+                ("csrf", form.csrf.as_str()),
             ])
             .send()
     };
@@ -270,112 +178,84 @@ async fn login_checks_password_and_its_own_csrf_and_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_or_with_a_stale_csrf_token_change_nothing() {
     let app = WebApp::start();
-    let token = app.token(STAFF.0);
-    let id = first_hit(&app, &token, "nong thon moi").await;
-    let c = client();
-    let old = login(&app, STAFF).await;
+    let api = app.api(STAFF.0);
+    let id = first_hit(&api, "nong thon moi").await;
+    let old = app.login(STAFF).await;
     // Log out (with the token) and in again: the old session's CSRF token is stale.
-    let r = c
-        .post(app.url("/logout"))
-        .header(header::COOKIE, &old.cookie)
-        .form(&[("csrf", old.csrf.as_str())])
-        .send()
-        .await
-        .expect("logout");
+    let r = old.post_form("/logout", &[]).send().await.expect("logout");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = c
-        .get(app.url("/"))
-        .header(header::COOKIE, &old.cookie)
-        .send()
-        .await
-        .expect("after logout");
     assert_eq!(
-        r.status(),
+        old.fetch("/").await.0,
         StatusCode::UNAUTHORIZED,
         "logged-out cookie still works"
     );
-    let s = login(&app, STAFF).await;
-    assert_ne!(s.csrf, old.csrf);
+    let s = app.login(STAFF).await;
+    assert_ne!(s.csrf(), old.csrf());
+    let shares = format!("/items/{id}/shares");
     let share = |csrf: Option<&str>| {
         let mut form = vec![("channel", "Zalo".to_string())];
         if let Some(t) = csrf {
             form.push(("csrf", t.to_string()));
         }
-        c.post(app.url(&format!("/items/{id}/shares")))
-            .header(header::COOKIE, &s.cookie)
-            .form(&form)
-            .send()
+        s.post_without_csrf(&shares).form(&form).send()
     };
     let r = share(None).await.expect("no token");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = share(Some(&old.csrf)).await.expect("stale token");
+    let r = share(Some(old.csrf())).await.expect("stale token");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = share(Some("")).await.expect("empty token");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // JSON with the session cookie but no X-CSRF-Token header.
-    let r = c
-        .post(app.url(&format!("/api/items/{id}/shares")))
-        .header(header::COOKIE, &s.cookie)
+    let api_shares = format!("/api/items/{id}/shares");
+    let r = s
+        .post_without_csrf(&api_shares)
         .json(&serde_json::json!({"channel": "Zalo"}))
         .send()
         .await
         .expect("json post");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        api_item(&app, &token, id).await["shares"],
+        api_item(&api, id).await["shares"],
         serde_json::json!([]),
         "a refused POST changed something"
     );
     // Logout without a token is refused too (the session survives).
-    let r = c
-        .post(app.url("/logout"))
-        .header(header::COOKIE, &s.cookie)
-        .send()
-        .await
-        .expect("logout");
+    let r = s.post_without_csrf("/logout").send().await.expect("logout");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // With the right token it works, and the header form works for scripts.
-    let r = share(Some(&s.csrf)).await.expect("good token");
+    let r = share(Some(s.csrf())).await.expect("good token");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = c
-        .post(app.url(&format!("/api/items/{id}/shares")))
-        .header(header::COOKIE, &s.cookie)
-        .header("X-CSRF-Token", &s.csrf)
+    let r = s
+        .post(&api_shares)
         .json(&serde_json::json!({"channel": "Facebook", "link": "https://facebook.com/p/1"}))
         .send()
         .await
         .expect("json post");
     assert_eq!(r.status(), StatusCode::CREATED);
-    let shares = api_item(&app, &token, id).await["shares"].clone();
+    let shares = api_item(&api, id).await["shares"].clone();
     assert_eq!(shares.as_array().map(Vec::len), Some(2), "{shares}");
     assert_eq!(shares[0]["user"], STAFF.0);
     // Undo from the page: refused without the token, done with it.
     let undo = format!("/items/{id}/shares/{}/undo", shares[0]["id"]);
-    let r = c
-        .post(app.url(&undo))
-        .header(header::COOKIE, &s.cookie)
-        .form(&[("csrf", old.csrf.as_str())])
+    let r = s
+        .post_without_csrf(&undo)
+        .form(&[("csrf", old.csrf())])
         .send()
         .await
         .expect("stale undo");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = c
-        .post(app.url(&undo))
-        .header(header::COOKIE, &s.cookie)
-        .form(&[("csrf", s.csrf.as_str())])
-        .send()
-        .await
-        .expect("undo");
+    let r = s.post_form(&undo, &[]).send().await.expect("undo");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let shares = api_item(&app, &token, id).await["shares"].clone();
+    let shares = api_item(&api, id).await["shares"].clone();
     assert_eq!(shares.as_array().map(Vec::len), Some(1), "{shares}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_proxy_cookies_are_secure() {
     let app = WebApp::start_with("[server]\nbehind_proxy = true\n");
-    let r = client()
-        .get(app.url("/login"))
+    let r = app
+        .anonymous()
+        .get("/login")
         .send()
         .await
         .expect("login page");
@@ -392,19 +272,8 @@ async fn behind_a_proxy_cookies_are_secure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_page_keeps_the_query_in_links_and_pages() {
     let app = WebApp::start();
-    let s = login(&app, STAFF).await;
-    let get = |path: &'static str| {
-        client()
-            .get(app.url(path))
-            .header(header::COOKIE, &s.cookie)
-            .send()
-    };
-    let html = get("/?q=nong+thon+moi&source=bao-thu")
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let s = app.login(STAFF).await;
+    let html = s.text("/?q=nong+thon+moi&source=bao-thu").await;
     assert!(
         html.contains("value=\"nong thon moi\""),
         "query kept in the box"
@@ -422,22 +291,14 @@ async fn search_page_keeps_the_query_in_links_and_pages() {
         !html.contains("Cổng thông tin huyện</span>"),
         "filtered to one source"
     );
-    let html = get("/?q=nong+thon+moi&page=2")
-        .await
-        .expect("page 2")
-        .text()
-        .await
-        .expect("html");
+    let html = s.text("/?q=nong+thon+moi&page=2").await;
     assert!(
         !html.contains("class=\"hit"),
         "page 2 of 4 results is empty"
     );
-    let html = get("/?q=nong+thon+moi&from=2000-01-01&to=2000-01-02")
-        .await
-        .expect("dates")
-        .text()
-        .await
-        .expect("html");
+    let html = s
+        .text("/?q=nong+thon+moi&from=2000-01-01&to=2000-01-02")
+        .await;
     assert!(
         html.contains("Không tìm thấy tin nào."),
         "date range filters"
@@ -447,89 +308,46 @@ async fn search_page_keeps_the_query_in_links_and_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_cannot_change_sources_but_admins_can_fetch_now() {
     let app = WebApp::start();
-    let staff = login(&app, STAFF).await;
-    let c = client();
-    let before = client()
-        .get(app.url("/api/sources"))
-        .bearer_auth(app.token(ADMIN.0))
-        .send()
-        .await
-        .expect("sources")
-        .text()
-        .await
-        .expect("json");
+    let staff = app.login(STAFF).await;
+    let admin_api = app.api(ADMIN.0);
+    let before = admin_api.text("/api/sources").await;
     for path in ["/sources", "/sources/bao-thu/fetch"] {
-        let r = c
-            .post(app.url(path))
-            .header(header::COOKIE, &staff.cookie)
-            .form(&[
-                ("csrf", staff.csrf.as_str()),
-                ("id", "moi"),
-                ("url", "https://moi.example/rss"),
-            ])
+        let r = staff
+            .post_form(path, &[("id", "moi"), ("url", "https://moi.example/rss")])
             .send()
             .await
             .expect("post");
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let staff_token = app.token(STAFF.0);
+    let staff_api = app.api(STAFF.0);
     for path in ["/api/sources", "/api/sources/bao-thu/fetch"] {
-        let r = c
-            .post(app.url(path))
-            .bearer_auth(&staff_token)
+        let r = staff_api
+            .post(path)
             .json(&serde_json::json!({"id": "moi", "url": "https://moi.example/rss"}))
             .send()
             .await
             .expect("post");
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let staff_page = c
-        .get(app.url("/sources"))
-        .header(header::COOKIE, &staff.cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
     assert!(
-        !staff_page.contains("Tải ngay"),
+        !staff.text("/sources").await.contains("Tải ngay"),
         "staff see no admin buttons"
     );
-    let after_staff = client()
-        .get(app.url("/api/sources"))
-        .bearer_auth(app.token(ADMIN.0))
-        .send()
-        .await
-        .expect("sources")
-        .text()
-        .await
-        .expect("json");
+    let after_staff = admin_api.text("/api/sources").await;
     assert_eq!(before, after_staff, "staff requests changed the sources");
     // An admin fetches now (page form and API).
-    let admin = login(&app, ADMIN).await;
-    let page = c
-        .get(app.url("/sources"))
-        .header(header::COOKIE, &admin.cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let admin = app.login(ADMIN).await;
+    let page = admin.text("/sources").await;
     assert!(page.contains("Tải ngay"));
     assert!(page.contains("<polyline points=\""), "sparkline");
-    let r = c
-        .post(app.url("/sources/bao-thu/fetch"))
-        .header(header::COOKIE, &admin.cookie)
-        .form(&[("csrf", admin.csrf.as_str())])
+    let r = admin
+        .post_form("/sources/bao-thu/fetch", &[])
         .send()
         .await
         .expect("fetch now");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = c
-        .post(app.url("/api/sources/cong-huyen/fetch"))
-        .bearer_auth(app.token(ADMIN.0))
+    let r = admin_api
+        .post("/api/sources/cong-huyen/fetch")
         .send()
         .await
         .expect("api fetch now");
@@ -541,40 +359,19 @@ async fn staff_cannot_change_sources_but_admins_can_fetch_now() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_search_has_the_cli_shape_and_shares_round_trip() {
     let app = WebApp::start();
-    let token = app.token(STAFF.0);
-    let c = client();
-    let v: serde_json::Value = c
-        .get(app.url("/api/search"))
-        .query(&[("q", "nong thon moi"), ("limit", "2")])
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("json");
-    for key in [
-        "total", "hits", "facets", "notices", "offset", "limit", "sort",
-    ] {
-        assert!(v.get(key).is_some(), "{key} missing in {v}");
-    }
+    let api = app.api(STAFF.0);
+    let v = api_search(&api, &[("q", "nong thon moi"), ("limit", "2")]).await;
+    support::assert_keys(
+        &v,
+        &[
+            "total", "hits", "facets", "notices", "offset", "limit", "sort",
+        ],
+    );
     assert_eq!(v["limit"], 2);
     assert!(v["total"].as_u64().unwrap_or(0) >= 3, "{v}");
     let hit = &v["hits"][0];
-    for key in [
-        "id",
-        "title",
-        "url",
-        "source",
-        "published",
-        "snippet",
-        "snippet_html",
-        "highlights",
-        "score",
-        "image_url",
-    ] {
-        assert!(hit.get(key).is_some(), "{key} missing in {hit}");
-    }
+    support::assert_keys(hit, support::HIT_KEYS);
+    support::assert_keys(hit, &["snippet_html", "highlights", "image_url"]);
     assert!(
         hit["snippet_html"]
             .as_str()
@@ -582,16 +379,7 @@ async fn api_search_has_the_cli_shape_and_shares_round_trip() {
             .contains("<mark>")
     );
     // Filters as parameters.
-    let v: serde_json::Value = c
-        .get(app.url("/api/search"))
-        .query(&[("q", "nong thon moi"), ("source", "cong-huyen")])
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("json");
+    let v = api_search(&api, &[("q", "nong thon moi"), ("source", "cong-huyen")]).await;
     let hits = v["hits"].as_array().expect("hits");
     assert!(
         !hits.is_empty() && hits.iter().all(|h| h["source"] == "cong-huyen"),
@@ -599,24 +387,23 @@ async fn api_search_has_the_cli_shape_and_shares_round_trip() {
     );
     // Share, see it, undo it.
     let id = v["hits"][0]["id"].as_i64().expect("id");
-    let r = c
-        .post(app.url(&format!("/api/items/{id}/shares")))
-        .bearer_auth(&token)
+    let shares = format!("/api/items/{id}/shares");
+    let r = api
+        .post(&shares)
         .json(&serde_json::json!({"channel": "Zalo", "link": "javascript:alert(1)"}))
         .send()
         .await
         .expect("bad link");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = c
-        .post(app.url(&format!("/api/items/{id}/shares")))
-        .bearer_auth(&token)
+    let r = api
+        .post(&shares)
         .json(&serde_json::json!({"channel": "Zalo", "link": "https://zalo.me/p/1"}))
         .send()
         .await
         .expect("share");
     assert_eq!(r.status(), StatusCode::CREATED);
     let share: serde_json::Value = r.json().await.expect("share json");
-    let item = api_item(&app, &token, id).await;
+    let item = api_item(&api, id).await;
     assert_eq!(item["shares"][0]["channel"], "Zalo");
     assert!(
         item["share_text"]
@@ -624,16 +411,11 @@ async fn api_search_has_the_cli_shape_and_shares_round_trip() {
             .unwrap_or("")
             .contains("Nguồn: Cổng thông tin huyện")
     );
-    let unshared: serde_json::Value = c
-        .get(app.url("/api/search"))
-        .query(&[("q", "nong thon moi"), ("unshared", "1"), ("limit", "50")])
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("json");
+    let unshared = api_search(
+        &api,
+        &[("q", "nong thon moi"), ("unshared", "1"), ("limit", "50")],
+    )
+    .await;
     assert!(
         unshared["hits"]
             .as_array()
@@ -641,37 +423,26 @@ async fn api_search_has_the_cli_shape_and_shares_round_trip() {
             .iter()
             .all(|h| h["id"] != id)
     );
-    let r = c
-        .delete(app.url(&format!("/api/items/{id}/shares/{}", share["id"])))
-        .bearer_auth(&token)
+    let r = api
+        .delete(&format!("{shares}/{}", share["id"]))
         .send()
         .await
         .expect("undo");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(api_item(&api, id).await["shares"], serde_json::json!([]));
     assert_eq!(
-        api_item(&app, &token, id).await["shares"],
-        serde_json::json!([])
+        api.fetch("/api/items/999999").await.0,
+        StatusCode::NOT_FOUND
     );
-    let r = c
-        .get(app.url("/api/items/999999"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("missing");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_atom_and_opml() {
     let app = WebApp::start();
-    let s = login(&app, STAFF).await;
-    let get = |path: &str| {
-        client()
-            .get(app.url(path))
-            .header(header::COOKIE, &s.cookie)
-            .send()
-    };
-    let r = get("/export?q=nong+thon+moi&format=csv")
+    let s = app.login(STAFF).await;
+    let r = s
+        .get("/export?q=nong+thon+moi&format=csv")
+        .send()
         .await
         .expect("csv");
     assert_eq!(r.status(), StatusCode::OK);
@@ -684,36 +455,26 @@ async fn exports_atom_and_opml() {
     let csv = r.text().await.expect("csv");
     assert!(csv.lines().count() >= 4, "{csv}");
     assert!(csv.contains("Đăk Tờ Re"), "{csv}");
-    let md = get("/export?q=nong+thon+moi&format=md")
-        .await
-        .expect("md")
-        .text()
-        .await
-        .expect("md");
+    let md = s.text("/export?q=nong+thon+moi&format=md").await;
     assert!(md.contains("- [Xã Đăk Tờ Re đạt chuẩn nông thôn mới nâng cao](<https://tin.example/dak-to-re.html>)"), "{md}");
-    let r = get("/export?q=a&format=exe").await.expect("bad format");
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.fetch("/export?q=a&format=exe").await.0,
+        StatusCode::BAD_REQUEST
+    );
     // Atom of a topic, with an API token in the URL (feed readers cannot log in).
     let token = app.token(STAFF.0);
-    let r = client()
-        .get(app.url(&format!("/feed.atom?q=topic:ntm&token={token}")))
-        .send()
-        .await
-        .expect("atom");
-    assert_eq!(r.status(), StatusCode::OK);
-    let atom = r.text().await.expect("atom");
+    let (status, atom) = app
+        .anonymous()
+        .fetch(&format!("/feed.atom?q=topic:ntm&token={token}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         atom.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"),
         "{atom}"
     );
     assert!(atom.matches("<entry>").count() >= 3, "{atom}");
     assert!(atom.contains("Đăk Tờ Re"));
-    let opml = get("/sources.opml")
-        .await
-        .expect("opml")
-        .text()
-        .await
-        .expect("opml");
+    let opml = s.text("/sources.opml").await;
     assert!(opml.contains("<opml version=\"2.0\">"));
     assert!(
         opml.contains("xmlUrl=\"https://doc-hai.example/rss\""),
@@ -725,30 +486,20 @@ async fn exports_atom_and_opml() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_pages_and_payloads_are_escaped() {
     let app = WebApp::start();
-    let s = login(&app, STAFF).await;
-    let get = |path: String| {
-        client()
-            .get(app.url(&path))
-            .header(header::COOKIE, &s.cookie)
-            .send()
-    };
-    let r = get("/?from=%3Cscript%3Ealert(1)%3C/script%3E".into())
-        .await
-        .expect("bad date");
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let body = r.text().await.expect("body");
+    let s = app.login(STAFF).await;
+    let (status, body) = s.fetch("/?from=%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(!body.contains("<script>alert(1)"), "{body}");
     assert!(body.contains("&lt;script&gt;alert(1)"), "{body}");
-    let r = get("/?q=%22%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E".into())
-        .await
-        .expect("q");
-    let body = r.text().await.expect("body");
+    let body = s
+        .text("/?q=%22%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+        .await;
     assert!(!body.contains("<img src=x"), "query echoed raw");
     for path in [
         "/items/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
         "/?page=%3Cb%3E",
     ] {
-        let r = get(path.into()).await.expect("bad parameter");
+        let r = s.get(path).send().await.expect("bad parameter");
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
         assert!(
             r.headers()[header::CONTENT_TYPE]
@@ -763,34 +514,22 @@ async fn error_pages_and_payloads_are_escaped() {
         );
         assert!(body.contains("Yêu cầu không hợp lệ"), "{body}");
     }
-    let r = client()
-        .get(app.url("/api/search?limit=%3Cb%3E"))
-        .bearer_auth(app.token(STAFF.0))
-        .send()
-        .await
-        .expect("api bad parameter");
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let v: serde_json::Value = r.json().await.expect("json error");
+    let api = app.api(STAFF.0);
+    let (status, body) = api.fetch("/api/search?limit=%3Cb%3E").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json error");
     assert!(v["error"].is_string(), "{v}");
-    let r = get("/items/999999".into()).await.expect("missing");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = get("/no/%3Csvg%20onload=alert(1)%3E".into())
-        .await
-        .expect("404");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(!r.text().await.expect("body").contains("<svg"));
+    assert_eq!(s.fetch("/items/999999").await.0, StatusCode::NOT_FOUND);
+    let (status, body) = s.fetch("/no/%3Csvg%20onload=alert(1)%3E").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.contains("<svg"));
     // The payload item, its search hit and its source.
     for path in [
         format!("/items/{}", app.payload_id),
         "/?q=ma+doc".to_string(),
         "/sources".to_string(),
     ] {
-        let html = get(path.clone())
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+        let html = s.text(&path).await;
         for bad in [
             "<script>window",
             "<script>alert",
@@ -803,12 +542,7 @@ async fn error_pages_and_payloads_are_escaped() {
             assert!(!html.contains(bad), "{path}: {bad} survived");
         }
     }
-    let item = get(format!("/items/{}", app.payload_id))
-        .await
-        .expect("item")
-        .text()
-        .await
-        .expect("html");
+    let item = s.text(&format!("/items/{}", app.payload_id)).await;
     assert!(
         item.contains("Bài có mã độc để thử."),
         "the harmless text stays"

@@ -13,8 +13,8 @@ use gomtin::index::{build_schema, item_document, register_analyzers};
 use serde::Serialize;
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use crate::corpus::{Article, grow};
-use crate::server::{FeedServer, peak_rss_mb, rss};
+use crate::corpus::{Article, grow, rss};
+use crate::server::{FeedServer, peak_rss_mb};
 
 /// Items per served feed.
 pub const PER_FEED: usize = 500;

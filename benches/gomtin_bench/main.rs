@@ -7,7 +7,13 @@
 //! cargo run --bin gomtin-bench -- all --quick                  # 35k, what CI runs
 //! ```
 
+// Shared with the tests (tests/support/): each side uses its own part of them.
+#[allow(dead_code)]
+#[path = "../../tests/support/corpus.rs"]
 mod corpus;
+#[allow(dead_code)]
+#[path = "../../tests/support/daemon.rs"]
+mod daemon;
 mod fts;
 mod ingest;
 mod latency;
@@ -102,7 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&work)?;
     eprintln!("loading corpus {}", corpus_path.display());
-    let base = corpus::load(&corpus_path)?;
+    let base = corpus::load(&corpus_path, None)?;
     eprintln!("{} articles", base.len());
     match args.command {
         Cmd::Relevance { judgments } => {

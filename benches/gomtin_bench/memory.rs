@@ -3,7 +3,6 @@
 //! warm-up searches.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use crate::poll::start_serve;
@@ -16,14 +15,11 @@ pub fn run(data_dir: &Path, work: &Path, json: bool) -> Result<(), Box<dyn std::
         &cfg,
         format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display()),
     )?;
-    let (mut child, _addr) = start_serve(&cfg)?;
+    let mut serve = start_serve(&cfg)?;
     std::thread::sleep(Duration::from_secs(3));
-    let pid = child.id();
+    let pid = serve.pid();
     let (rss, peak) = (rss_mb(pid), peak_rss_mb(pid));
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = child.wait();
+    serve.terminate(Duration::from_secs(30))?;
     if json {
         println!(
             "{}",

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::corpus::Article;
-use crate::server::{FeedServer, peak_rss_mb, rss};
+use crate::corpus::{Article, rss};
+use crate::daemon::Daemon;
+use crate::server::{FeedServer, peak_rss_mb};
 
 #[derive(Serialize)]
 pub struct PassReport {
@@ -38,37 +39,9 @@ pub fn gomtin_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
     }
 }
 
-/// Start `gomtin serve` on `cfg` at a free port; returns the child (its stdout drained in
-/// the background) and the address it printed.
-pub fn start_serve(
-    cfg: &Path,
-) -> Result<(std::process::Child, String), Box<dyn std::error::Error>> {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(gomtin_binary()?)
-        .arg("--config")
-        .arg(cfg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let mut r = BufReader::new(out);
-        r.read_line(&mut line)?;
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            while r.read_line(&mut s).unwrap_or(0) > 0 {
-                s.clear();
-            }
-        });
-    }
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .ok_or("no address printed by gomtin serve")?
-        .to_string();
-    Ok((child, addr))
+/// `gomtin serve` on `cfg` at a free port, ready to answer (see `daemon`).
+pub fn start_serve(cfg: &Path) -> Result<Daemon, Box<dyn std::error::Error>> {
+    Ok(Daemon::start(&gomtin_binary()?, cfg)?)
 }
 
 /// Run a command to completion, sampling its peak RSS (VmHWM) while it runs.

@@ -1,6 +1,7 @@
 //! A local HTTP server for the benchmarks: serves prepared feed bodies with ETags and
 //! answers `If-None-Match` with 304, on its own thread and runtime so that it does not
-//! share the measured process's async workers.
+//! share the measured process's async workers; and the /proc readings of a process's
+//! memory.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -90,30 +91,6 @@ impl FeedServer {
             _stop: stop_tx,
         })
     }
-}
-
-/// An RSS 2.0 document for `articles`.
-pub fn rss(articles: &[crate::corpus::Article]) -> Vec<u8> {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>bench</title>",
-    );
-    for a in articles {
-        xml.push_str("<item><title>");
-        xml.push_str(&html_escape::encode_text(&a.title));
-        xml.push_str("</title><link>");
-        xml.push_str(&html_escape::encode_text(&a.url));
-        xml.push_str("</link><guid>");
-        xml.push_str(&a.id);
-        xml.push_str("</guid><pubDate>");
-        xml.push_str(&a.published().to_rfc2822());
-        xml.push_str("</pubDate><description>");
-        xml.push_str(&html_escape::encode_text(&a.summary));
-        xml.push_str("</description><content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">");
-        xml.push_str(&html_escape::encode_text(&a.body));
-        xml.push_str("</content:encoded></item>");
-    }
-    xml.push_str("</channel></rss>");
-    xml.into_bytes()
 }
 
 /// Peak resident set size of process `pid` in MB (VmHWM), if readable.

@@ -96,8 +96,8 @@ pub fn run(
     if token.is_empty() {
         return Err("could not create an API token (is the web app built in?)".into());
     }
-    let (mut child, addr) = start_serve(&cfg)?;
-    let pid = child.id();
+    let mut serve = start_serve(&cfg)?;
+    let (pid, addr) = (serve.pid(), serve.addr().to_string());
     let connections = 16;
     let stop = Arc::new(AtomicBool::new(false));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -164,19 +164,8 @@ pub fn run(
     let elapsed = started.elapsed().as_secs_f64();
     let rss_max = sampler.join().unwrap_or(None);
     let peak = peak_rss_mb(pid);
-    let health = rt.block_on(async {
-        let body = reqwest::get(format!("http://{addr}/healthz"))
-            .await
-            .ok()?
-            .bytes()
-            .await
-            .ok()?;
-        serde_json::from_slice::<serde_json::Value>(&body).ok()
-    });
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = child.wait();
+    let health = serve.health().ok();
+    serve.terminate(Duration::from_secs(30))?;
     let report = WebReport {
         documents: health.and_then(|h| h["index_documents"].as_u64()),
         connections,

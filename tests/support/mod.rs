@@ -1,9 +1,15 @@
 //! Test support: a real HTTP server on 127.0.0.1 that serves fixture bodies, answers
-//! conditional GETs, can be told to fail, and records every request it sees; plus helpers
-//! to write a config and run the real `gomtin` binary.
+//! conditional GETs, can be told to fail, and records every request it sees; helpers to
+//! write a config and run the real `gomtin` binary; and, in submodules, the real
+//! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`),
+//! a real SMTP server (`smtp`) and the digest runner's setup (`digest`).
 #![allow(dead_code)]
 
+pub mod corpus;
+pub mod daemon;
+pub mod digest;
 pub mod smtp;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -244,6 +250,43 @@ impl TestConfig {
             .timeout(Duration::from_secs(120));
         c
     }
+
+    /// Runs `gomtin ARGS...`, which must succeed; its stdout.
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).assert().success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    }
+
+    /// Runs `gomtin ARGS...` (a `--json` form), which must succeed; its stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd(args).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).expect("--json prints JSON")
+    }
+
+    /// `gomtin post add --source SOURCE --url URL --text TEXT MORE...`, which must succeed.
+    pub fn post_add(&self, source: &str, url: &str, text: &str, more: &[&str]) {
+        let mut args = vec![
+            "post", "add", "--source", source, "--url", url, "--text", text,
+        ];
+        args.extend_from_slice(more);
+        self.cmd(&args).assert().success();
+    }
+
+    /// Appends `toml` to the config file.
+    pub fn append(&self, toml: &str) {
+        let text = std::fs::read_to_string(&self.path).expect("read config") + toml;
+        std::fs::write(&self.path, text).expect("write config");
+    }
+
+    /// The real `gomtin serve` on this config, ready to answer.
+    pub fn serve(&self) -> daemon::Daemon {
+        daemon::Daemon::start(gomtin_bin(), &self.path).expect("start gomtin serve")
+    }
+}
+
+/// The `gomtin` binary cargo built for these tests.
+pub fn gomtin_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_gomtin"))
 }
 
 /// A `[[sources]]` block for a feed URL.
@@ -253,63 +296,34 @@ pub fn feed_source(id: &str, url: &str) -> String {
     )
 }
 
-/// One article of the baomoi corpus.
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct Article {
-    pub id: String,
-    pub url: String,
-    pub title: String,
-    pub summary: String,
-    pub body: String,
-}
-
 /// The first `n` articles of `../shared/data/corpus/baomoi-35k.jsonl.gz` (all when `None`).
-pub fn baomoi(n: Option<usize>) -> Vec<Article> {
-    use std::io::BufRead;
-    let f = std::fs::File::open(shared_data().join("corpus/baomoi-35k.jsonl.gz")).expect("corpus");
-    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(f));
-    r.lines()
-        .take(n.unwrap_or(usize::MAX))
-        .map(|l| serde_json::from_str(&l.expect("line")).expect("article json"))
-        .collect()
+pub fn baomoi(n: Option<usize>) -> Vec<corpus::Article> {
+    corpus::load(&corpus::default_corpus(), n).expect("corpus")
 }
 
-/// Store and index `articles` as items of source `src` (by `id % sources`) straight through
-/// normalize -> SQLite -> tantivy, without HTTP. Returns the config used.
-pub fn ingest_articles(data_dir: &Path, articles: &[Article], sources: usize) -> gomtin::app::App {
-    let mut toml = format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display());
-    for s in 0..sources {
-        toml.push_str(&format!(
-            "[[sources]]\nid = \"bm-{s}\"\nname = \"Báo mới {s}\"\nkind = \"feed\"\nurl = \"https://baomoi.example/{s}.rss\"\n"
-        ));
-    }
-    let cfg_path = data_dir.with_extension("toml");
-    std::fs::write(&cfg_path, toml).expect("write config");
-    let config = gomtin::config::Config::load(&cfg_path).expect("config");
-    let app = gomtin::app::App::open(config).expect("app");
-    let now = chrono::Utc::now();
-    let mut batch = Vec::new();
-    for a in articles {
-        let src = a.id.parse::<u64>().unwrap_or(0) % sources as u64;
-        let raw = gomtin::model::RawEntry {
-            guid: Some(a.id.clone()),
-            title: Some(a.title.clone()),
-            link: Some(a.url.clone()),
-            summary_html: Some(a.summary.clone()),
-            content_html: Some(a.body.clone()),
-            published: Some(now - chrono::Duration::days(30)),
-            ..Default::default()
-        };
-        if let Some(item) = gomtin::normalize::normalize_entry(&format!("bm-{src}"), raw, None, now)
-        {
-            batch.push(item);
-        }
-        if batch.len() >= 1000 {
-            app.store.upsert_items(&batch, now).expect("upsert");
-            batch.clear();
-        }
-    }
-    app.store.upsert_items(&batch, now).expect("upsert");
-    app.index.reconcile(&app.store).expect("reconcile");
-    app
+/// A fixture feed of `../shared/data/feeds/vietnamese/`.
+pub fn vietnamese_feed(name: &str) -> Vec<u8> {
+    let path = shared_data().join("feeds/vietnamese").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture feed {}: {e}", path.display()))
+}
+
+/// The keys every search hit has, in `gomtin search --json` and in `/api/search`.
+pub const HIT_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "url",
+    "source",
+    "published",
+    "snippet",
+    "score",
+];
+
+/// Fails naming every key of `keys` that `v` lacks.
+pub fn assert_keys(v: &serde_json::Value, keys: &[&str]) {
+    let missing: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| v.get(k).is_none())
+        .collect();
+    assert!(missing.is_empty(), "{missing:?} missing in {v}");
 }

@@ -1,14 +1,17 @@
 //! Test harness for the web app: a temporary install with two small local feeds (with
 //! thumbnails served by a local fixture server, and one story posted by both), an item
 //! full of script payloads written straight into SQLite, an admin and a staff account
-//! created with the real `gomtin users add`, and the real `gomtin serve` on a free port.
+//! created with the real `gomtin users add`, and the real `gomtin serve` on a free port
+//! (`support::daemon`), with sessions for it (`support::web`).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{FixtureServer, Route};
+use crate::support::daemon::Daemon;
+use crate::support::web::Session;
+use crate::support::{FixtureServer, Route, gomtin_bin};
 
 pub const ADMIN: (&str, &str) = ("quantri", "mat-khau-quan-tri");
 pub const STAFF: (&str, &str) = ("canbo", "mat-khau-can-bo");
@@ -19,20 +22,12 @@ const THUMB_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="160" 
 pub struct WebApp {
     pub dir: tempfile::TempDir,
     pub config: std::path::PathBuf,
-    pub addr: String,
-    pub child: Child,
+    pub daemon: Daemon,
     /// Serves thumbnails (allowed to be requested).
     pub images: FixtureServer,
     /// The "outside host" that script payloads try to reach: it must see nothing.
     pub canary: FixtureServer,
     pub payload_id: i64,
-}
-
-impl Drop for WebApp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn rfc2822_ago(hours: i64) -> String {
@@ -182,7 +177,7 @@ query = "\"nông thôn mới\""
         );
         std::fs::write(&config, text).expect("config");
         let run = |args: &[&str], stdin: Option<&str>| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_gomtin"));
+            let mut c = Command::new(gomtin_bin());
             c.arg("--config")
                 .arg(&config)
                 .args(args)
@@ -265,39 +260,18 @@ query = "\"nông thôn mới\""
             ],
             Some(&format!("{}\n", STAFF.1)),
         );
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gomtin"))
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env_remove("GOMTIN_CONFIG")
-            .env("GOMTIN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn gomtin serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("first line");
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).unwrap_or(0) > 0 {
-                sink.clear();
-            }
-        });
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
-        // Give the startup catch-up a moment to index the payload item.
-        std::thread::sleep(Duration::from_millis(300));
+        let daemon = Daemon::start_with_env(gomtin_bin(), &config, &[("GOMTIN_LOG", "warn")])
+            .expect("start gomtin serve");
+        // The startup catch-up indexes the payload item: wait until every item is searchable.
+        daemon
+            .wait_health(Duration::from_secs(30), |v| {
+                v["index_lag"] == 0 && v["index_documents"] == v["items"]
+            })
+            .unwrap_or_else(|e| panic!("index never caught up: {e}"));
         WebApp {
             dir,
             config,
-            addr,
-            child,
+            daemon,
             images,
             canary,
             payload_id,
@@ -305,12 +279,27 @@ query = "\"nông thôn mới\""
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        self.daemon.url(path)
+    }
+
+    /// `who` (name, password) logged in through the login page.
+    pub async fn login(&self, who: (&str, &str)) -> Session {
+        Session::login(&self.url(""), who).await
+    }
+
+    /// A script with `name`'s API token.
+    pub fn api(&self, name: &str) -> Session {
+        Session::bearer(&self.url(""), &self.token(name))
+    }
+
+    /// Nobody logged in.
+    pub fn anonymous(&self) -> Session {
+        Session::anonymous(&self.url(""))
     }
 
     /// `gomtin users token NAME` (works while serve runs).
     pub fn token(&self, name: &str) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_gomtin"))
+        let out = Command::new(gomtin_bin())
             .arg("--config")
             .arg(&self.config)
             .args(["users", "token", name])

@@ -1,7 +1,14 @@
-//! The benchmark corpus: the 35k real baomoi articles, and a deterministic way to grow
-//! them to any size by recombining real sentences (fixed seed), plus a direct ingest path
-//! (normalize -> SQLite -> tantivy, no HTTP) used where HTTP is not what is measured.
+//! The baomoi corpus (35k real Vietnamese articles of 2017) for the tests and gomtin-bench:
+//! one `Article` struct and its loader, a deterministic way to grow it to any size by
+//! recombining real sentences (fixed seed), the RSS document a feed of articles makes, and
+//! a direct ingest path (normalize -> SQLite -> tantivy, no HTTP) used where HTTP is not
+//! what is tested or measured.
+//!
+//! The tests reach it as `support::corpus`; the benchmark includes this file with
+//! `#[path]`, so it names nothing of `support` (only the `gomtin` library and normal
+//! dependencies).
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -42,17 +49,79 @@ pub fn default_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/corpus/baomoi-35k.jsonl.gz")
 }
 
-pub fn load(path: &Path) -> std::io::Result<Vec<Article>> {
-    let f = std::fs::File::open(path)?;
-    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(f));
+/// The articles of a `.jsonl.gz` corpus, in file order: the first `limit` (all when `None`).
+/// A line that is not an article is an error naming the line.
+pub fn load(path: &Path, limit: Option<usize>) -> std::io::Result<Vec<Article>> {
     let mut out = Vec::new();
-    for line in r.lines() {
-        let line = line?;
-        if let Ok(a) = serde_json::from_str::<Article>(&line) {
-            out.push(a);
+    for_each(path, |a| {
+        if limit.is_some_and(|n| out.len() >= n) {
+            return false;
+        }
+        out.push(a);
+        limit.is_none_or(|n| out.len() < n)
+    })?;
+    Ok(out)
+}
+
+/// The articles with these ids (found by scanning `path`); an error when one is missing.
+pub fn by_ids(path: &Path, ids: &[&str]) -> std::io::Result<HashMap<String, Article>> {
+    let mut out = HashMap::new();
+    for_each(path, |a| {
+        if ids.contains(&a.id.as_str()) {
+            out.insert(a.id.clone(), a);
+        }
+        out.len() < ids.len()
+    })?;
+    match ids.iter().find(|id| !out.contains_key(**id)) {
+        Some(id) => Err(std::io::Error::other(format!(
+            "article {id} is not in {}",
+            path.display()
+        ))),
+        None => Ok(out),
+    }
+}
+
+/// Calls `f` on each article in file order until it returns false.
+fn for_each(path: &Path, mut f: impl FnMut(Article) -> bool) -> std::io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    for (n, line) in r.lines().enumerate() {
+        let a = serde_json::from_str::<Article>(&line?).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} line {}: {e}", path.display(), n + 1),
+            )
+        })?;
+        if !f(a) {
+            break;
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// An RSS 2.0 document for `articles`: title, link, guid, the deterministic date, the
+/// summary as description and the body as `content:encoded`.
+pub fn rss(articles: &[Article]) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>bench</title>",
+    );
+    for a in articles {
+        xml.push_str("<item><title>");
+        xml.push_str(&html_escape::encode_text(&a.title));
+        xml.push_str("</title><link>");
+        xml.push_str(&html_escape::encode_text(&a.url));
+        xml.push_str("</link><guid>");
+        xml.push_str(&a.id);
+        xml.push_str("</guid><pubDate>");
+        xml.push_str(&a.published().to_rfc2822());
+        xml.push_str("</pubDate><description>");
+        xml.push_str(&html_escape::encode_text(&a.summary));
+        xml.push_str("</description><content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">");
+        xml.push_str(&html_escape::encode_text(&a.body));
+        xml.push_str("</content:encoded></item>");
+    }
+    xml.push_str("</channel></rss>");
+    xml.into_bytes()
 }
 
 /// Grow `base` to `n` articles: the real ones first, then new ones whose title is a real
