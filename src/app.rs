@@ -44,12 +44,7 @@ impl App {
         let data_dir = config.data_dir();
         let store = Store::open(&data_dir)?;
         store.sync_sources(&config, chrono::Utc::now())?;
-        let variants = load_variants(&config)?;
-        let tagger = crate::topics::TopicTagger::new(
-            &config.topics,
-            variants.clone(),
-            config.display.timezone,
-        )?;
+        let (variants, tagger) = derived(&config)?;
         let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?
             .with_topics(tagger)
             .with_writer_threads(SearchIndex::default_writer_threads());
@@ -81,12 +76,7 @@ impl App {
     /// and the loops watching [`App::config_changes`] are woken. On an error nothing is
     /// replaced and the running config stays.
     pub fn reload(&self, config: Config) -> Result<()> {
-        let variants = load_variants(&config)?;
-        let tagger = crate::topics::TopicTagger::new(
-            &config.topics,
-            variants.clone(),
-            config.display.timezone,
-        )?;
+        let (variants, tagger) = derived(&config)?;
         self.store.sync_sources(&config, chrono::Utc::now())?;
         self.variants.store(Arc::new(variants));
         self.index.set_topics(tagger);
@@ -150,6 +140,14 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> Result<DataLock> {
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path, source }),
     }
+}
+
+/// What a config implies beyond itself: the spelling variants and the topics tagger.
+fn derived(config: &Config) -> Result<(Variants, crate::topics::TopicTagger)> {
+    let variants = load_variants(config)?;
+    let tagger =
+        crate::topics::TopicTagger::new(&config.topics, variants.clone(), config.display.timezone)?;
+    Ok((variants, tagger))
 }
 
 /// The built-in variants plus the admin's file when `[search] variants_file` is set.

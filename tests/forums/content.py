@@ -345,3 +345,14 @@ def creation_order():
     """
     items = [(t, p) for t in THREADS for p in t["posts"]]
     return sorted(items, key=lambda tp: utc(tp[1]["at"]))
+
+
+def run_command(argv, seed, add_reply, usage):
+    """The seeders' command line: `seed MANIFEST` or `add-reply THREAD TEXT [AUTHOR]`."""
+    if len(argv) >= 2 and argv[0] == "seed":
+        seed(argv[1])
+    elif len(argv) >= 3 and argv[0] == "add-reply":
+        author = argv[3] if len(argv) > 3 else REPLY_AUTHOR
+        add_reply(argv[1], argv[2], author)
+    else:
+        raise SystemExit(usage)

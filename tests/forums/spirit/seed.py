@@ -355,15 +355,5 @@ def add_reply(thread, text, author):
     )
 
 
-def main(argv):
-    if len(argv) >= 2 and argv[0] == "seed":
-        seed(argv[1])
-    elif len(argv) >= 3 and argv[0] == "add-reply":
-        author = argv[3] if len(argv) > 3 else C.REPLY_AUTHOR
-        add_reply(argv[1], argv[2], author)
-    else:
-        sys.exit(__doc__)
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    C.run_command(sys.argv[1:], seed, add_reply, __doc__)
