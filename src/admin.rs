@@ -32,8 +32,9 @@ pub fn source(config: &Config, id: &str) -> Result<SourceConfig> {
         .ok_or_else(|| Error::UnknownSource(id.to_string()))
 }
 
-/// Append new source blocks to the config file (checked as a whole before writing).
-pub fn add_sources(config: &Config, blocks: &[SourceBlock]) -> Result<()> {
+/// Append new source blocks to the config file (checked as a whole before writing);
+/// the config it now loads as.
+pub fn add_sources(config: &Config, blocks: &[SourceBlock]) -> Result<Config> {
     append_to_config(&config.path, blocks)
 }
 
