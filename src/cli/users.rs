@@ -55,7 +55,10 @@ pub fn run(config: &Config, cmd: UsersCommand) -> Result<Exit> {
             );
         }
         UsersCommand::Token { name } => {
-            println!("{}", accounts::issue_api_token(&store, &name, Utc::now())?);
+            println!(
+                "{}",
+                accounts::issue_api_token(&store, &name, "dòng lệnh", Utc::now())?
+            );
         }
         UsersCommand::List => {
             for u in store.users()? {

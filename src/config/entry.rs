@@ -39,6 +39,15 @@ impl FieldError {
     }
 }
 
+impl From<FieldError> for crate::error::Error {
+    fn from(e: FieldError) -> Self {
+        crate::error::Error::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -69,11 +78,14 @@ pub fn parse_entry<T: DeserializeOwned>(
             .span()
             .map(|s| key_at(&text, section, s.start))
             .unwrap_or_default();
-        let field = match missing_field(e.message()) {
+        let (field, message) = match missing_field(e.message()) {
             // A missing key is reported on the table that lacks it.
-            Some(name) if field.is_empty() => name.to_string(),
-            Some(name) => format!("{field}.{name}"),
-            None => field,
+            Some(name) if field.is_empty() => (name.to_string(), format!("cần điền `{name}`")),
+            Some(name) => (
+                format!("{field}.{name}"),
+                format!("cần điền `{field}.{name}`"),
+            ),
+            None => (field, message),
         };
         FieldError::new(&field, message)
     };

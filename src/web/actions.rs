@@ -311,11 +311,3 @@ pub async fn fetch_source_now(
     crate::pipeline::after_store(app, None).await?;
     Ok(outcome)
 }
-
-/// Sources are declared in the config file; the web only tells admins where (501).
-pub fn add_source() -> WebError {
-    WebError::new(
-        axum::http::StatusCode::NOT_IMPLEMENTED,
-        "Nguồn tin được khai báo trong tệp cấu hình: thêm một khối [[sources]] vào gomtin.toml rồi khởi động lại gomtin serve.",
-    )
-}

@@ -1,8 +1,8 @@
 //! The staff pages, rendered on the server: search (with filters, badges, pagination and
-//! a bookmarkable URL), one item (sanitized article, share text, share history, the
-//! "mark shared" and undo forms), and the sources health page (with "fetch now" for
-//! admins). What they show is built by `view` from what `actions` loads; errors are
-//! [`WebError`]s, shown as the error page.
+//! a bookmarkable URL) and one item (sanitized article, share text, share history, the
+//! "mark shared" and undo forms); the sources health page is `admin::sources`'. What they
+//! show is built by `view` from what `actions` loads; errors are [`WebError`]s, shown as
+//! the error page.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -12,12 +12,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::actions::{self, SearchParams};
-use super::auth::{Admin, Staff};
+use super::auth::Staff;
 use super::error::WebError;
 use super::state::AppState;
 use super::view::{
-    Chrome, error_in_words, facebook_link, full_time, relative_time, safe_url, sanitize_html,
-    sparkline_points, urlencode, zalo_link,
+    Chrome, facebook_link, full_time, relative_time, safe_url, sanitize_html, zalo_link,
 };
 
 /// Results per page on the search page.
@@ -294,82 +293,4 @@ pub async fn undo_share(
 ) -> Result<Response, WebError> {
     actions::undo_share(&state, id, share).await?;
     Ok(Redirect::to(&format!("/items/{id}#chia-se")).into_response())
-}
-
-// ---------------------------------------------------------------------------------------
-// Sources page
-
-#[derive(Deserialize)]
-pub struct SourcesQuery {
-    #[serde(default)]
-    fetched: String,
-}
-
-/// `GET /sources`: every source's health, with a 30-day sparkline.
-pub async fn sources(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Query(q): Query<SourcesQuery>,
-) -> Result<Response, WebError> {
-    let rows = actions::source_activity(&state, 30).await?;
-    let now = Utc::now();
-    let tz = state.timezone();
-    let views: Vec<minijinja::Value> = rows
-        .iter()
-        .map(|(s, per_day)| {
-            let condition = if s.last_error.is_some() {
-                "loi"
-            } else if s.last_success_at.is_some() {
-                "tot"
-            } else {
-                "chua"
-            };
-            minijinja::context! {
-                id => s.id,
-                name => s.name,
-                kind => s.kind,
-                url => safe_url(Some(&s.url)),
-                location => s.url,
-                in_config => s.in_config,
-                disabled => state.app.config().source(&s.id).is_some_and(|c| !c.enabled),
-                state => condition,
-                last_success => s.last_success_at.map(|t| relative_time(t, now, tz)),
-                last_success_full => s.last_success_at.map(|t| full_time(t, tz)),
-                last_attempt => s.last_attempt_at.map(|t| relative_time(t, now, tz)),
-                error_words => s.last_error.as_ref().map(|_| error_in_words(s.last_error_kind.as_deref())),
-                error => s.last_error,
-                failures => s.consecutive_failures,
-                item_count => s.item_count,
-                week => s.items_last_7_days,
-                month => per_day.iter().sum::<i64>(),
-                points => sparkline_points(per_day),
-                fetched => q.fetched == s.id,
-            }
-        })
-        .collect();
-    Ok(state.render(
-        StatusCode::OK,
-        "sources.html",
-        minijinja::context! { chrome => Chrome::of(&who), sources => views },
-    ))
-}
-
-/// `POST /sources/{id}/fetch` (admin): fetch the source now, back to its row.
-pub async fn fetch_now(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    actions::fetch_source_now(&state, &who.user, &id).await?;
-    Ok(Redirect::to(&format!(
-        "/sources?fetched={}#nguon-{}",
-        urlencode(&id),
-        urlencode(&id)
-    ))
-    .into_response())
-}
-
-/// `POST /sources` (admin): sources are added in the config file, not here (501).
-pub async fn add_source(_admin: Admin) -> WebError {
-    actions::add_source()
 }

@@ -1,10 +1,21 @@
-//! The admin's use-cases around sources, one level above the stages they call, so the
-//! command line and (next) the web admin pages run exactly the same logic: discover the
+//! The admin's use-cases, one level above the stages they call, so the command line and
+//! the web admin pages run exactly the same logic. This file has those around sources:
+//! discover the
 //! feeds of a homepage and turn the chosen one into a `[[sources]]` block appended to the
 //! config; check a source (one fetch through the real stages, nothing stored: the items
 //! that would be stored — the tool for writing selectors); import an OPML file (the
 //! sources not yet in the config); add a post pasted by staff to a `manual` source.
-//! Every function returns data; the faces print it (`cli::sources`, `cli::post`).
+//! Every function returns data; the faces print it (`cli::sources`, `cli::post`, `web`).
+//!
+//! Beside it: `edit` (the one way the running config changes: edit the file, check,
+//! write atomically, reload, audit; `SIGHUP`), `sources` (a source from a form or the
+//! API: add, change, remove, check, import), `entries` (topics, digests and `[smtp]`) and
+//! `people` (accounts, with the audit log).
+
+pub mod edit;
+pub mod entries;
+pub mod people;
+pub mod sources;
 
 use std::collections::HashSet;
 
@@ -139,28 +150,62 @@ pub fn feed_block(
 // ---------------------------------------------------------------------------------------
 // OPML import
 
-/// The sources of an OPML document that the config does not have yet — same address, or
-/// (manual sources, which have none) same name — with ids unique against the config's.
-pub fn new_from_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+/// A source of an OPML document that is not imported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub url: Option<String>,
+    pub reason: String,
+}
+
+/// What importing an OPML document would do: the sources the config does not have yet —
+/// by address, or (manual sources, which have none) by name — with ids unique against the
+/// config's, and the others with the reason they are left out. `local_files` allows
+/// `file://` addresses (the command line; never the web).
+pub fn plan_opml(
+    config: &Config,
+    opml: &[u8],
+    local_files: bool,
+) -> Result<(Vec<SourceBlock>, Vec<Skipped>)> {
     let mut taken = taken_ids(config);
-    let existing: HashSet<String> = config
+    let mut existing: HashSet<String> = config
         .sources
         .iter()
         .map(|s| s.location(&config.base_dir))
         .collect();
-    let manual_names: HashSet<&str> = config
+    let mut manual_names: HashSet<String> = config
         .sources
         .iter()
         .filter(|s| s.kind == SourceKind::Manual)
-        .map(|s| s.name.as_str())
+        .map(|s| s.name.clone())
         .collect();
-    Ok(crate::opml::import(opml, &mut taken)?
-        .into_iter()
-        .filter(|b| match &b.url {
-            Some(u) => !existing.contains(u),
-            None => !manual_names.contains(b.name.as_str()),
-        })
-        .collect())
+    let (mut added, mut skipped) = (Vec::new(), Vec::new());
+    for b in crate::opml::import(opml, &mut taken)? {
+        let reason = match &b.url {
+            Some(u) if !local_files && !u.starts_with("http://") && !u.starts_with("https://") => {
+                Some(
+                    "chỉ nhập được địa chỉ http(s); nguồn đọc từ tệp trên máy khai báo trong tệp cấu hình",
+                )
+            }
+            Some(u) if !existing.insert(u.clone()) => Some("đã có nguồn cùng địa chỉ"),
+            None if !manual_names.insert(b.name.clone()) => Some("đã có nguồn dán tay cùng tên"),
+            _ => None,
+        };
+        match reason {
+            Some(r) => skipped.push(Skipped {
+                name: b.name.clone(),
+                url: b.url.clone(),
+                reason: r.to_string(),
+            }),
+            None => added.push(b),
+        }
+    }
+    Ok((added, skipped))
+}
+
+/// The sources of an OPML document that the config does not have yet (see [`plan_opml`]).
+pub fn new_from_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+    Ok(plan_opml(config, opml, true)?.0)
 }
 
 /// Import an OPML document: append its new sources to the config; returns them (none
