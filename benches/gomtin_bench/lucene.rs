@@ -79,11 +79,18 @@ struct GomtinFirst {
 pub fn run_in_all(base: &[Article], work: &Path, size: usize, quick: bool, json: bool) {
     let mut opts = Options::new(size, quick);
     opts.offline = true;
+    let note = |key: &str, text: String| {
+        if json {
+            println!("{}", serde_json::json!({ key: text }));
+        } else {
+            println!("\n{key}: {text}", key = key.replace('_', " "));
+        }
+    };
     match peer::Peer::find(&opts.peer_dir, &opts.sources, true, &work.join("logs")) {
-        Err(why) => println!("\nlucene stage skipped: {why}"),
+        Err(why) => note("lucene_stage_skipped", why),
         Ok(_) => {
             if let Err(e) = run(base, work, &opts, json) {
-                println!("\nlucene stage failed (the run goes on): {e}");
+                note("lucene_stage_failed", format!("{e} (the run goes on)"));
             }
         }
     }
