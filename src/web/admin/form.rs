@@ -1,6 +1,7 @@
 //! What the admin's handlers share: reading a JSON body (a missing or malformed one is a
 //! 400 in Vietnamese), running a blocking admin use-case off the async workers, and the
-//! values every admin page needs (the menu, which page is open, the config file's path).
+//! values every admin page needs (the menu, which page is open, the config file's path,
+//! the display time zone).
 //! Not a handler file: the handlers of `web::admin` import it, it imports none of them.
 
 use axum::Json;
@@ -43,5 +44,6 @@ pub fn page(state: &AppState, who: &Identity, open: &str) -> minijinja::Value {
         chrome => Chrome::of(who),
         open => open,
         config_path => state.app.config().path.display().to_string(),
+        timezone => state.timezone().name(),
     }
 }

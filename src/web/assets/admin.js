@@ -341,7 +341,16 @@
         r.data.items.forEach(function (it) {
           var li = el("li", null, "checked-item");
           li.appendChild(el("strong", it.title, "checked-title"));
-          var meta = el("p", [it.published ? new Date(it.published).toLocaleString("vi-VN") : "không có ngày", it.url || "không có liên kết"].join(" · "), "meta");
+          var when = "không có ngày";
+          if (it.published) {
+            try {
+              when = new Date(it.published).toLocaleString("vi-VN", {
+                timeZone: section.dataset.tz || undefined, hour: "2-digit", minute: "2-digit",
+                day: "2-digit", month: "2-digit", year: "numeric"
+              });
+            } catch (e) { when = it.published; }
+          }
+          var meta = el("p", [when, it.url || "không có liên kết"].join(" · "), "meta");
           li.appendChild(meta);
           if (it.text) li.appendChild(el("p", it.text));
           items.appendChild(li);
@@ -533,7 +542,8 @@
   // Topics and digests: one form that adds, or changes the entry chosen with "Sửa".
 
   function editable(form, base, title, added, changed) {
-    var fresh = $("#" + form.id.replace("-form", "-new"));
+    // (form.id would be its field named "id")
+    var fresh = $("#" + form.getAttribute("id").replace("-form", "-new"));
     var id = $('[name=id]', form);
     var edit = function (entry) {
       clearErrors(form);
