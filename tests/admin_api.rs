@@ -758,13 +758,30 @@ async fn the_console_has_gomtins_lines_not_the_index_librarys_and_gomtin_log_ope
     .expect("fetched and indexed");
     d.terminate(Duration::from_secs(30)).expect("stops");
     let err = d.stderr();
-    assert!(!err.contains("tantivy"), "the index library's lines:\n{err}");
-    assert!(err.contains("source stored"), "one line per source pass:\n{err}");
-    assert!(d.stdout().contains("gomtin đang chạy tại http://"), "the address");
+    assert!(
+        !err.contains("tantivy"),
+        "the index library's lines:\n{err}"
+    );
+    assert!(
+        err.contains("source stored"),
+        "one line per source pass:\n{err}"
+    );
+    assert!(
+        d.stdout().contains("gomtin đang chạy tại http://"),
+        "the address"
+    );
     // GOMTIN_LOG still opens everything (a reindex commits the index).
-    let out = cfg.cmd(&["reindex"]).env("GOMTIN_LOG", "info").assert().success();
+    let out = cfg
+        .cmd(&["reindex"])
+        .env("GOMTIN_LOG", "info")
+        .assert()
+        .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("tantivy"), "{err}");
-    let out = cfg.cmd(&["fetch"]).env_remove("GOMTIN_LOG").assert().success();
+    let out = cfg
+        .cmd(&["fetch"])
+        .env_remove("GOMTIN_LOG")
+        .assert()
+        .success();
     assert!(out.get_output().stderr.is_empty(), "a quiet fetch");
 }

@@ -269,6 +269,12 @@ async fn every_admin_page_at_desktop_and_phone_size() {
         .expect("topics");
     type_into(c, "topic-query", "cà phê").await;
     wait_text(c, "#topic-count", "1 tin").await;
+    c.execute(
+        "document.getElementById('topic-count').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .expect("scroll");
     support::browser::screenshot(c, "admin-topics-typing-1366.png").await;
     screenshots(c, "admin-topics").await;
 

@@ -159,9 +159,8 @@ pub fn update(
     }
     let own = caller.name == name;
     let admin_keys = ["role", "disabled", "reset_password", "password"];
-    if obj.keys().any(|k| admin_keys.contains(&k.as_str())) {
-        admin_only(caller)?;
-    } else if !own {
+    // Another person's account, or anything but one's own password, is an admin's.
+    if !own || obj.keys().any(|k| admin_keys.contains(&k.as_str())) {
         admin_only(caller)?;
     }
     account(app, name)?;

@@ -153,7 +153,10 @@ fn digest_view(state: &AppState, d: &DigestConfig) -> Result<minijinja::Value, W
         words => cron_in_words(d.schedule.get_ref()),
         timezone => d.timezone.name(),
         to => d.to.iter().map(|t| t.get_ref().clone()).collect::<Vec<_>>(),
-        topics => d.topics.iter().map(|t| t.get_ref().clone()).collect::<Vec<_>>(),
+        topics => d.topics.iter().map(|t| {
+            let config = state.app.config();
+            config.topics.iter().find(|x| x.id() == t.get_ref()).map_or_else(|| t.get_ref().clone(), |x| x.name.clone())
+        }).collect::<Vec<_>>(),
         query => d.query,
         max_items => d.max_items,
         skip_empty => d.skip_empty,

@@ -463,16 +463,23 @@
         if (!set) password.value = "";
       });
     });
+    // A one-time password survives the reload that lists the new account (this tab only).
+    var kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem("gomtin-handover") || "null"); } catch (e) { kept = null; }
+    if (kept) {
+      sessionStorage.removeItem("gomtin-handover");
+      handOver(kept.name, kept.password);
+    }
     apiForm(form, function (data) {
       if (data.one_time_password) {
-        handOver(data.name, data.one_time_password);
-        form.reset();
-        setTimeout(function () { location.hash = ""; }, 0);
-        var row = el("p", "Tải lại trang để thấy tài khoản mới trong danh sách.", "hint");
-        $("#handover").appendChild(row);
-      } else {
-        location.reload();
+        try {
+          sessionStorage.setItem("gomtin-handover", JSON.stringify({ name: data.name, password: data.one_time_password }));
+        } catch (e) {
+          handOver(data.name, data.one_time_password);
+          return;
+        }
       }
+      location.reload();
     });
     var base = function (name) { return "/api/users/" + encodeURIComponent(name); };
     $$("[data-user-role]").forEach(function (s) {
@@ -490,7 +497,12 @@
         var name = b.dataset.resetPassword;
         if (!window.confirm("Đặt lại mật khẩu của " + name + "? Các phiên đăng nhập của họ sẽ kết thúc.")) return;
         userAction(b, "PATCH", base(name), { reset_password: true }, function (data) {
-          handOver(name, data.one_time_password);
+          try {
+            sessionStorage.setItem("gomtin-handover", JSON.stringify({ name: name, password: data.one_time_password }));
+            location.reload();
+          } catch (e) {
+            handOver(name, data.one_time_password);
+          }
         });
       });
     });
