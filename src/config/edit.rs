@@ -83,7 +83,7 @@ impl ConfigFile {
     }
 
     /// Append an entry to `[[section]]`, after its last entry (a blank line before it).
-    pub fn push_entry(&mut self, section: &str, mut table: Table) -> Result<()> {
+    pub fn push_entry(&mut self, section: &str, table: Table) -> Result<()> {
         let path = self.path.clone();
         let item = self
             .doc
@@ -97,6 +97,7 @@ impl ConfigFile {
                 ),
             });
         };
+        let mut table = detached(&table);
         table.decor_mut().set_prefix("\n");
         array.push(table);
         Ok(())
@@ -164,6 +165,24 @@ impl ConfigFile {
         write_atomic(&self.path, &self.to_text())?;
         Ok(config)
     }
+}
+
+/// A copy of `t` and its sub-tables with no place in any document: a table parsed
+/// elsewhere carries its position there, which would put its `[parent.sub]` headers
+/// among this document's tables; a placeless one is written right after its parent.
+fn detached(t: &Table) -> Table {
+    let mut out = Table::new();
+    out.set_implicit(t.is_implicit());
+    out.set_dotted(t.is_dotted());
+    *out.decor_mut() = t.decor().clone();
+    for (k, item) in t.iter() {
+        let copy = match item {
+            Item::Table(sub) => Item::Table(detached(sub)),
+            other => other.clone(),
+        };
+        out.insert(k, copy);
+    }
+    out
 }
 
 /// Replace the file at `path` with `text` so that a reader (or a crash) sees the old file
@@ -378,6 +397,26 @@ mod tests {
             "{text}"
         );
         f.check().expect("still a valid config");
+    }
+
+    #[test]
+    fn an_entry_parsed_elsewhere_keeps_its_sub_table_under_it() {
+        let mut f = file();
+        let block = ConfigFile::parse(
+            "[[sources]]\nid = \"p\"\nname = \"P\"\nkind = \"page\"\nurl = \"https://p.vn/\"\n[sources.selectors]\nlink = \"a\"\n",
+            Path::new("/tmp/x.toml"),
+        )
+        .expect("block");
+        f.push_entry("sources", block.entry("sources", "p").expect("p").clone())
+            .expect("push");
+        let text = f.to_text();
+        let p = text.find("id = \"p\"").expect("p");
+        let sel = text.find("[sources.selectors]").expect("selectors");
+        assert!(
+            sel > p && sel < text.find("[[topics]]").expect("topics"),
+            "{text}"
+        );
+        f.check().expect("valid");
     }
 
     #[test]
