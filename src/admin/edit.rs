@@ -61,10 +61,23 @@ pub fn edit_config<R>(
 ) -> Result<(R, std::sync::Arc<Config>)> {
     let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
     let running = app.config();
-    let mut file = ConfigFile::read(&running.path)?;
+    let before = std::fs::read_to_string(&running.path).map_err(|source| {
+        crate::error::Error::ConfigRead {
+            path: running.path.clone(),
+            source,
+        }
+    })?;
+    let mut file = ConfigFile::parse(&before, &running.path)?;
     let out = change(&mut file, &running)?;
     let config = file.save()?;
-    app.reload(config)?;
+    if let Err(e) = app.reload(config) {
+        // What the loader accepts but the daemon cannot run (a variants file gone, say):
+        // the file goes back to what it was, so file and daemon agree.
+        if let Err(w) = crate::config::edit::write_atomic(&running.path, &before) {
+            tracing::error!(error = %w, "could not put the config file back after a failed reload");
+        }
+        return Err(e);
+    }
     audit(app, action);
     Ok((out, app.config()))
 }

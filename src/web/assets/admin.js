@@ -82,7 +82,8 @@
   // data-int numbers, data-list one value a line, data-multi checkboxes a list. Empty
   // fields are left out on a new entry and sent as null (back to the default) on a change.
   function collect(form) {
-    var patch = form.dataset.method === "PATCH";
+    // A change (PATCH, or PUT of a whole table) sends an emptied field as null.
+    var patch = form.dataset.method === "PATCH" || form.dataset.method === "PUT";
     var out = {};
     var put = function (name, value) {
       var parts = name.split(".");
