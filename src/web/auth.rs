@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
 use super::error::WebError;
-use super::state::AppState;
+use super::state::{AppState, Chrome};
 use crate::accounts::{self, same_secret};
 use crate::error::Result;
 use crate::store::User;
@@ -243,8 +243,17 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .into_response();
         }
     }
+    // The error pages (drawn outside this gate, by `error::render_errors`) keep the menu.
+    let chrome = Chrome {
+        user: identity.user.name.clone(),
+        is_admin: identity.user.is_admin(),
+        csrf: identity.csrf.clone().unwrap_or_default(),
+        current: "",
+    };
     req.extensions_mut().insert(identity);
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(chrome);
+    resp
 }
 
 /// Check the CSRF token in the header or, for HTML forms, in the `csrf` field. The body is
