@@ -19,6 +19,9 @@ use webapp::{STAFF, WebApp};
 const MANUAL: &str =
     "[[sources]]\nid = \"toi-yeu-kon-ray\"\nname = \"Tôi yêu Kon Rẫy\"\nkind = \"manual\"\n\n";
 
+/// Two more manual sources whose names test the Vietnamese order of the menus.
+const MORE: &str = "[[sources]]\nid = \"dak-ha\"\nname = \"Đăk Hà ngày nay\"\nkind = \"manual\"\n\n[[sources]]\nid = \"dan-xa\"\nname = \"Dân xã Đăk Kôi\"\nkind = \"manual\"\n\n";
+
 /// `/api/search?q=…` until a hit satisfies `found`, for at most `within`; how long it took.
 async fn searchable(
     api: &Session,
@@ -57,9 +60,25 @@ fn counts_agree(app: &WebApp) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_posts_are_searchable_at_once_and_the_same_link_updates() {
-    let app = WebApp::start_with(MANUAL);
+    let app = WebApp::start_with(&format!("{MANUAL}{MORE}"));
     let api = app.api(STAFF.0);
     let before = counts_agree(&app);
+    // The source menu: Vietnamese order (Đ after D), empty sources marked.
+    let page = app.login(STAFF).await.text("/").await;
+    let order: Vec<usize> = [
+        "Báo Kon Tum (thử)<",
+        "Cổng thông tin huyện<",
+        "Dân xã Đăk Kôi (chưa có tin)<",
+        "Đăk Hà ngày nay (chưa có tin)<",
+        "Tôi yêu Kon Rẫy (chưa có tin)<",
+    ]
+    .iter()
+    .map(|name| {
+        page.find(name)
+            .unwrap_or_else(|| panic!("{name} not in the menu: {page}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     let post = serde_json::json!({
         "source": "toi-yeu-kon-ray",
         "url": "https://www.facebook.com/toiyeukonray/posts/1001",

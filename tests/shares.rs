@@ -16,22 +16,7 @@ use webapp::{ADMIN, STAFF, WebApp};
 const LAN: (&str, &str) = ("lan", "mat-khau-cua-lan");
 
 fn add_lan(app: &WebApp) {
-    let mut child = std::process::Command::new(support::gomtin_bin())
-        .arg("--config")
-        .arg(&app.config)
-        .args(["users", "add", LAN.0, "--role", "staff", "--password-stdin"])
-        .env_remove("GOMTIN_CONFIG")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("users add");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n", LAN.1).as_bytes())
-        .expect("password");
-    assert!(child.wait().expect("wait").success());
+    app.add_user(LAN.0, "staff", LAN.1);
 }
 
 async fn search(api: &Session, params: &[(&str, &str)]) -> serde_json::Value {

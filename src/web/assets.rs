@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("saved.html", include_str!("assets/templates/saved.html")),
     ("news.html", include_str!("assets/templates/news.html")),
+    ("again.html", include_str!("assets/templates/again.html")),
 ];
 
 /// Static files: (name, content type, body).

@@ -121,8 +121,9 @@ pub async fn submit(
     Form(post): Form<Capture>,
 ) -> Response {
     match capture::capture(&state, &who.user, &post).await {
-        Ok(done) => Redirect::to(&format!("/items/{}?them={}#chia-se", done.id, done.outcome))
-            .into_response(),
+        Ok(done) => {
+            Redirect::to(&format!("/items/{}?them={}", done.id, done.outcome)).into_response()
+        }
         Err(e) => form_page(
             &state,
             &who,

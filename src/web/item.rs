@@ -176,7 +176,7 @@ pub async fn add_share(
     let share = actions::validate_share(&form.channel, &form.link)?;
     let (_, new) = actions::record_share(&state, &who.user, id, share).await?;
     let da = if new { "shared" } else { "repeat" };
-    Ok(Redirect::to(&format!("/items/{id}?da={da}#chia-se")).into_response())
+    Ok(Redirect::to(&format!("/items/{id}?da={da}")).into_response())
 }
 
 /// `POST /items/{id}/shares/{share}/undo`: undo a share (the sharer or an admin; the page
@@ -187,7 +187,7 @@ pub async fn undo_share(
     Path((id, share)): Path<(i64, i64)>,
 ) -> Result<Response, WebError> {
     actions::undo_share(&state, &who.user, id, share).await?;
-    Ok(Redirect::to(&format!("/items/{id}?da=undone#chia-se")).into_response())
+    Ok(Redirect::to(&format!("/items/{id}?da=undone")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -214,12 +214,9 @@ pub async fn save(
 ) -> Result<Response, WebError> {
     let saved = form.save == "1";
     team::set_saved(&state, &who.user, id, saved).await?;
-    let back = local(&form.back).map(str::to_string).unwrap_or_else(|| {
-        format!(
-            "/items/{id}?da={}#chia-se",
-            if saved { "saved" } else { "unsaved" }
-        )
-    });
+    let back = local(&form.back)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/items/{id}?da={}", if saved { "saved" } else { "unsaved" }));
     Ok(Redirect::to(&back).into_response())
 }
 
@@ -240,5 +237,5 @@ pub async fn propose(
         Proposed::New(_) => "proposed",
         Proposed::Already(_) => "already",
     };
-    Ok(Redirect::to(&format!("/items/{id}?da={da}#de-xuat")).into_response())
+    Ok(Redirect::to(&format!("/items/{id}?da={da}")).into_response())
 }
