@@ -371,6 +371,30 @@ async fn a_source_added_by_api_is_fetched_searchable_at_once_and_after_a_restart
         .expect("location")
         .to_string();
     assert!(s.text(&to).await.contains("Vẫn lỗi: 404"), "{to}");
+
+    // Removing the source with its items: the shares of those items go too, the index
+    // forgets them.
+    let hits = s.json("/api/search?q=ca+phe+dak+ha").await;
+    let id = hits["hits"][0]["id"].as_i64().expect("an item id");
+    let (status, v) = send(
+        s.post(&format!("/api/items/{id}/shares"))
+            .json(&json!({"channel": "Zalo"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, v) = send(s.delete("/api/sources/song-po-ko?items=delete")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
+    let after = s.json("/api/search?q=ca+phe+dak+ha").await;
+    assert_eq!(after["total"], 0, "{after}");
+    assert_eq!(
+        s.fetch(&format!("/api/items/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let sources = s.json("/api/sources").await;
+    assert!(
+        !sources.to_string().contains("song-po-ko"),
+        "the row goes with its items: {sources}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

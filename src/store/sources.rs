@@ -239,10 +239,16 @@ impl Store {
         for id in &ids {
             forget_bands(&tx, *id)?;
         }
-        tx.execute(
-            "DELETE FROM shares WHERE item_id IN (SELECT id FROM items WHERE source_id = ?1)",
-            [source_id],
-        )?;
+        // Everything that points at the items goes with them (shares, saved items,
+        // proposals), so the foreign keys hold.
+        for table in ["shares", "saved_items", "proposals"] {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE item_id IN (SELECT id FROM items WHERE source_id = ?1)"
+                ),
+                [source_id],
+            )?;
+        }
         tx.execute("DELETE FROM items WHERE source_id = ?1", [source_id])?;
         tx.execute("DELETE FROM fetch_log WHERE source_id = ?1", [source_id])?;
         tx.execute("DELETE FROM sources WHERE id = ?1", [source_id])?;

@@ -1,6 +1,6 @@
 //! What the web app ships inside the binary: the minijinja templates (auto-escaping HTML)
-//! and the static files served under `/static/` (the staff pages' CSS and script, the
-//! admin pages' own pair; no inline script, so the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
+//! and the static files served under `/static/` (stylesheets, scripts and the app's icons,
+//! the admin pages' own pair among them; no inline script, so the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
 //! one file (see README, Deployment), and the escaping guarantees cannot be undone by an
 //! edited template on disk.
 
@@ -26,6 +26,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("search.html", include_str!("assets/templates/search.html")),
     ("item.html", include_str!("assets/templates/item.html")),
     ("error.html", include_str!("assets/templates/error.html")),
+    (
+        "capture.html",
+        include_str!("assets/templates/capture.html"),
+    ),
+    (
+        "proposals.html",
+        include_str!("assets/templates/proposals.html"),
+    ),
+    ("saved.html", include_str!("assets/templates/saved.html")),
+    ("news.html", include_str!("assets/templates/news.html")),
+    ("again.html", include_str!("assets/templates/again.html")),
     // --- admin pages (issue 14) ---
     admin_template!("layout.html"),
     admin_template!("setup.html"),
@@ -41,27 +52,53 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// Static files: (name, content type, body).
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("assets/app.css"),
+        include_bytes!("assets/app.css"),
     ),
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_str!("assets/app.js"),
+        include_bytes!("assets/app.js"),
+    ),
+    // The staff's day (issue 15): share first, shortcuts, phone layout, capture.
+    (
+        "staff.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/staff.css"),
+    ),
+    (
+        "staff.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/staff.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("assets/icon.svg"),
+    ),
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("assets/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("assets/icon-512.png"),
     ),
     // --- admin pages (issue 14) ---
     (
         "admin.css",
         "text/css; charset=utf-8",
-        include_str!("assets/admin.css"),
+        include_bytes!("assets/admin.css"),
     ),
     (
         "admin.js",
         "text/javascript; charset=utf-8",
-        include_str!("assets/admin.js"),
+        include_bytes!("assets/admin.js"),
     ),
 ];
 
