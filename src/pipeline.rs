@@ -25,6 +25,7 @@ use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
+use crate::offload;
 
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
@@ -147,20 +148,15 @@ async fn fetch_and_store(
     // Charset, extract, follow-up fetches.
     let collected = collect(app, source, &body).await?;
     info.feed = collected.meta;
-    // Normalize (CPU work: kept off the async workers).
+    // Normalize (CPU work: off the async workers, within its budget).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
     let (entries, deferred) = (collected.entries, collected.deferred);
-    let (items, skipped) = tokio::task::spawn_blocking(move || {
-        let now = Utc::now();
-        let total = entries.len();
-        let items: Vec<NewItem> = entries
-            .into_iter()
-            .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
-            .collect();
-        let skipped = total - items.len() + deferred;
-        (dedupe_keys(items), skipped)
-    })
+    let (items, skipped, cut_short) = offload::run(
+        body.final_url.as_str(),
+        offload::NORMALIZE_BUDGET * 2,
+        move || Ok(normalize_all(&source_id, entries, &base, deferred)),
+    )
     .await?;
     // Store.
     let store = app.store.clone();
@@ -173,10 +169,40 @@ async fn fetch_and_store(
         skipped,
         "source stored"
     );
-    Ok((
-        OutcomeKind::Fetched { counts, skipped },
-        Some(body.validators),
-    ))
+    // Entries left out for lack of time come on the next pass: no validators, so that
+    // pass is not answered 304.
+    let validators = (!cut_short).then_some(body.validators);
+    Ok((OutcomeKind::Fetched { counts, skipped }, validators))
+}
+
+/// Normalize a source's entries within [`offload::NORMALIZE_BUDGET`]: the items, how many
+/// entries were skipped (dropped, deferred by the follow-up plan, or left for lack of
+/// time), and whether time ran out.
+fn normalize_all(
+    source_id: &str,
+    entries: Vec<RawEntry>,
+    base: &url::Url,
+    deferred: usize,
+) -> (Vec<NewItem>, usize, bool) {
+    let now = Utc::now();
+    let deadline = Instant::now() + offload::NORMALIZE_BUDGET;
+    let total = entries.len();
+    let mut items = Vec::with_capacity(total);
+    let mut cut_short = false;
+    for (i, entry) in entries.into_iter().enumerate() {
+        if Instant::now() > deadline {
+            tracing::warn!(
+                source = source_id,
+                left = total - i,
+                "normalizing ran out of its time budget; the rest waits for the next pass"
+            );
+            cut_short = true;
+            break;
+        }
+        items.extend(normalize_entry(source_id, entry, Some(base), now));
+    }
+    let skipped = total - items.len() + deferred;
+    (dedupe_keys(items), skipped, cut_short)
 }
 
 /// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
@@ -198,7 +224,7 @@ pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Co
     Ok(out)
 }
 
-/// Decode and parse a source's body (off the async workers).
+/// Decode and parse a source's body (off the async workers, within its budget).
 async fn parse_body(
     app: &App,
     source: &SourceConfig,
@@ -212,7 +238,7 @@ async fn parse_body(
         _ => None,
     };
     let tz = app.config().display.timezone;
-    tokio::task::spawn_blocking(move || {
+    offload::run(body.final_url.as_str(), offload::PARSE_BUDGET, move || {
         let decoded = charset::decode(&bytes, content_type.as_deref());
         tracing::debug!(
             url = %base,
@@ -228,7 +254,7 @@ async fn parse_body(
             None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base),
         }
     })
-    .await?
+    .await
 }
 
 /// The follow-up fetches: which entries the source already has (the store), the plan,
@@ -294,11 +320,11 @@ pub async fn fetch_article(
             message: "304 without validators".into(),
         });
     };
-    tokio::task::spawn_blocking(move || {
+    offload::run(link.as_str(), offload::ARTICLE_BUDGET, move || {
         let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
         extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
     })
-    .await?
+    .await
 }
 
 /// A feed may list the same entry twice; keep the last occurrence of each key.
