@@ -20,6 +20,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 
 mod de;
+mod limits;
 mod mail;
 mod sources;
 
@@ -27,6 +28,7 @@ use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
 };
+pub use limits::ServerLimits;
 pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
 
@@ -98,6 +100,9 @@ pub struct ServerConfig {
     /// How long a web login lasts.
     #[serde(default = "default_session_ttl", deserialize_with = "de_duration")]
     pub session_ttl: Duration,
+    /// `[server.limits]`: header timeout and connection caps (`limits`).
+    #[serde(default)]
+    pub limits: ServerLimits,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +111,7 @@ impl Default for ServerConfig {
             listen: default_listen(),
             behind_proxy: false,
             session_ttl: default_session_ttl(),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -393,6 +399,9 @@ impl Config {
             }
         }
         self.validate_mail(lines, &topic_ids)?;
+        if let Some(message) = self.server.limits.check() {
+            return Err(invalid(message));
+        }
         let f = &self.fetch;
         if f.user_agent.trim().is_empty() {
             return Err(invalid("fetch.user_agent không được để trống".into()));

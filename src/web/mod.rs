@@ -8,7 +8,8 @@
 //! Handlers take the one [`AppState`] (`state`), the caller from the `auth` extractors
 //! (`Staff`, `Admin`), load through `actions`, shape with `view`, and fail with
 //! `error::WebError`; they never import one another, and nothing imports this file but
-//! the daemon wiring (`cli::serve`).
+//! the daemon wiring (`cli::serve`), which runs the router through `listen` (the accept
+//! loop with the header timeout and connection caps).
 
 mod actions;
 mod api;
@@ -18,6 +19,7 @@ mod error;
 mod feeds;
 mod headers;
 mod limiter;
+pub mod listen;
 mod ops;
 mod pages;
 mod state;
