@@ -319,3 +319,146 @@ fn connections_slow_with_their_headers_are_closed() {
         assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     });
 }
+
+/// A daemon with one staff account (`lan` / `mat-khau-dai`) and its API token.
+fn daemon_with_staff() -> (TestConfig, Daemon, String) {
+    let cfg = config("");
+    cfg.cmd(&["users", "add", "lan", "--role", "staff", "--password-stdin"])
+        .write_stdin("mat-khau-dai\n")
+        .assert()
+        .success();
+    let token = cfg.stdout(&["users", "token", "lan"]).trim().to_string();
+    let d = cfg.serve();
+    (cfg, d, token)
+}
+
+/// POST /login with this cookie, form CSRF value and `next`; status and Location.
+async fn log_in(
+    base: &str,
+    cookie: &str,
+    csrf: &str,
+    next: &str,
+) -> (reqwest::StatusCode, Option<String>) {
+    let r = support::web::client()
+        .post(format!("{base}/login"))
+        .header("Cookie", format!("gomtin_login={cookie}"))
+        .form(&[
+            ("name", "lan"),
+            ("password", "mat-khau-dai"),
+            ("csrf", csrf),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .expect("POST /login");
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (r.status(), location)
+}
+
+/// Harm prevented: `next=/\t/evil.example/` came back as `Location: /\t/evil.example/`,
+/// which browsers read as `//evil.example/` — an open redirect off the login form — and a
+/// `next` with CR/LF answered 500. Every such `next` now lands on `/`; a real path is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_never_redirects_off_the_site() {
+    let (_cfg, d, _) = daemon_with_staff();
+    let base = d.url("");
+    let anon = support::web::Session::anonymous(&base);
+    for (next, want) in [
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("/\r\nSet-Cookie: pwned=1", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/.//evil.example/", "/"),
+        ("/a/..//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/ /evil.example", "/"),
+        (
+            "/items/7?q=n%C3%B4ng+th%C3%B4n#top",
+            "/items/7?q=n%C3%B4ng+th%C3%B4n",
+        ),
+    ] {
+        let form = anon.login_form().await;
+        let (status, location) = log_in(&base, &form.cookie, &form.csrf, next).await;
+        assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location.as_deref(), Some(want), "{next:?}");
+    }
+    // The form itself never echoes an off-site `next` either.
+    let html = anon.text("/login?next=%2F%09%2Fevil.example%2F").await;
+    assert!(!html.contains("evil.example"), "{html}");
+}
+
+/// Harm prevented: the login form's CSRF cookie was accepted whatever its value, as long
+/// as the form field equalled it — so a value planted by someone else (a sibling
+/// subdomain, a proxy) logged the victim into the attacker's account. Only a value this
+/// server issued (signed, under an hour old) counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_csrf_value_must_be_one_the_server_issued() {
+    let (_cfg, d, _) = daemon_with_staff();
+    let base = d.url("");
+    for planted in [
+        "a".repeat(64),
+        "1700000000.0123456789abcdef0123456789abcdef.00".to_string(),
+        "x".to_string(),
+    ] {
+        let (status, _) = log_in(&base, &planted, &planted, "/").await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{planted}");
+    }
+    // A genuine one, altered by one character, is refused; unaltered it works.
+    let form = support::web::Session::anonymous(&base).login_form().await;
+    let mut altered = form.cookie.clone();
+    let last = altered.pop().expect("char");
+    altered.push(if last == '0' { '1' } else { '0' });
+    let (status, _) = log_in(&base, &altered, &altered, "/").await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    let (status, _) = log_in(&base, &form.cookie, &form.csrf, "/").await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Harm prevented: the public `/healthz` showed every failing source's id and error text
+/// (internal addresses, the office's source list) to anyone. A stranger now sees counts;
+/// staff (a session or an API token) see which sources fail and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_shows_counts_to_strangers_and_details_to_staff() {
+    let cfg = config("");
+    cfg.append(&support::feed_source(
+        "hong",
+        "http://127.0.0.1:9/khong-co.xml",
+    ));
+    cfg.cmd(&["users", "add", "lan", "--role", "staff", "--password-stdin"])
+        .write_stdin("mat-khau-dai\n")
+        .assert()
+        .success();
+    let token = cfg.stdout(&["users", "token", "lan"]).trim().to_string();
+    let d = cfg.serve();
+    let h = d
+        .wait_health(Duration::from_secs(30), |h| h["sources_failing"] == 1)
+        .expect("the broken source fails");
+    assert!(h.get("failing").is_none(), "no details for strangers: {h}");
+    assert!(!h.to_string().contains("127.0.0.1:9"), "{h}");
+    for key in [
+        "status",
+        "items",
+        "index_documents",
+        "index_lag",
+        "sources",
+        "sources_failing",
+    ] {
+        assert!(h.get(key).is_some(), "{key} in {h}");
+    }
+    let staff = support::web::Session::bearer(&d.url(""), &token);
+    let h = staff.json("/healthz").await;
+    assert_eq!(h["failing"][0]["id"], "hong", "{h}");
+    assert!(
+        h["failing"][0]["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{h}"
+    );
+    let anon = support::web::Session::bearer(&d.url(""), "khong-phai-ma-that");
+    assert!(anon.json("/healthz").await.get("failing").is_none());
+}
