@@ -218,3 +218,210 @@ fn the_daemon_survives_a_hostile_source_and_says_which_one() {
         "the broken source says why: {list}"
     );
 }
+
+/// Harm prevented: a feed labelled ISO-8859-1 (in HTTP and/or `<?xml encoding>`) that is
+/// really UTF-8 was stored as "NÃ´ng thÃ´n má»›i", and one labelled UTF-8 that is really
+/// windows-1258 as "N�ng th�n" — stored for good. The bytes now overrule the label.
+#[test]
+fn mislabelled_charsets_are_read_as_the_bytes_say() {
+    let server = HostileServer::start();
+    let title = "Nông thôn mới ở Kon Rẫy: đường về các xã";
+    let utf8_feed = |decl: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"{decl}\"?><rss version=\"2.0\"><channel><title>t</title>{}</channel></rss>",
+            item("g1", "https://bao.example.vn/1.html", title, "<p>Người dân phấn khởi</p>")
+        )
+        .into_bytes()
+    };
+    server.on(
+        "/latin1-header.xml",
+        Act::ok(
+            utf8_feed("UTF-8"),
+            "application/rss+xml; charset=ISO-8859-1",
+        ),
+    );
+    server.on(
+        "/latin1-decl.xml",
+        Act::ok(utf8_feed("ISO-8859-1"), "application/rss+xml"),
+    );
+    server.on(
+        "/latin1-both.xml",
+        Act::ok(utf8_feed("ISO-8859-1"), "text/xml; charset=iso-8859-1"),
+    );
+    let as_text = String::from_utf8(utf8_feed("UTF-8")).expect("utf8");
+    let (legacy, _, _) = encoding_rs::WINDOWS_1258.encode(&as_text);
+    server.on(
+        "/cp1258-as-utf8.xml",
+        Act::ok(legacy.into_owned(), "application/rss+xml; charset=utf-8"),
+    );
+    let names = [
+        "latin1-header",
+        "latin1-decl",
+        "latin1-both",
+        "cp1258-as-utf8",
+    ];
+    let cfg = TestConfig::new(
+        &names
+            .iter()
+            .map(|n| feed_source(n, &server.url(&format!("/{n}.xml"))))
+            .collect::<String>(),
+    );
+    let (code, v, stderr) = fetch_json(&cfg);
+    assert_eq!(code, Some(0), "{v}\n{stderr}");
+    for it in items(&cfg) {
+        assert_eq!(it.title, title, "{}", it.source_id);
+        assert!(
+            it.content_text.contains("Người dân phấn khởi"),
+            "{}: {}",
+            it.source_id,
+            it.content_text
+        );
+    }
+    assert_eq!(items(&cfg).len(), names.len());
+}
+
+/// Harm prevented: a feed that makes up a new GUID on every fetch for the same link left
+/// three copies of one story after three fetches. Same canonical link and same content
+/// is the same item; distinct posts behind one page (anchors) stay distinct.
+#[test]
+fn guids_that_change_on_every_fetch_make_one_item() {
+    let server = HostileServer::start();
+    let cfg = TestConfig::new(&feed_source("doi-guid", &server.url("/rss")));
+    for fetch in 0..3 {
+        server.on(
+            "/rss",
+            Act::ok(
+                rss(&[
+                    item(
+                        &format!("urn:uuid:{fetch}-a"),
+                        "https://bao.example.vn/tin/1.html?utm_source=rss",
+                        "Mưa lớn ở Kon Tum",
+                        "<p>Mưa lớn kéo dài</p>",
+                    ),
+                    item(
+                        &format!("urn:uuid:{fetch}-p1"),
+                        "https://dien-dan.example.vn/chu-de/9#post-1",
+                        "Trả lời",
+                        "<p>Đồng ý</p>",
+                    ),
+                    item(
+                        &format!("urn:uuid:{fetch}-p2"),
+                        "https://dien-dan.example.vn/chu-de/9#post-2",
+                        "Trả lời",
+                        "<p>Đồng ý</p>",
+                    ),
+                ]),
+                "application/rss+xml",
+            ),
+        );
+        let (code, v, _) = fetch_json(&cfg);
+        assert_eq!(code, Some(0), "{v}");
+        let new = outcome(&v, "doi-guid")["new"].as_u64();
+        assert_eq!(
+            new,
+            Some(if fetch == 0 { 3 } else { 0 }),
+            "fetch {fetch}: {v}"
+        );
+    }
+    assert_eq!(items(&cfg).len(), 3, "one story, two forum posts");
+}
+
+/// Harm prevented: relative links inside an entry's content were resolved against the
+/// feed's URL, not its `xml:base`, so images and links pointed at pages that do not exist.
+#[test]
+fn xml_base_resolves_links_inside_content() {
+    let server = HostileServer::start();
+    let atom = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://bao.example.vn/">
+  <title>Báo</title><id>urn:bao</id><updated>2024-03-12T08:00:00Z</updated>
+  <entry xml:base="/2024/03/">
+    <id>urn:1</id><title>Một</title><link href="bai-1.html"/><updated>2024-03-12T08:00:00Z</updated>
+    <content type="html">&lt;p&gt;Xem &lt;a href="bai-2.html"&gt;bài trước&lt;/a&gt; &lt;img src="anh/1.jpg"&gt;&lt;/p&gt;</content>
+  </entry>
+</feed>"#;
+    server.on("/atom.xml", Act::ok(atom, "application/atom+xml"));
+    let cfg = TestConfig::new(&feed_source("atom", &server.url("/atom.xml")));
+    let (code, v, _) = fetch_json(&cfg);
+    assert_eq!(code, Some(0), "{v}");
+    let it = &items(&cfg)[0];
+    assert_eq!(
+        it.url.as_deref(),
+        Some("https://bao.example.vn/2024/03/bai-1.html")
+    );
+    assert!(
+        it.content_html
+            .contains(r#"href="https://bao.example.vn/2024/03/bai-2.html""#),
+        "{}",
+        it.content_html
+    );
+    assert!(
+        it.content_html
+            .contains("https://bao.example.vn/2024/03/anh/1.jpg"),
+        "{}",
+        it.content_html
+    );
+}
+
+/// Harm prevented (regressions): entity expansion (billion laughs), external entities
+/// reading local files (XXE), external DTDs fetched from the network, and malformed XML
+/// must neither hang, nor balloon memory, nor leak a file into an item.
+#[test]
+fn xml_entity_tricks_stay_inert() {
+    let server = HostileServer::start();
+    let laughs = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">{}]><rss version=\"2.0\"><channel><title>&lol9;</title><item><title>a&lol9;</title><link>https://x.vn/1</link></item></channel></rss>",
+        (1..10)
+            .map(|i| format!(
+                "<!ENTITY lol{i} \"{}\">",
+                format!("&lol{};", i - 1)
+                    .repeat(10)
+                    .replace("&lol0;", "&lol;")
+            ))
+            .collect::<String>()
+    );
+    let secret = std::env::temp_dir().join("gomtin-xxe-bi-mat.txt");
+    std::fs::write(&secret, "BI-MAT-CUA-MAY-CHU").expect("secret file");
+    let xxe = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY xxe SYSTEM \"file://{}\">]><rss version=\"2.0\"><channel><title>t</title><item><title>x &xxe;</title><link>https://x.vn/2</link><description>&xxe;</description></item></channel></rss>",
+        secret.display()
+    );
+    let dtd = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE rss SYSTEM \"{}\"><rss version=\"2.0\"><channel><title>t</title><item><title>dtd</title><link>https://x.vn/3</link></item></channel></rss>",
+        server.url("/evil.dtd")
+    );
+    server.on("/laughs.xml", Act::ok(laughs, "application/rss+xml"));
+    server.on("/xxe.xml", Act::ok(xxe, "application/rss+xml"));
+    server.on("/dtd.xml", Act::ok(dtd, "application/rss+xml"));
+    server.on(
+        "/broken.xml",
+        Act::ok("<rss><channel><item><title>a</titl", "application/rss+xml"),
+    );
+    let cfg = TestConfig::new(&format!(
+        "{}{}{}{}",
+        feed_source("laughs", &server.url("/laughs.xml")),
+        feed_source("xxe", &server.url("/xxe.xml")),
+        feed_source("dtd", &server.url("/dtd.xml")),
+        feed_source("broken", &server.url("/broken.xml")),
+    ));
+    let started = Instant::now();
+    let (_, v, stderr) = fetch_json(&cfg);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        v["sources"].as_array().map(Vec::len),
+        Some(4),
+        "{v}\n{stderr}"
+    );
+    for it in items(&cfg) {
+        assert!(
+            !it.title.contains("BI-MAT") && !it.content_text.contains("BI-MAT"),
+            "{it:?}"
+        );
+        assert!(it.title.len() < 10_000, "no expansion: {}", it.title.len());
+    }
+    assert_eq!(server.hits_to("/evil.dtd"), 0, "no external DTD fetched");
+    assert!(outcome(&v, "broken")["outcome"] == "failed", "{v}");
+}

@@ -13,6 +13,9 @@
 //! piece of text survives, only flatter. Browsers do the same (Chromium caps the tree at
 //! 512). Attribute values and text are escaped again on the way out; the sanitizer still
 //! runs afterwards, so this pass needs no allowlist of its own.
+//!
+//! [`bounded_rebased`] is the same pass with every link attribute resolved against a
+//! base URL: a feed's `xml:base` for the content of one entry (`extract::feed`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -65,6 +68,25 @@ pub fn bounded_to(html: &str, limit: usize) -> Cow<'_, str> {
     }
 }
 
+/// `html` bounded as [`bounded`] does, with every link attribute (`href`, `src`,
+/// `poster`, …) resolved against `base` — always written out again.
+pub fn bounded_rebased(html: &str, base: &url::Url) -> String {
+    let sink = Bounder {
+        state: RefCell::new(State {
+            limit: MAX_DEPTH,
+            out: String::with_capacity(html.len() + html.len() / 8),
+            rebase: Some(base.clone()),
+            ..State::default()
+        }),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
+    tokenizer.end();
+    tokenizer.sink.state.into_inner().out
+}
+
 /// The deepest nesting of elements in `html` as [`bounded`] models it (tests, metrics).
 pub fn modelled_depth(html: &str) -> usize {
     let sink = Bounder {
@@ -99,6 +121,8 @@ struct State {
     /// Inside a raw-text element (`script`, `style`, `title`, …): its content is copied as is.
     raw: Option<(String, RawKind)>,
     deepest: usize,
+    /// Resolve link attributes against this URL ([`bounded_rebased`]).
+    rebase: Option<url::Url>,
 }
 
 impl TokenSink for Bounder {
@@ -439,7 +463,13 @@ impl State {
             self.out.push(' ');
             self.out.push_str(&a.name.local);
             self.out.push_str("=\"");
-            push_escaped(&mut self.out, &a.value, true);
+            let rebased = match &self.rebase {
+                Some(base) if is_link_attribute(&a.name.local) => {
+                    base.join(a.value.trim()).ok().map(String::from)
+                }
+                _ => None,
+            };
+            push_escaped(&mut self.out, rebased.as_deref().unwrap_or(&a.value), true);
             self.out.push('"');
         }
         if tag.self_closing {
@@ -453,6 +483,14 @@ impl State {
         self.out.push_str(name);
         self.out.push('>');
     }
+}
+
+/// Attributes that hold one URL.
+fn is_link_attribute(name: &str) -> bool {
+    matches!(
+        name,
+        "href" | "src" | "poster" | "cite" | "action" | "background" | "longdesc" | "data-src"
+    )
 }
 
 /// Escape text (`&`, `<`, `>`) or an attribute value (`&`, `"`).
@@ -546,5 +584,27 @@ mod tests {
         // An HTML breakout tag inside svg ends the svg: `<div/>` is not self-closing there.
         let html = format!("<svg><div/>{}", "<div/>".repeat(100));
         assert!(modelled_depth(&html) >= 100);
+    }
+
+    #[test]
+    fn links_are_resolved_against_a_base() {
+        let base = url::Url::parse("https://bao.example.vn/2024/03/").expect("url");
+        let out = bounded_rebased(
+            r##"<p><a href="bai-1.html">Bài</a> <img src="/anh/1.jpg"> <a href="https://khac.vn/x">x</a> <a href="#chu-thich">#</a></p>"##,
+            &base,
+        );
+        assert!(
+            out.contains(r#"href="https://bao.example.vn/2024/03/bai-1.html""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"src="https://bao.example.vn/anh/1.jpg""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="https://khac.vn/x""#), "{out}");
+        assert!(
+            out.contains(r#"href="https://bao.example.vn/2024/03/#chu-thich""#),
+            "{out}"
+        );
     }
 }
