@@ -133,6 +133,21 @@ impl Error {
         }
     }
 
+    /// True when the disk (of the database or the index) is full.
+    pub fn is_disk_full(&self) -> bool {
+        const ENOSPC: i32 = 28;
+        match self {
+            Error::Store(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            Error::Io { source, .. } | Error::LocalFile { source, .. } => {
+                source.raw_os_error() == Some(ENOSPC)
+            }
+            Error::Index(msg) => {
+                msg.contains("No space left on device") || msg.contains("os error 28")
+            }
+            _ => false,
+        }
+    }
+
     /// True for errors caused by the configuration or the command line (exit code 2).
     pub fn is_usage(&self) -> bool {
         matches!(

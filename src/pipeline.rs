@@ -66,7 +66,8 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 }
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
-/// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+/// Errors become a `Failed` outcome (a full disk is kind `disk_full`); a failure to record
+/// it is logged and, for a success, turns it into a failure — never lost.
 /// What follows the store is the caller's next step: [`after_store`] when the outcome
 /// says items were stored or changed.
 pub async fn refresh_source(
@@ -87,27 +88,47 @@ pub async fn refresh_source(
                 info.retry_after = *retry_after;
             }
             tracing::warn!(error = %e, kind = e.kind(), "source failed");
-            (
-                OutcomeKind::Failed {
-                    kind: e.kind().to_string(),
-                    message: e.to_string(),
-                },
-                None,
-            )
+            (failed(&e), None)
         }
     };
-    let outcome = SourceOutcome {
+    let mut outcome = SourceOutcome {
         source_id: source.id().to_string(),
         result,
         duration_ms: clock.elapsed().as_millis() as u64,
     };
     let store = app.store.clone();
     let rec = outcome.clone();
-    tokio::task::spawn_blocking(move || {
+    let recorded = tokio::task::spawn_blocking(move || {
         store.record_outcome(&rec, started_at, validators.as_ref())
     })
-    .await??;
+    .await
+    .map_err(Error::from)
+    .and_then(|r| r);
+    // A full disk (or a failing database) must not swallow the outcome: the pass still
+    // reports this source; a success that could not be recorded is reported as a failure.
+    if let Err(e) = recorded {
+        tracing::error!(source = source.id(), error = %e, "could not record the source's outcome");
+        if !outcome.is_failure() {
+            outcome.result = failed(&e);
+        }
+    }
     Ok((outcome, info))
+}
+
+/// The outcome of a source that failed with `e`; a full disk is said in plain words.
+fn failed(e: &Error) -> OutcomeKind {
+    if e.is_disk_full() {
+        return OutcomeKind::Failed {
+            kind: "disk_full".to_string(),
+            message: format!(
+                "ổ đĩa đầy: không ghi được tin của nguồn này (hãy giải phóng dung lượng thư mục dữ liệu; lần tải sau sẽ thử lại) — {e}"
+            ),
+        };
+    }
+    OutcomeKind::Failed {
+        kind: e.kind().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// True when `outcome` stored new or changed items (so [`after_store`] has work).

@@ -17,9 +17,9 @@ use crate::exit::Exit;
 
 /// Run `gomtin serve` until SIGINT or SIGTERM.
 pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result<Exit> {
-    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let lock = crate::app::lock_data_dir(&config.data_dir())?;
     let addr = listen.unwrap_or(config.server.listen);
-    let app = App::open(config)?;
+    let app = App::open_locked(config, &lock)?;
     // Crash recovery: whatever SQLite committed but the index missed is indexed now.
     let recovered = crate::pipeline::catch_up_index(&app).await?;
     if recovered > 0 {
