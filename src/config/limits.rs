@@ -22,6 +22,7 @@ pub struct ServerLimits {
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
     /// Connections one client address may hold at once (0: no limit); more get a 503.
+    /// An office behind one NAT address shares it: raise it there.
     /// Not applied behind a reverse proxy (`behind_proxy`), where every connection comes
     /// from the proxy: limit clients there.
     #[serde(default = "default_max_per_client")]
@@ -60,5 +61,5 @@ fn default_max_connections() -> usize {
 }
 
 fn default_max_per_client() -> usize {
-    64
+    128
 }
