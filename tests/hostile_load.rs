@@ -31,7 +31,9 @@ fn two_hundred_searches_at_once_during_a_large_ingest() {
     for (f, chunk) in articles.chunks(per_feed).enumerate() {
         let path = format!("/load/{f}.xml");
         server.set(&path, Route::ok(corpus::rss(chunk), "application/rss+xml"));
-        sources.push_str(&feed_source(&format!("load-{f}"), &server.url(&path)).replace("\"15m\"", "\"1h\""));
+        sources.push_str(
+            &feed_source(&format!("load-{f}"), &server.url(&path)).replace("\"15m\"", "\"1h\""),
+        );
     }
     let cfg = TestConfig::new(&sources);
     cfg.cmd(&["users", "add", "tai", "--role", "staff", "--password-stdin"])
@@ -110,10 +112,17 @@ fn two_hundred_searches_at_once_during_a_large_ingest() {
         pct(0.99),
         lat[lat.len() - 1]
     );
-    assert!(failures.is_empty(), "{} failures, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(
+        failures.is_empty(),
+        "{} failures, e.g. {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
     assert_eq!(lat.len(), CLIENTS * 6);
     assert!(pct(0.99) < Duration::from_secs(20), "p99 {:?}", pct(0.99));
-    d.wait_health(Duration::from_secs(180), |v| v["items"] == want && v["index_lag"] == 0)
-        .unwrap_or_else(|e| panic!("ingest finished: {e}"));
+    d.wait_health(Duration::from_secs(180), |v| {
+        v["items"] == want && v["index_lag"] == 0
+    })
+    .unwrap_or_else(|e| panic!("ingest finished: {e}"));
     assert!(!d.stderr().contains("database is locked"), "{}", d.stderr());
 }

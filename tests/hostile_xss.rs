@@ -48,10 +48,7 @@ fn assert_inert(what: &str, body: &str) {
         .replace("<script src=\"/static/", "")
         .replace("<svg class=\"spark\"", "");
     for bad in LIVE {
-        assert!(
-            !body.contains(bad),
-            "{what}: live {bad:?} in\n{body}"
-        );
+        assert!(!body.contains(bad), "{what}: live {bad:?} in\n{body}");
     }
 }
 
@@ -82,7 +79,9 @@ async fn markup_in_every_field_comes_out_inert_everywhere() {
     for it in &items {
         assert_inert("stored content_html", &it.content_html);
         assert!(
-            it.image_url.as_deref().is_none_or(|u| u.starts_with("http")),
+            it.image_url
+                .as_deref()
+                .is_none_or(|u| u.starts_with("http")),
             "{:?}",
             it.image_url
         );
@@ -128,11 +127,19 @@ async fn markup_in_every_field_comes_out_inert_everywhere() {
             let v: serde_json::Value = serde_json::from_str(&body).expect("json");
             let html = v.to_string();
             assert!(!html.contains("javascript:"), "{path}: {html}");
-            assert!(!html.contains("<iframe") && !html.contains("<svg") && !html.contains("onerror=\\\""), "{path}: {html}");
+            assert!(
+                !html.contains("<iframe")
+                    && !html.contains("<svg")
+                    && !html.contains("onerror=\\\""),
+                "{path}: {html}"
+            );
         } else if path.contains("format=md") {
             // Markdown renders raw HTML: every `<` of the text is escaped (`\<`); only the
             // `](<https://…>)` link form is left.
-            assert!(!body.contains("](javascript:") && !body.contains("(<javascript:"), "{body}");
+            assert!(
+                !body.contains("](javascript:") && !body.contains("(<javascript:"),
+                "{body}"
+            );
             let stripped = body.replace("\\<", "").replace("](<http", "");
             assert!(!stripped.contains('<'), "{path}: unescaped < in\n{body}");
         } else if !path.contains("format=csv") {

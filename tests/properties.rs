@@ -56,8 +56,18 @@ fn html_doc() -> impl Strategy<Value = String> {
 fn live_markup(html: &str) -> Option<&'static str> {
     let l = html.to_ascii_lowercase();
     [
-        "<script", "<svg", "<math", "<iframe", "<style", "onerror=", "onload=", "onclick=",
-        "javascript:", "srcdoc", "<template", "<noscript",
+        "<script",
+        "<svg",
+        "<math",
+        "<iframe",
+        "<style",
+        "onerror=",
+        "onload=",
+        "onclick=",
+        "javascript:",
+        "srcdoc",
+        "<template",
+        "<noscript",
     ]
     .into_iter()
     .find(|bad| l.contains(bad))
