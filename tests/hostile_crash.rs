@@ -80,7 +80,8 @@ fn the_index_is_repaired_from_sqlite_whatever_its_state() {
     assert_eq!(search(&cfg, "Việt Nam")["total"].as_u64(), Some(found));
 
     // Garbled meta.json, then a missing segment file: search names the repair, reindex does it.
-    let damages: [(&str, fn(&Path)); 2] = [
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage); 2] = [
         ("garbled meta.json", |dir| {
             std::fs::write(dir.join("meta.json"), b"{\"segments\": [garbage").expect("garble")
         }),

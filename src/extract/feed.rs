@@ -75,7 +75,8 @@ pub fn content_bases(bytes: &[u8], base: &url::Url) -> Vec<Option<url::Url>> {
     let mut bases: Vec<(usize, url::Url)> = Vec::new();
     let mut depth = 0usize;
     // Per entry: (depth of the entry element, base at the entry, at its summary, at its content).
-    let mut entry: Option<(usize, Option<url::Url>, Option<url::Url>, Option<url::Url>)> = None;
+    type Bases = (usize, Option<url::Url>, Option<url::Url>, Option<url::Url>);
+    let mut entry: Option<Bases> = None;
     let mut out = Vec::new();
     loop {
         let (start, empty) = match reader.read_event() {
