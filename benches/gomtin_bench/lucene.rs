@@ -181,7 +181,7 @@ pub fn run(
     let mut samples: Vec<[Vec<f64>; 6]> = (0..queries.len()).map(|_| Default::default()).collect();
     let mut first: Vec<Option<GomtinFirst>> = (0..queries.len()).map(|_| None).collect();
     let mut lucene_runs: Vec<(usize, peer::SearchRun)> = Vec::new();
-    let tz = app.config.display.timezone;
+    let tz = app.config().display.timezone;
     for round in 0..opts.rounds {
         eprintln!("round {}: gomtin", round + 1);
         for _ in 0..2 {
@@ -312,7 +312,7 @@ fn snippet_ms(
     }
     let pq = parse_query(q, tz)?;
     let f = app.index.fields();
-    let query = build_query(&pq, f, &app.variants);
+    let query = build_query(&pq, f, &app.variants());
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
     let items = app.store.items_by_ids(&ids)?;
     let searcher = app.index.reader().searcher();
