@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{FixtureServer, Route, TestConfig, baomoi, corpus, feed_source};
 
@@ -77,6 +77,9 @@ fn sigkill_at_any_moment_loses_and_duplicates_nothing() {
     assert_eq!(dedup.len(), ids.len(), "no item appears twice");
 }
 
+/// The slow feed answers after this: far longer than any sane shutdown.
+const SLOW: Duration = Duration::from_secs(600);
+
 #[test]
 fn sigterm_during_a_fetch_exits_zero_with_index_committed() {
     let server = FixtureServer::start();
@@ -87,7 +90,7 @@ fn sigterm_during_a_fetch_exits_zero_with_index_committed() {
             "<rss version=\"2.0\"><channel></channel></rss>",
             "application/rss+xml",
         )
-        .with_delay(Duration::from_secs(20)),
+        .with_delay(SLOW),
     );
     sources.push_str(&feed_source("slow", &server.url("/slow.xml")));
     let cfg = TestConfig::new(&sources);
@@ -99,18 +102,29 @@ fn sigterm_during_a_fetch_exits_zero_with_index_committed() {
         server.requests().len() >= 3 && v["items"] == 100
     })
     .unwrap_or_else(|e| panic!("fast feeds never stored: {e}"));
-    let t = Instant::now();
-    let status = d.terminate(Duration::from_secs(10)).expect("exit");
+    // A generous bound: what is tested is that serve does not wait for the slow fetch
+    // (10 minutes), not how many milliseconds a loaded machine takes to shut down.
+    let status = d.terminate(Duration::from_secs(60)).expect("exit");
     assert!(
         status.success(),
         "exit 0 on SIGTERM, got {status:?}: {}",
         d.stderr()
     );
+    let log = regex::Regex::new("\x1b\\[[0-9;]*m")
+        .expect("regex")
+        .replace_all(&d.stderr(), "")
+        .to_string();
     assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "exits within a few seconds: {:?}",
-        t.elapsed()
+        log.contains("abandoning fetches still in flight") && log.contains("abandoned=1"),
+        "the slow fetch is abandoned after the grace period: {log}"
     );
+    assert!(log.contains("scheduler stopped, index committed"), "{log}");
+    let slow: Vec<u16> = server
+        .requests_to("/slow.xml")
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(slow, [0], "the slow response never completed: {slow:?}");
     let index = gomtin::index::SearchIndex::open(&cfg.data_dir().join("index")).expect("index");
     assert_eq!(index.doc_count(), 100, "index committed before exit");
     // The lock is released: a new command can use the data folder.
