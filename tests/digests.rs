@@ -14,7 +14,7 @@ use gomtin::config::Config;
 use gomtin::model::RawEntry;
 use gomtin::store::DeliveryStatus;
 use support::digest::DigestHarness;
-use support::smtp::{SmtpSink, free_port};
+use support::smtp::SmtpSink;
 use support::{TestConfig, feed_source};
 
 const TOPICS: &str = r#"
@@ -239,7 +239,7 @@ fn one_period_gives_one_multipart_message_per_recipient() {
 
 #[test]
 fn smtp_down_at_the_scheduled_time_is_delivered_once_when_back() {
-    let mut h = seeded(SmtpSink::down(free_port()), DIGEST);
+    let mut h = seeded(SmtpSink::down(), DIGEST);
 
     let first = h.tick(fire() + chrono::Duration::seconds(5));
     assert_eq!(first.len(), 2);
