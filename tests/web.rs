@@ -292,11 +292,11 @@ async fn search_page_keeps_the_query_in_links_and_pages() {
         !html.contains("Cổng thông tin huyện</span>"),
         "filtered to one source"
     );
-    // Pages with no hit are still the search page (a 200, checked by `text`), not an error.
+    // Past the last page: the last page (issue 15), not an empty one, and a 200 (`text`).
     let html = s.text("/?q=nong+thon+moi&page=2").await;
     assert!(
-        !html.contains("class=\"hit"),
-        "page 2 of 4 results is empty"
+        html.contains("class=\"hit"),
+        "page 2 of 4 results (one page) shows that page"
     );
     assert!(html.contains("id=\"total\""), "the results page: {html}");
     let html = s

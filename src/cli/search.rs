@@ -55,6 +55,9 @@ pub async fn run(config: Config, query: &str, options: Options) -> Result<Exit> 
     for n in &results.notices {
         writeln!(out, "! {n}").ok();
     }
+    if let Some(s) = &results.suggestion {
+        writeln!(out, "? Có phải bạn muốn tìm: {s}").ok();
+    }
     if results.total == 0 {
         writeln!(out, "Không tìm thấy tin nào cho \"{query}\".").ok();
         return Ok(Exit::Ok);

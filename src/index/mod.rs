@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
@@ -58,6 +58,8 @@ pub struct SearchIndex {
     fed_seq: AtomicI64,
     /// One catch-up at a time, so two callers never feed the same batch.
     catching_up: Mutex<()>,
+    /// Opstamp of the commit the reader was last reloaded on (see `refresh_if_changed`).
+    seen_opstamp: AtomicU64,
 }
 
 impl SearchIndex {
@@ -101,6 +103,7 @@ impl SearchIndex {
             tagger: RwLock::new(None),
             fed_seq: AtomicI64::new(0),
             catching_up: Mutex::new(()),
+            seen_opstamp: AtomicU64::new(0),
         })
     }
 
@@ -182,8 +185,22 @@ impl SearchIndex {
 
     /// Reload the reader so that the latest commit is visible (also from another process).
     pub fn refresh(&self) -> Result<()> {
+        let opstamp = self.index.load_metas()?.opstamp;
         self.reader.reload()?;
+        self.seen_opstamp.store(opstamp, Ordering::Release);
         Ok(())
+    }
+
+    /// Reload the reader only when the index on disk has a commit it has not seen (one
+    /// made by another process). True when it reloaded.
+    pub fn refresh_if_changed(&self) -> Result<bool> {
+        let opstamp = self.index.load_metas()?.opstamp;
+        if opstamp == self.seen_opstamp.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reader.reload()?;
+        self.seen_opstamp.store(opstamp, Ordering::Release);
+        Ok(true)
     }
 
     /// Number of documents visible to searches.
@@ -244,7 +261,8 @@ impl SearchIndex {
         self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
             prepared.set_payload(&format!("seq:{seq};topics:{}", self.topics_fingerprint()));
-            prepared.commit()?;
+            let opstamp = prepared.commit()?;
+            self.seen_opstamp.store(opstamp, Ordering::Release);
             Ok(())
         })?;
         self.reader.reload()?;

@@ -105,10 +105,22 @@ impl Store {
         Ok(out)
     }
 
-    /// The highest `seq` written so far (0 for an empty store).
+    /// The id of the item with this key in this source.
+    pub fn item_id_by_key(&self, source_id: &str, key: &str) -> Result<Option<i64>> {
+        Ok(self
+            .reader()
+            .query_row(
+                "SELECT id FROM items WHERE source_id = ?1 AND item_key = ?2",
+                params![source_id, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The highest `seq` committed so far (0 for an empty store).
     pub fn max_seq(&self) -> Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| r.get(0))?)
     }
 

@@ -9,6 +9,7 @@
 //! Vietnamese keyboard switched off, and [`variants`] expands known spelling variants
 //! (`Đăk`/`Đắk`, `kĩ`/`kỹ`, `TP.HCM`) at query time.
 
+pub mod collate;
 pub mod telex;
 pub mod variants;
 

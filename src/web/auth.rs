@@ -3,7 +3,9 @@
 //! token into an [`Identity`] put in the request, answers 401 (with the login page for
 //! browsers) when there is none, and refuses any state-changing request whose CSRF token
 //! does not match the session's (403). Handlers then ask for the caller with the
-//! extractors [`Staff`] (any logged-in user) and [`Admin`] (403 for staff). The login and
+//! extractors [`Staff`] (any logged-in user) and [`Admin`] (403 for staff). A link
+//! followed from another site gets one same-site hop first (the session cookie is
+//! `SameSite=Strict`, so the browser withholds it from such a navigation). The login and
 //! logout handlers and the login page live here too; passwords, tokens and sessions are
 //! `accounts`' and the login brake is `limiter`'s.
 
@@ -18,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
 use super::error::WebError;
-use super::state::AppState;
+use super::state::{AppState, Chrome};
 use crate::accounts::{self, same_secret};
 use crate::error::Result;
 use crate::store::User;
@@ -222,6 +224,17 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
+        // A link followed from another site (the bookmarklet on a Facebook page) arrives
+        // without the `SameSite=Strict` session cookie: go once more to the same address
+        // from this site, which sends it; only then is a login asked for.
+        if *req.method() == Method::GET
+            && req
+                .headers()
+                .get("sec-fetch-site")
+                .is_some_and(|v| v.as_bytes() == b"cross-site")
+        {
+            return same_site_again(&state, &next_url);
+        }
         return login_page(
             &state,
             req.headers(),
@@ -243,8 +256,27 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .into_response();
         }
     }
+    // The error pages (drawn outside this gate, by `error::render_errors`) keep the menu.
+    let chrome = Chrome {
+        user: identity.user.name.clone(),
+        is_admin: identity.user.is_admin(),
+        csrf: identity.csrf.clone().unwrap_or_default(),
+        current: "",
+    };
     req.extensions_mut().insert(identity);
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(chrome);
+    resp
+}
+
+/// A page that goes on to `next` (a local path) from this site, so the browser sends the
+/// session cookie it withheld from a navigation that started on another site.
+fn same_site_again(state: &AppState, next: &str) -> Response {
+    state.render(
+        StatusCode::OK,
+        "again.html",
+        minijinja::context! { next => safe_next(next) },
+    )
 }
 
 /// Check the CSRF token in the header or, for HTML forms, in the `csrf` field. The body is

@@ -2,6 +2,8 @@
 //! app handles (config, store, index, fetcher), the daemon's metrics and start time, the
 //! compiled templates, and the login limiter. `render` turns a template and its context
 //! into an HTML response; everything a page shows goes through it, auto-escaped.
+//! [`Chrome`], what every logged-in page's menu needs, lives here so that the login gate
+//! can hand it to the error pages (`error`) as well as to the pages (`view::Chrome::of`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,6 +16,16 @@ use super::assets;
 use super::limiter::LoginLimiter;
 use crate::app::App;
 use crate::metrics::Metrics;
+
+/// Values every logged-in page needs (menu, logout form), the error pages included.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Chrome {
+    pub user: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    /// The menu entry of the page shown ("" for none).
+    pub current: &'static str,
+}
 
 /// What the web app shares, cheap to clone.
 #[derive(Clone)]
