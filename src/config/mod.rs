@@ -362,6 +362,10 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        let base = config.base_dir.clone();
+        if let Some(ca) = config.smtp.as_mut().and_then(|s| s.ca_file.as_mut()) {
+            *ca = resolve(&base, ca);
+        }
         config.validate(&lines)?;
         Ok(config)
     }
