@@ -77,6 +77,7 @@ pub const SMTP_KEYS: &[&str] = &[
     "username",
     "password_env",
     "timeout",
+    "ca_file",
 ];
 
 fn object<'a>(body: &'a Value, keys: &[&str]) -> Result<&'a Map<String, Value>> {
@@ -254,13 +255,17 @@ pub fn set_smtp(app: &App, who: &str, body: &Value) -> Result<()> {
         target: "smtp",
         detail: map.keys().cloned().collect::<Vec<_>>().join(", "),
     };
-    edit_config(app, &action, |file, _| {
+    edit_config(app, &action, |file, running| {
         let table = file.table_mut("smtp")?;
         for (k, v) in map {
             set_json(table, k, v)?;
         }
         let table = table.clone();
-        let smtp: SmtpConfig = parse_entry("smtp", false, &table)?;
+        let mut smtp: SmtpConfig = parse_entry("smtp", false, &table)?;
+        // As the loader does: a CA file is relative to the config folder.
+        if let Some(ca) = smtp.ca_file.as_mut() {
+            *ca = crate::config::resolve(&running.base_dir, ca);
+        }
         validate_smtp(&smtp)?;
         Ok(())
     })?;

@@ -10,7 +10,8 @@
 //! Handlers take the one [`AppState`] (`state`), the caller from the `auth` extractors
 //! (`Staff`, `Admin`), load through `actions`, shape with `view`, and fail with
 //! `error::WebError`; they never import one another, and nothing imports this file but
-//! the daemon wiring (`cli::serve`).
+//! the daemon wiring (`cli::serve`), which runs the router through `listen` (the accept
+//! loop with the header timeout and connection caps).
 
 mod actions;
 mod admin;
@@ -23,6 +24,7 @@ mod feeds;
 mod headers;
 mod item;
 mod limiter;
+pub mod listen;
 mod ops;
 mod pages;
 mod state;

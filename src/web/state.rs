@@ -35,6 +35,8 @@ pub struct AppState {
     /// When the server started (for `/healthz`'s uptime).
     pub started: Instant,
     pub limiter: Arc<LoginLimiter>,
+    /// The login form's CSRF values this server issued (`accounts::FormTokens`).
+    pub form_tokens: Arc<crate::accounts::FormTokens>,
     templates: Arc<Environment<'static>>,
 }
 
@@ -46,6 +48,11 @@ impl AppState {
             metrics,
             started: Instant::now(),
             limiter: Arc::new(LoginLimiter::default()),
+            form_tokens: Arc::new(crate::accounts::FormTokens::new().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "no system randomness for the login form key");
+                let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+                crate::accounts::FormTokens::from_seed(seed.as_bytes())
+            })),
             templates: Arc::new(assets::templates()),
         }
     }

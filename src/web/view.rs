@@ -16,12 +16,13 @@ use crate::model::Item;
 pub use crate::normalize::safe_url;
 
 /// Stored HTML is sanitized on the way in; it is sanitized again on the way out so that a
-/// row written by anything else still renders inert.
+/// row written by anything else still renders inert (and no deeper than
+/// `extract::bounded::MAX_DEPTH`).
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .url_schemes(["http", "https"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(html)
+        .clean(&crate::extract::bounded::bounded(html))
         .to_string()
 }
 

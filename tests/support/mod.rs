@@ -10,6 +10,7 @@ pub mod browser;
 pub mod corpus;
 pub mod daemon;
 pub mod digest;
+pub mod hostile;
 pub mod smtp;
 pub mod web;
 

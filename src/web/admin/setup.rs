@@ -84,7 +84,13 @@ fn form_page(
         "admin/setup.html",
         minijinja::context! { csrf => csrf, token => token, name => name, errors => errors },
     );
-    add_cookie(&mut resp, state, SETUP_COOKIE, csrf, Some(3600));
+    add_cookie(
+        &mut resp,
+        state,
+        SETUP_COOKIE,
+        csrf,
+        Some(accounts::FormTokens::MAX_AGE as u64),
+    );
     resp
 }
 
@@ -95,11 +101,12 @@ pub async fn setup_form(
     Query(q): Query<SetupQuery>,
 ) -> Result<Response, WebError> {
     gate(&state, &q.token).await?;
-    let csrf = match cookie(&headers, SETUP_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
+    // Like the login form's: a value this server issued (signed, under an hour old), kept
+    // while valid so a second tab does not spoil the first.
+    let now = chrono::Utc::now();
+    let csrf = match cookie(&headers, SETUP_COOKIE).filter(|t| state.form_tokens.verify(t, now)) {
         Some(t) => t,
-        None => accounts::random_token()?,
+        None => state.form_tokens.issue(now)?,
     };
     Ok(form_page(
         &state,
@@ -119,7 +126,10 @@ pub async fn setup_submit(
 ) -> Result<Response, WebError> {
     gate(&state, &form.token).await?;
     let expected = cookie(&headers, SETUP_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !accounts::same_secret(&form.csrf, &expected) {
+    if expected.is_empty()
+        || !state.form_tokens.verify(&expected, chrono::Utc::now())
+        || !accounts::same_secret(&form.csrf, &expected)
+    {
         return Err(WebError::new(
             StatusCode::FORBIDDEN,
             "Phiên thiết lập đã hết hạn: mở lại đường dẫn thiết lập rồi thử lại.",
