@@ -41,7 +41,11 @@ pub async fn blocking<T: Send + 'static>(
 /// The values of every admin page: the menu, which admin page is open, the config file.
 pub fn page(state: &AppState, who: &Identity, open: &str) -> minijinja::Value {
     minijinja::context! {
-        chrome => Chrome::of(who),
+        chrome => Chrome::at(who, match open {
+            "sources" => "sources",
+            "account" => "account",
+            _ => "admin",
+        }),
         open => open,
         config_path => state.app.config().path.display().to_string(),
         timezone => state.timezone().name(),
