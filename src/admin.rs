@@ -78,14 +78,11 @@ pub fn page_suggestion(config: &Config, found: &Found) -> SourceBlock {
         selectors: Some(crate::config::PageSelectors {
             item: Some(".news-item".into()),
             link: "a".into(),
-            title: None,
-            date: None,
-            date_format: None,
-            summary: None,
-            image: None,
+            ..Default::default()
         }),
         article: None,
         full_content: false,
+        extra: Default::default(),
     }
 }
 
@@ -132,6 +129,7 @@ pub fn feed_block(
         selectors: None,
         article: None,
         full_content: false,
+        extra: Default::default(),
     })
 }
 
@@ -353,6 +351,7 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
         summary_html: None,
         content_html: Some(html),
         image: None,
+        thread: None,
     };
     normalize_entry(&post.source, raw, None, Utc::now())
         .ok_or_else(|| usage("bài dán tay trống".into()))

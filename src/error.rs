@@ -95,6 +95,9 @@ pub enum Error {
     /// An account operation was refused (unknown user, duplicate name, bad password input).
     #[error("tài khoản: {0}")]
     User(String),
+    /// An RSS bridge (RSS-Bridge, RSSHub) answered with an error page or an empty feed.
+    #[error("cầu nối RSS có thể đã hỏng ({url}): {message}")]
+    Bridge { url: String, message: String },
 }
 
 impl Error {
@@ -121,6 +124,7 @@ impl Error {
             Error::Robots { .. } => "robots",
             Error::Listen { .. } => "listen",
             Error::User(_) => "user",
+            Error::Bridge { .. } => "bridge",
         }
     }
 

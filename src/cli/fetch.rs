@@ -14,7 +14,9 @@ use crate::model::{OutcomeKind, SourceOutcome};
 
 fn outcome_line(o: &SourceOutcome) -> String {
     match &o.result {
-        OutcomeKind::Fetched { counts, skipped } => {
+        OutcomeKind::Fetched {
+            counts, skipped, ..
+        } => {
             let mut s = if counts.new == 0 && counts.updated == 0 {
                 format!(
                     "= {}: không có tin mới ({} tin đã có)",

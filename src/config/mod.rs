@@ -5,7 +5,7 @@
 //!
 //! This file holds `Config` itself (loading, environment overrides, paths, the checks
 //! across sections) and the small sections; `sources` has the `[[sources]]` entries and
-//! their selectors, `mail` the `[smtp]` and `[[digests]]` keys, `de` the serde helpers and
+//! their selectors, `forum` the forum keys of a source, `mail` the `[smtp]` and `[[digests]]` keys, `de` the serde helpers and
 //! line numbers. A topic or digest query is checked with the search *parser* only
 //! (`search::query`), so reading the config needs no index.
 
@@ -20,6 +20,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 
 mod de;
+mod forum;
 mod mail;
 mod sources;
 
@@ -27,6 +28,7 @@ use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
 };
+pub use forum::{ForumEngine, ForumSelectors};
 pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
 

@@ -45,6 +45,7 @@ impl Article {
             summary_html: self.description,
             content_html: Some(self.content_html).filter(|c| !c.trim().is_empty()),
             image: self.image,
+            thread: None,
         }
     }
 

@@ -65,6 +65,7 @@ fn entry_to_raw(e: &Entry, base: &url::Url) -> RawEntry {
         summary_html,
         content_html,
         image: lead_image(e).and_then(|u| absolutize(base, &u)),
+        thread: None,
     }
 }
 

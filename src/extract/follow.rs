@@ -23,8 +23,14 @@ pub struct Collected {
     pub entries: Vec<RawEntry>,
     /// Entries dropped: article page failed for a known item, or beyond this pass's budget.
     pub deferred: usize,
-    /// Article pages that could not be fetched or read.
+    /// Article pages that could not be fetched or read (and forum or list pages).
     pub article_errors: Vec<String>,
+    /// Every page a forum crawl or a paginated list read (`sources check`).
+    pub pages: Vec<crate::model::PageReport>,
+    /// What a forum crawl read of each thread, for the store.
+    pub threads: Vec<crate::model::ThreadState>,
+    /// Notes on the pass for the source's health ("trang không phải bài viết").
+    pub notes: Vec<String>,
 }
 
 /// Whether this source's entries are followed to their article pages.

@@ -3,8 +3,13 @@
 //! `normalize` (clean items out), does no I/O and no cleaning of its own beyond what the
 //! parser does. `follow` plans which article pages the pipeline fetches for page sources
 //! and `full_content` feeds, and merges what `article` reads from them into the entries.
+//! `forum` reads forum boards and threads (one entry per post), `dates` the dates all of
+//! them print, `bridge` the answers of RSS bridges (RSS-Bridge, RSSHub).
 
 pub mod article;
+pub mod bridge;
+pub mod dates;
 pub mod feed;
 pub mod follow;
+pub mod forum;
 pub mod page;

@@ -143,7 +143,14 @@ pub fn register_analyzers(index: &Index) {
 
 /// The text indexed as an item's body (and used for its snippet).
 pub fn body_text(item: &Item) -> String {
-    if item.content_text.is_empty() || item.content_text.starts_with(&item.summary) {
+    // Word by word: the stored text keeps its paragraph breaks, the summary is one line.
+    let summary_leads = {
+        let mut text = item.content_text.split_whitespace();
+        item.summary
+            .split_whitespace()
+            .all(|w| text.next() == Some(w))
+    };
+    if item.content_text.is_empty() || summary_leads {
         if item.content_text.is_empty() {
             item.summary.clone()
         } else {
