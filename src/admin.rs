@@ -16,7 +16,7 @@ use crate::config::{Config, SourceConfig, SourceKind};
 use crate::discover::Candidate;
 use crate::error::{Error, Result};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::model::{NewItem, RawEntry};
+use crate::model::{NewItem, PageReport, RawEntry};
 use crate::normalize::{excerpt, normalize_entry};
 use crate::opml::{SourceBlock, append_to_config, make_id};
 
@@ -185,6 +185,12 @@ pub struct CheckReport {
     pub article_errors: Vec<String>,
     /// `[kind] message` of the error that stopped the check.
     pub error: Option<String>,
+    /// Forum and paginated sources: every page read, with the threads or posts on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<PageReport>,
+    /// Notes for the source's health ("trang không phải bài viết").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One item as `sources check` shows it.
@@ -199,6 +205,9 @@ pub struct CheckedItem {
     pub summary: String,
     pub text_chars: usize,
     pub text_start: String,
+    /// A forum post: its thread and number ("«Tiêu đề» #3").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
 }
 
 impl From<&NewItem> for CheckedItem {
@@ -212,7 +221,17 @@ impl From<&NewItem> for CheckedItem {
             image_url: i.image_url.clone(),
             summary: excerpt(&i.summary, 160),
             text_chars: i.content_text.chars().count(),
-            text_start: excerpt(&i.content_text, 160),
+            text_start: excerpt(&crate::normalize::one_line(&i.content_text), 160),
+            thread: i.thread.as_ref().map(|t| {
+                let mut s = format!("«{}»", t.title);
+                if let Some(n) = t.number {
+                    s.push_str(&format!(" #{n}"));
+                }
+                if t.first {
+                    s.push_str(" (bài mở đầu)");
+                }
+                s
+            }),
         }
     }
 }
@@ -229,6 +248,8 @@ pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckRepor
         skipped: 0,
         article_errors: Vec::new(),
         error: None,
+        pages: Vec::new(),
+        notes: Vec::new(),
     };
     let result: Result<()> = async {
         if source.kind == SourceKind::Manual {
@@ -237,9 +258,12 @@ pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckRepor
         let Fetched::Body(body) = app.fetcher.fetch(&url, &Validators::default()).await? else {
             return Ok(());
         };
-        let collected = crate::pipeline::collect(app, source, &body).await?;
+        let collected =
+            crate::pipeline::collect(app, source, &body, crate::pipeline::Pass::Check).await?;
         report.skipped = collected.deferred;
         report.article_errors = collected.article_errors;
+        report.pages = collected.pages;
+        report.notes = collected.notes;
         let now = Utc::now();
         for e in collected.entries {
             match normalize_entry(id, e, Some(&body.final_url), now) {

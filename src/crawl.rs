@@ -66,7 +66,13 @@ async fn read_forum(
 
 /// A forum source, from the body of its address (already fetched by the pipeline): the
 /// posts to store, what was read of each thread, and a report of every page read.
-pub async fn crawl_forum(app: &App, source: &SourceConfig, first: &Body) -> Result<Collected> {
+/// `fresh`: as if no thread had been read before (`sources check`).
+pub async fn crawl_forum(
+    app: &App,
+    source: &SourceConfig,
+    first: &Body,
+    fresh: bool,
+) -> Result<Collected> {
     let tz = app.config().display.timezone;
     let fetcher = app.fetcher.clone();
     let robots = robots_of(source);
@@ -151,7 +157,11 @@ pub async fn crawl_forum(app: &App, source: &SourceConfig, first: &Body) -> Resu
     };
     let keys: Vec<String> = threads.iter().map(|t| t.key.clone()).collect();
     let (store, sid) = (app.store.clone(), source.id().to_string());
-    let states = tokio::task::spawn_blocking(move || store.thread_states(&sid, &keys)).await??;
+    let states = if fresh {
+        HashMap::new()
+    } else {
+        tokio::task::spawn_blocking(move || store.thread_states(&sid, &keys)).await??
+    };
     let limit = Arc::new(tokio::sync::Semaphore::new(THREADS_AT_ONCE));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, link) in threads.into_iter().enumerate() {

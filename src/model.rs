@@ -184,6 +184,9 @@ pub struct SourceStatus {
     /// Items first seen per day, averaged over the last 30 days.
     pub avg_items_per_day: f64,
     pub next_check_at: Option<DateTime<Utc>>,
+    /// Notes of the last pass that read the source ("trang không phải bài viết: …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// What the forum crawl knows of one thread after a pass (kept in the store).

@@ -154,7 +154,7 @@ async fn fetch_and_store(
     };
     info.hints = body.hints.clone();
     // Charset, extract, follow-up fetches.
-    let collected = collect(app, source, &body).await?;
+    let collected = collect(app, source, &body, Pass::Store).await?;
     info.feed = collected.meta;
     // Normalize (CPU work: kept off the async workers).
     let source_id = source.id().to_string();
@@ -211,15 +211,29 @@ fn bridge_error(url: &url::Url, e: Error) -> Error {
     }
 }
 
+/// Why a source is collected: a pass that stores what it finds (forum threads already
+/// read are skipped or read from where the last pass stopped), or a check that stores
+/// nothing and shows what the source has now (`gomtin sources check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    Store,
+    Check,
+}
+
 /// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
 /// parse it as the source's kind says (`extract::feed` or `extract::page`), and — for
 /// page sources and `full_content` feeds — fetch the article pages `extract::follow`
 /// plans and merge what `extract::article` reads from them. `gomtin sources check` runs
 /// this too, storing nothing.
-pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Collected> {
+pub async fn collect(
+    app: &App,
+    source: &SourceConfig,
+    body: &Body,
+    pass: Pass,
+) -> Result<Collected> {
     if source.kind == SourceKind::Forum {
         // Boards, threads and their pages: the crawl's (`crawl`).
-        return crate::crawl::crawl_forum(app, source, body).await;
+        return crate::crawl::crawl_forum(app, source, body, pass == Pass::Check).await;
     }
     let selectors = match (&source.selectors, source.kind) {
         (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),

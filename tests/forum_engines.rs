@@ -236,7 +236,8 @@ fn engine_end_to_end(engine: &Engine) {
             t.number == Some(number),
             format!("{:?}", t.number),
         );
-        check("thread", t.key == thread["id"].to_string(), t.key.clone());
+        let thread_id = thread["id"].to_string();
+        check("thread", t.key == thread_id, t.key.clone());
         let thread_title = thread["title"].as_str().expect("title");
         check("thread title", t.title == thread_title, t.title.clone());
         let want_title = if t.first {
@@ -351,11 +352,12 @@ fn a_long_thread_is_read_from_its_end() {
     fetch(&cfg);
     let ngap = &engine.manifest["threads"][0];
     assert_eq!(ngap["key"], "ngap-lut");
+    let ngap_id = ngap["id"].to_string();
     let numbers = |cfg: &TestConfig| -> Vec<u32> {
         let mut n: Vec<u32> = items(cfg)
             .iter()
             .filter_map(|i| i.thread.as_ref())
-            .filter(|t| t.key == ngap["id"].to_string())
+            .filter(|t| t.key == ngap_id)
             .filter_map(|t| t.number)
             .collect();
         n.sort();

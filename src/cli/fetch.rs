@@ -15,7 +15,9 @@ use crate::model::{OutcomeKind, SourceOutcome};
 fn outcome_line(o: &SourceOutcome) -> String {
     match &o.result {
         OutcomeKind::Fetched {
-            counts, skipped, ..
+            counts,
+            skipped,
+            notes,
         } => {
             let mut s = if counts.new == 0 && counts.updated == 0 {
                 format!(
@@ -32,6 +34,9 @@ fn outcome_line(o: &SourceOutcome) -> String {
                 s.push_str(&format!(
                     " ({skipped} mục bỏ qua vì không có tiêu đề/liên kết)"
                 ));
+            }
+            for n in notes {
+                s.push_str(&format!("\n    ghi chú: {n}"));
             }
             s
         }

@@ -116,6 +116,11 @@ async fn list(config: Config, json: bool) -> Result<Exit> {
             "    số tin: {} ({} trong 7 ngày, trung bình {:.1} tin/ngày trong 30 ngày)",
             s.item_count, s.items_last_7_days, s.avg_items_per_day
         );
+        if let Some(notes) = &s.notes {
+            for n in notes.lines() {
+                println!("    ghi chú: {n}");
+            }
+        }
         if let Some(err) = &s.last_error {
             println!(
                 "    lỗi gần nhất: [{}] {} (lỗi liên tiếp: {})",
@@ -234,8 +239,30 @@ fn print_check(report: &CheckReport) {
         "Kiểm tra nguồn `{}` ({}) — không lưu gì:",
         report.source_id, report.url
     );
+    if !report.pages.is_empty() {
+        println!("\nCác trang đã đọc:");
+        for p in &report.pages {
+            match p.kind {
+                "board" => println!(
+                    "  chuyên mục, trang {}: {} chủ đề — {}",
+                    p.page, p.threads, p.url
+                ),
+                "thread" => println!(
+                    "  chủ đề «{}», trang {}: {} bài — {}",
+                    p.thread.as_deref().unwrap_or(""),
+                    p.page,
+                    p.posts,
+                    p.url
+                ),
+                _ => println!("  danh sách, trang {}: {} mục — {}", p.page, p.posts, p.url),
+            }
+        }
+    }
     for (n, i) in report.items.iter().enumerate() {
         println!("\n{}. {}", n + 1, i.title);
+        if let Some(t) = &i.thread {
+            println!("   chủ đề: {t}");
+        }
         println!("   liên kết: {}", i.url.as_deref().unwrap_or("(không có)"));
         println!(
             "   ngày: {} · tác giả: {} · ảnh: {}",
@@ -249,7 +276,10 @@ fn print_check(report: &CheckReport) {
         println!("   nội dung: {} ký tự — {}", i.text_chars, i.text_start);
     }
     for e in &report.article_errors {
-        println!("! trang bài viết lỗi: {e}");
+        println!("! trang lỗi: {e}");
+    }
+    for n in &report.notes {
+        println!("! ghi chú: {n}");
     }
     if report.skipped > 0 {
         println!("\n({} mục để lần sau hoặc bỏ qua)", report.skipped);

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 use serde::Deserializer;
 
-use super::sources::{SourceConfig, SourceKind, parse_selector};
-
 /// Forum software gomtin knows by name (`engine = "…"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,9 +140,33 @@ fn de_opt_pick<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<St
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
     });
     if !own {
-        parse_selector(t).map_err(serde::de::Error::custom)?;
+        check_selector(t).map_err(serde::de::Error::custom)?;
     }
     Ok(Some(s))
+}
+
+/// A `css` or `css@attr` selector that parses (the same rule as `sources::parse_selector`,
+/// kept here so that this file needs nothing of `sources`).
+fn check_selector(s: &str) -> std::result::Result<(), String> {
+    let css = match s.rsplit_once('@') {
+        Some((css, attr))
+            if !css.trim().is_empty()
+                && !attr.is_empty()
+                && attr
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')) =>
+        {
+            css
+        }
+        _ => s,
+    };
+    scraper::Selector::parse(css.trim())
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "bộ chọn CSS `{s}` không hợp lệ ({e}); ví dụ: \".post\", \"h3 a\", \"@data-pid\""
+            )
+        })
 }
 
 pub(super) fn default_max_threads() -> usize {
@@ -157,42 +179,98 @@ pub(super) fn default_max_pages() -> usize {
     5
 }
 
-/// The checks of the forum and pagination keys serde cannot make alone.
-pub(super) fn validate_forum(s: &SourceConfig) -> Option<String> {
-    let id = s.id();
-    let forum = s.kind == SourceKind::Forum;
-    if !forum && (s.engine.is_some() || s.forum.is_some()) {
+/// The checks of the forum keys serde cannot make alone, for source `id` (`forum`: its
+/// kind is "forum").
+pub(super) fn validate_forum(
+    id: &str,
+    forum: bool,
+    engine: Option<ForumEngine>,
+    selectors: Option<&ForumSelectors>,
+) -> Option<String> {
+    if !forum && (engine.is_some() || selectors.is_some()) {
         return Some(format!(
             "nguồn `{id}`: `engine` và [sources.forum] chỉ dùng cho kind = \"forum\""
         ));
     }
-    if forum && s.engine == Some(ForumEngine::Selectors) {
-        let f = s.forum.clone().unwrap_or_default();
+    if forum && engine == Some(ForumEngine::Selectors) {
+        let f = selectors.cloned().unwrap_or_default();
         if f.post.is_none() || f.content.is_none() {
             return Some(format!(
                 "nguồn `{id}` (engine = \"selectors\") cần [sources.forum] với ít nhất `post` và `content`"
             ));
         }
     }
-    if let Some(f) = &s.forum
-        && let Some(bad) = f.remove.iter().find_map(|r| parse_selector(r).err())
+    if let Some(f) = selectors
+        && let Some(bad) = f.remove.iter().find_map(|r| check_selector(r).err())
     {
         return Some(format!("nguồn `{id}`: sources.forum.remove: {bad}"));
     }
-    if !(1..=200).contains(&s.max_threads_per_pass) {
-        return Some(format!(
-            "nguồn `{id}`: sources.max_threads_per_pass phải trong khoảng 1..200"
-        ));
-    }
-    if !(1..=100).contains(&s.max_pages_per_thread) {
-        return Some(format!(
-            "nguồn `{id}`: sources.max_pages_per_thread phải trong khoảng 1..100"
-        ));
-    }
-    if !(1..=50).contains(&s.max_pages) {
-        return Some(format!(
-            "nguồn `{id}`: sources.max_pages phải trong khoảng 1..50"
-        ));
+    if let Some(fmt) = selectors.and_then(|f| f.date_format.as_deref()) {
+        let bad = chrono::format::StrftimeItems::new(fmt)
+            .any(|i| matches!(i, chrono::format::Item::Error));
+        if bad || fmt.trim().is_empty() {
+            return Some(format!(
+                "nguồn `{id}`: sources.forum.date_format `{fmt}` không hợp lệ; ví dụ: \"%d-%m-%Y, %H:%M\""
+            ));
+        }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, ForumEngine};
+
+    fn parse(kind: &str, extra: &str) -> Result<Config, String> {
+        Config::parse(
+            &format!(
+                "[[sources]]\nid = \"f\"\nname = \"F\"\nkind = \"{kind}\"\nurl = \"https://f.vn/\"\n{extra}"
+            ),
+            Path::new("x.toml"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn forum_keys_are_read_and_checked() {
+        let c = parse(
+            "forum",
+            "engine = \"xenforo\"\nmax_pages_per_thread = 3\n[sources.forum]\npost_id = \"@data-content\"\nremove = [\"div.ad\"]\n",
+        )
+        .expect("valid");
+        let s = &c.sources[0];
+        assert_eq!(s.engine, Some(ForumEngine::Xenforo));
+        assert_eq!((s.max_pages_per_thread, s.max_threads_per_pass), (3, 20));
+        let bad = [
+            ("forum", "engine = \"ipb\"\n", "ipb"),
+            (
+                "feed",
+                "engine = \"phpbb\"\n",
+                "chỉ dùng cho kind = \"forum\"",
+            ),
+            (
+                "forum",
+                "engine = \"selectors\"\n",
+                "ít nhất `post` và `content`",
+            ),
+            (
+                "forum",
+                "max_pages_per_thread = 0\n",
+                "max_pages_per_thread phải trong khoảng 1..100",
+            ),
+            ("forum", "[sources.forum]\npost = \"li[\"\n", "li["),
+            ("forum", "[sources.forum]\npost_id = \"@\"\n", "`@`"),
+            (
+                "forum",
+                "[sources.forum]\nremove = [\"::x\"]\n",
+                "sources.forum.remove",
+            ),
+        ];
+        for (kind, extra, want) in bad {
+            let err = parse(kind, extra).expect_err(extra);
+            assert!(err.contains(want), "{extra}: {err}");
+        }
+    }
 }

@@ -257,8 +257,21 @@ pub fn validate_source(s: &SourceConfig) -> Option<String> {
             "nguồn `{id}`: sources.article chỉ có tác dụng khi full_content = true (hoặc kind = \"page\")"
         ));
     }
-    if let Some(message) = validate_forum(s) {
+    if let Some(message) =
+        validate_forum(id, s.kind == SourceKind::Forum, s.engine, s.forum.as_ref())
+    {
         return Some(message);
+    }
+    for (key, value, max) in [
+        ("max_threads_per_pass", s.max_threads_per_pass, 200),
+        ("max_pages_per_thread", s.max_pages_per_thread, 100),
+        ("max_pages", s.max_pages, 50),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Some(format!(
+                "nguồn `{id}`: sources.{key} phải trong khoảng 1..{max}"
+            ));
+        }
     }
     if s.max_articles_per_pass == 0 || s.max_articles_per_pass > 500 {
         return Some(format!(

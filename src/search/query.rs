@@ -6,6 +6,7 @@
 //! The language (words are required, AND):
 //! - `"quoted phrase"` — words adjacent, in order; `-word` / `-"phrase"` — exclude;
 //! - `a OR b` — either; `source:ID`, `topic:ID` — filters (repeat for OR);
+//! - `thread:SOURCE/KEY` — the posts of one forum thread;
 //! - `after:2026-01-01` (from that day on), `before:2026-02-01` (up to the day before),
 //!   in the display timezone; `sort:date` (newest first) or `sort:relevance` (default).
 
@@ -50,6 +51,8 @@ pub struct ParsedQuery {
     pub(super) excluded: Vec<Unit>,
     pub sources: Vec<String>,
     pub topics: Vec<String>,
+    /// `thread:SOURCE/KEY`: the posts of one forum thread.
+    pub threads: Vec<String>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     pub sort: SortOrder,
@@ -161,6 +164,11 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     pq.topics.push(value.to_lowercase());
                     true
                 }
+                // A forum thread's posts (issue 16): `thread:SOURCE/KEY`, as the item page links it.
+                "thread" if !value.is_empty() => {
+                    pq.threads.push(value.to_string());
+                    true
+                }
                 "after" | "sau" => {
                     pq.after = Some(parse_day(value, tz).ok_or_else(|| {
                         Error::Query(format!(
@@ -262,6 +270,14 @@ mod tests {
             pq.after.map(|d| d.to_rfc3339()),
             Some("2025-12-31T17:00:00+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn thread_filter_keeps_its_key() {
+        let pq = parse_query("thread:dien-dan/1739393 ngập", tz()).expect("parse");
+        assert_eq!(pq.threads, vec!["dien-dan/1739393"]);
+        assert_eq!(pq.groups.len(), 1);
+        assert!(pq.sources.is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("assets/templates/login.html")),
     ("search.html", include_str!("assets/templates/search.html")),
     ("item.html", include_str!("assets/templates/item.html")),
+    ("thread.html", include_str!("assets/templates/thread.html")),
     (
         "sources.html",
         include_str!("assets/templates/sources.html"),
@@ -33,6 +34,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("assets/app.js"),
+    ),
+    (
+        "forum.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/forum.css"),
     ),
 ];
 

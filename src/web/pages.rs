@@ -19,6 +19,7 @@ use super::view::{
     Chrome, error_in_words, facebook_link, full_time, relative_time, safe_url, sanitize_html,
     sparkline_points, urlencode, zalo_link,
 };
+use crate::model::InThread;
 
 /// Results per page on the search page.
 const PAGE_SIZE: usize = 20;
@@ -240,6 +241,39 @@ pub async fn item(
             }
         })
         .collect();
+    let thread = item.thread.as_ref().map(|t| {
+        let search = format!(
+            "/?q={}",
+            urlencode(&format!(
+                "thread:{} sort:date",
+                InThread::search_key(&item.source_id, &t.key)
+            ))
+        );
+        let posts: Vec<minijinja::Value> = loaded
+            .thread_posts
+            .iter()
+            .map(|p| {
+                minijinja::context! {
+                    id => p.id,
+                    title => p.title,
+                    author => p.author,
+                    number => p.number,
+                    first => p.first,
+                    current => p.id == item.id,
+                    when => relative_time(p.published_at, now, tz),
+                }
+            })
+            .collect();
+        minijinja::context! {
+            title => t.title,
+            url => safe_url(t.url.as_deref()),
+            number => t.number,
+            first => t.first,
+            total => loaded.thread_total,
+            search => search,
+            posts => posts,
+        }
+    });
     Ok(state.render(
         StatusCode::OK,
         "item.html",
@@ -262,6 +296,7 @@ pub async fn item(
             zalo => url.as_deref().map(zalo_link),
             shares => share_views,
             related => related,
+            thread => thread,
             channels => CHANNELS,
         },
     ))

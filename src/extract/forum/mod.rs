@@ -121,6 +121,22 @@ impl Pick {
         }
     }
 
+    /// Every match's value (attribute or text), in page order, empty ones left out.
+    fn values(&self, el: ElementRef<'_>) -> Vec<String> {
+        let found: Vec<ElementRef<'_>> = match self {
+            Pick::Own(_) => vec![el],
+            Pick::In(s) => el.select(&s.css).collect(),
+        };
+        found
+            .into_iter()
+            .filter_map(|f| match self.attr() {
+                Some(a) => f.value().attr(a).map(|v| v.trim().to_string()),
+                None => Some(text_of(f)),
+            })
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
     /// The attribute it names, else the text (whitespace collapsed); `None` when empty.
     fn read(&self, el: ElementRef<'_>) -> Option<String> {
         let found = self.find(el)?;
@@ -435,8 +451,11 @@ impl ForumReader {
         let content_el = self.content.iter().find_map(|p| p.find(el))?;
         let content_html = strip(&content_el.inner_html(), &self.remove);
         let id = first_value(&self.post_id, el).map(|v| digits_of(&v));
-        let number = first_value(&self.number, el)
-            .and_then(|v| number_of(&v))
+        let number = self
+            .number
+            .iter()
+            .flat_map(|p| p.values(el))
+            .find_map(|v| number_of(&v))
             .map(|n| n + self.preset.number_offset)
             .or_else(|| {
                 let per = nav.per_page()?;
