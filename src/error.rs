@@ -95,6 +95,9 @@ pub enum Error {
     /// An account operation was refused (unknown user, duplicate name, bad password input).
     #[error("tài khoản: {0}")]
     User(String),
+    /// A followed link led to a page that is no article (a homepage, a category list).
+    #[error("trang không phải bài viết: {url}")]
+    NotArticle { url: String },
     /// An RSS bridge (RSS-Bridge, RSSHub) answered with an error page or an empty feed.
     #[error("cầu nối RSS có thể đã hỏng ({url}): {message}")]
     Bridge { url: String, message: String },
@@ -125,6 +128,7 @@ impl Error {
             Error::Listen { .. } => "listen",
             Error::User(_) => "user",
             Error::Bridge { .. } => "bridge",
+            Error::NotArticle { .. } => "not_article",
         }
     }
 

@@ -108,6 +108,7 @@ pub fn merge(
     let mut articles: Vec<Option<Article>> = vec![None; entries.len()];
     let mut errors = Vec::new();
     let mut selector_misses = 0;
+    let mut notes = Vec::new();
     let mut last_error: Option<Error> = None;
     for (i, res) in fetched {
         match res {
@@ -115,6 +116,10 @@ pub fn merge(
                 if let Some(slot) = articles.get_mut(i) {
                     *slot = Some(a);
                 }
+            }
+            Err(e) if e.kind() == "not_article" => {
+                // The entry keeps what the feed or list said; the source's health says why.
+                notes.push(e.to_string());
             }
             Err(e) => {
                 if e.kind() == "selector" {
@@ -133,6 +138,7 @@ pub fn merge(
     }
     let mut out = Collected {
         article_errors: errors,
+        notes,
         ..Default::default()
     };
     for (i, (entry, article)) in entries.into_iter().zip(articles).enumerate() {

@@ -4,7 +4,8 @@
 //! parser does. `follow` plans which article pages the pipeline fetches for page sources
 //! and `full_content` feeds, and merges what `article` reads from them into the entries.
 //! `forum` reads forum boards and threads (one entry per post), `dates` the dates all of
-//! them print, `bridge` the answers of RSS bridges (RSS-Bridge, RSSHub).
+//! them print, `bridge` the answers of RSS bridges (RSS-Bridge, RSSHub), `tidy` an
+//! article's lead, share lines and byline.
 
 pub mod article;
 pub mod bridge;
@@ -13,3 +14,4 @@ pub mod feed;
 pub mod follow;
 pub mod forum;
 pub mod page;
+pub mod tidy;
