@@ -71,6 +71,8 @@ pub mod opml;
 // Layer 3: the flows that call the stages in order.
 // `app`: the shared handles: config, store, index, fetcher, variants.
 pub mod app;
+// `offload`: CPU work on untrusted input on the blocking pool, with a time budget.
+pub mod offload;
 // `pipeline`: one source: fetch -> extract -> follow-ups -> normalize -> store -> after-store.
 pub mod pipeline;
 // `crawl`: sources over many pages: forum boards -> threads -> pages, paginated lists.

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::extract::bounded::bounded;
 use crate::model::{NewItem, RawEntry};
 use crate::vietnamese;
 
@@ -71,22 +72,24 @@ fn sanitizer(base: Option<&url::Url>) -> ammonia::Builder<'static> {
 
 /// Allowlist-sanitize HTML: no scripts, styles, SVG/MathML, event handlers or non-http(s)
 /// URLs; links get `rel="noopener noreferrer"`; relative URLs are resolved against `base`
-/// (or dropped when there is none).
+/// (or dropped when there is none). The input is depth-bounded first
+/// (`extract::bounded`), so no nesting makes the sanitizer slow or deep.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     if html.trim().is_empty() {
         return String::new();
     }
-    sanitizer(base).clean(html).to_string()
+    sanitizer(base).clean(&bounded(html)).to_string()
 }
 
 /// Plain text of an HTML fragment on one line: tags dropped, entities decoded, block
 /// elements separated by spaces, script/style contents removed, then cleaned (titles,
-/// summaries, authors). [`html_to_paragraphs`] keeps the paragraphs.
+/// summaries, authors). The walk over the tree is a loop, not a recursion, and the tree
+/// is depth-bounded (`extract::bounded`). [`html_to_paragraphs`] keeps the paragraphs.
 pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return vietnamese::clean(html);
     }
-    let frag = scraper::Html::parse_fragment(html);
+    let frag = scraper::Html::parse_fragment(&bounded(html));
     let mut out = String::with_capacity(html.len());
     collect_text(frag.root_element(), &mut out);
     let spaced: String = out
@@ -97,6 +100,14 @@ pub fn html_to_text(html: &str) -> String {
         })
         .collect();
     vietnamese::clean(&spaced)
+}
+
+/// Elements whose content is not text a reader sees.
+fn is_hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "svg" | "math"
+    )
 }
 
 /// Block elements: a paragraph break before and after each in [`html_to_paragraphs`],
@@ -138,40 +149,42 @@ fn is_block(name: &str) -> bool {
 const BLOCK_MARK: char = '\u{2029}';
 const BREAK_MARK: char = '\u{2028}';
 
-fn collect_text(el: scraper::ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            // A mark typed into the text itself is only a space.
-            scraper::Node::Text(t) => {
-                out.extend(t.chars().map(|c| match c {
-                    BLOCK_MARK | BREAK_MARK => ' ',
-                    c => c,
-                }));
-            }
-            scraper::Node::Element(e) => {
-                let name = e.name();
-                if matches!(
-                    name,
-                    "script" | "style" | "noscript" | "template" | "svg" | "math"
-                ) {
+/// The text under `root`, in document order, with [`BLOCK_MARK`] around each block and
+/// [`BREAK_MARK`] for each `<br>`, walked with ego-tree's open/close edges (a loop over
+/// parent/sibling links: no stack grows with the depth).
+fn collect_text(root: scraper::ElementRef<'_>, out: &mut String) {
+    use ego_tree::iter::Edge;
+    // The hidden element being skipped, until its closing edge.
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() || node.id() == root.id() {
                     continue;
                 }
-                if name == "br" {
-                    out.push(BREAK_MARK);
-                    continue;
+                match node.value() {
+                    // A mark typed into the text itself is only a space.
+                    scraper::Node::Text(t) => out.extend(t.chars().map(|c| match c {
+                        BLOCK_MARK | BREAK_MARK => ' ',
+                        c => c,
+                    })),
+                    scraper::Node::Element(e) if is_hidden(e.name()) => skipping = Some(node.id()),
+                    scraper::Node::Element(e) if e.name() == "br" => out.push(BREAK_MARK),
+                    scraper::Node::Element(e) if is_block(e.name()) => out.push(BLOCK_MARK),
+                    _ => {}
                 }
-                let block = is_block(name);
-                if block {
-                    out.push(BLOCK_MARK);
-                }
-                if let Some(child_el) = scraper::ElementRef::wrap(child) {
-                    collect_text(child_el, out);
-                }
-                if block {
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && node.id() != root.id()
+                    && let scraper::Node::Element(e) = node.value()
+                    && is_block(e.name())
+                {
                     out.push(BLOCK_MARK);
                 }
             }
-            _ => {}
         }
     }
 }
@@ -182,7 +195,7 @@ fn collect_text(el: scraper::ElementRef<'_>, out: &mut String) {
 /// spaces are collapsed within it. The stored text of an item.
 pub fn html_to_paragraphs(html: &str) -> String {
     let raw = if html.contains('<') || html.contains('&') {
-        let frag = scraper::Html::parse_fragment(html);
+        let frag = scraper::Html::parse_fragment(&bounded(html));
         let mut out = String::with_capacity(html.len());
         collect_text(frag.root_element(), &mut out);
         out
@@ -402,7 +415,7 @@ fn first_image(html: &str) -> Option<String> {
     static IMG: LazyLock<Option<scraper::Selector>> =
         LazyLock::new(|| scraper::Selector::parse("img[src]").ok());
     let sel = IMG.as_ref()?;
-    let frag = scraper::Html::parse_fragment(html);
+    let frag = scraper::Html::parse_fragment(&bounded(html));
     frag.select(sel)
         .find_map(|e| e.value().attr("src"))
         .map(str::to_string)

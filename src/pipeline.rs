@@ -26,6 +26,7 @@ use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, PageReport, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
+use crate::offload;
 
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
@@ -66,7 +67,8 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 }
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
-/// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+/// Errors become a `Failed` outcome (a full disk is kind `disk_full`); a failure to record
+/// it is logged and, for a success, turns it into a failure — never lost.
 /// What follows the store is the caller's next step: [`after_store`] when the outcome
 /// says items were stored or changed.
 pub async fn refresh_source(
@@ -87,27 +89,47 @@ pub async fn refresh_source(
                 info.retry_after = *retry_after;
             }
             tracing::warn!(error = %e, kind = e.kind(), "source failed");
-            (
-                OutcomeKind::Failed {
-                    kind: e.kind().to_string(),
-                    message: e.to_string(),
-                },
-                None,
-            )
+            (failed(&e), None)
         }
     };
-    let outcome = SourceOutcome {
+    let mut outcome = SourceOutcome {
         source_id: source.id().to_string(),
         result,
         duration_ms: clock.elapsed().as_millis() as u64,
     };
     let store = app.store.clone();
     let rec = outcome.clone();
-    tokio::task::spawn_blocking(move || {
+    let recorded = tokio::task::spawn_blocking(move || {
         store.record_outcome(&rec, started_at, validators.as_ref())
     })
-    .await??;
+    .await
+    .map_err(Error::from)
+    .and_then(|r| r);
+    // A full disk (or a failing database) must not swallow the outcome: the pass still
+    // reports this source; a success that could not be recorded is reported as a failure.
+    if let Err(e) = recorded {
+        tracing::error!(source = source.id(), error = %e, "could not record the source's outcome");
+        if !outcome.is_failure() {
+            outcome.result = failed(&e);
+        }
+    }
     Ok((outcome, info))
+}
+
+/// The outcome of a source that failed with `e`; a full disk is said in plain words.
+fn failed(e: &Error) -> OutcomeKind {
+    if e.is_disk_full() {
+        return OutcomeKind::Failed {
+            kind: "disk_full".to_string(),
+            message: format!(
+                "ổ đĩa đầy: không ghi được tin của nguồn này (hãy giải phóng dung lượng thư mục dữ liệu; lần tải sau sẽ thử lại) — {e}"
+            ),
+        };
+    }
+    OutcomeKind::Failed {
+        kind: e.kind().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// True when `outcome` stored new or changed items (so [`after_store`] has work).
@@ -156,29 +178,26 @@ async fn fetch_and_store(
     // Charset, extract, follow-up fetches.
     let collected = collect(app, source, &body, Pass::Store).await?;
     info.feed = collected.meta;
-    // Normalize (CPU work: kept off the async workers).
+    // Normalize (CPU work: off the async workers, within its budget).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
     let (entries, deferred) = (collected.entries, collected.deferred);
     let (threads, notes) = (collected.threads, collected.notes);
-    let (items, skipped) = tokio::task::spawn_blocking(move || {
-        let now = Utc::now();
-        let total = entries.len();
-        let items: Vec<NewItem> = entries
-            .into_iter()
-            .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
-            .collect();
-        let skipped = total - items.len() + deferred;
-        (dedupe_keys(items), skipped)
-    })
+    let (items, skipped, cut_short) = offload::run(
+        body.final_url.as_str(),
+        offload::NORMALIZE_BUDGET * 2,
+        move || Ok(normalize_all(&source_id, entries, &base, deferred)),
+    )
     .await?;
-    // Store: the items, then what a forum crawl read of each thread (so a failed write
-    // leaves the threads to be read again).
+    // Store: the items, then what a forum crawl read of each thread (so a failed write,
+    // or posts left out for lack of time, leave the threads to be read again).
     let store = app.store.clone();
     let id = source.id().to_string();
     let counts = tokio::task::spawn_blocking(move || {
         let counts = store.upsert_items(&items, Utc::now())?;
-        store.save_thread_states(&id, &threads)?;
+        if !cut_short {
+            store.save_thread_states(&id, &threads)?;
+        }
         Ok::<_, Error>(counts)
     })
     .await??;
@@ -189,14 +208,47 @@ async fn fetch_and_store(
         skipped,
         "source stored"
     );
+    // Entries left out for lack of time come on the next pass: no validators, so that
+    // pass is not answered 304.
+    let validators = (!cut_short).then_some(body.validators);
     Ok((
         OutcomeKind::Fetched {
             counts,
             skipped,
             notes,
         },
-        Some(body.validators),
+        validators,
     ))
+}
+
+/// Normalize a source's entries within [`offload::NORMALIZE_BUDGET`]: the items, how many
+/// entries were skipped (dropped, deferred by the follow-up plan, or left for lack of
+/// time), and whether time ran out.
+fn normalize_all(
+    source_id: &str,
+    entries: Vec<RawEntry>,
+    base: &url::Url,
+    deferred: usize,
+) -> (Vec<NewItem>, usize, bool) {
+    let now = Utc::now();
+    let deadline = Instant::now() + offload::NORMALIZE_BUDGET;
+    let total = entries.len();
+    let mut items = Vec::with_capacity(total);
+    let mut cut_short = false;
+    for (i, entry) in entries.into_iter().enumerate() {
+        if Instant::now() > deadline {
+            tracing::warn!(
+                source = source_id,
+                left = total - i,
+                "normalizing ran out of its time budget; the rest waits for the next pass"
+            );
+            cut_short = true;
+            break;
+        }
+        items.extend(normalize_entry(source_id, entry, Some(base), now));
+    }
+    let skipped = total - items.len() + deferred;
+    (dedupe_keys(items), skipped, cut_short)
 }
 
 /// An RSS bridge's failure in its own words (`extract::bridge`): an HTTP error of a bridge
@@ -288,7 +340,7 @@ pub async fn collect(
     Ok(out)
 }
 
-/// Decode and parse a source's body (off the async workers).
+/// Decode and parse a source's body (off the async workers, within its budget).
 async fn parse_body(
     app: &App,
     body: &Body,
@@ -298,7 +350,7 @@ async fn parse_body(
     let bytes = body.bytes.clone();
     let content_type = body.content_type.clone();
     let tz = app.config().display.timezone;
-    tokio::task::spawn_blocking(move || {
+    offload::run(body.final_url.as_str(), offload::PARSE_BUDGET, move || {
         let decoded = charset::decode(&bytes, content_type.as_deref());
         tracing::debug!(
             url = %base,
@@ -316,7 +368,7 @@ async fn parse_body(
                 .map(|(meta, entries)| (meta, entries, None)),
         }
     })
-    .await?
+    .await
 }
 
 /// The follow-up fetches: which entries the source already has (the store), the plan,
@@ -382,11 +434,11 @@ pub async fn fetch_article(
             message: "304 without validators".into(),
         });
     };
-    tokio::task::spawn_blocking(move || {
+    offload::run(link.as_str(), offload::ARTICLE_BUDGET, move || {
         let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
         extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
     })
-    .await?
+    .await
 }
 
 /// A feed may list the same entry twice; keep the last occurrence of each key.

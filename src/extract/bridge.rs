@@ -44,7 +44,7 @@ pub fn bridge_kind(url: &url::Url) -> Option<BridgeKind> {
 
 /// The first `max` characters of the text of `html`, on one line.
 fn page_text(html: &str, max: usize) -> String {
-    let doc = scraper::Html::parse_document(html);
+    let doc = scraper::Html::parse_document(&crate::extract::bounded::bounded(html));
     let mut text = String::new();
     if let Ok(sel) = scraper::Selector::parse("h1, h2, h3, pre, p, .error, .message, body") {
         for el in doc.select(&sel) {

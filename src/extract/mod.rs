@@ -5,9 +5,11 @@
 //! and `full_content` feeds, and merges what `article` reads from them into the entries.
 //! `forum` reads forum boards and threads (one entry per post), `dates` the dates all of
 //! them print, `bridge` the answers of RSS bridges (RSS-Bridge, RSSHub), `tidy` an
-//! article's lead, share lines and byline.
+//! article's lead, share lines and byline. `bounded` caps the nesting depth of any HTML
+//! before a tree is built from it.
 
 pub mod article;
+pub mod bounded;
 pub mod bridge;
 pub mod dates;
 pub mod feed;

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 
 use crate::error::{Error, Result};
+use crate::extract::bounded::bounded;
 pub use crate::extract::dates::{parse_date, parse_date_at};
 use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
@@ -87,7 +88,8 @@ pub fn extract_list_page(
     tz: chrono_tz::Tz,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<RawEntry>, Option<url::Url>)> {
-    let doc = Html::parse_document(html);
+    // No tree deeper than `bounded::MAX_DEPTH` is built from a page (see `bounded`).
+    let doc = Html::parse_document(&bounded(html));
     let next = sel.next.as_ref().and_then(|n| {
         let found = doc.select(&n.css).next()?;
         let href = match &n.attr {

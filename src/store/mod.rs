@@ -7,6 +7,8 @@ mod clusters;
 mod digests;
 mod forum;
 mod items;
+mod proposals;
+mod reading;
 mod related;
 mod shares;
 mod sources;
@@ -23,8 +25,10 @@ use crate::error::{Error, Result};
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use forum::ThreadPostRef;
 pub use items::ItemQuery;
+pub use proposals::{Proposal, ProposalState, Proposed};
+pub use reading::{SavedItem, VISIT_GAP_SECS};
 pub use related::{ClusterMember, RelatedItem};
-pub use shares::{NewShare, Share};
+pub use shares::{LedgerRow, NewShare, REPEAT_WINDOW_SECS, Share, ShareOwner, StoryShare};
 pub use users::{Role, User, valid_user_name};
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
@@ -199,7 +203,37 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX minhash_bands_item;
     "#,
-    // 8 (issue 16, forums as sources): a forum post's thread and place in it; what the
+    // 8 (issue 15, the staff's day): items saved for later per user, proposals to share
+    // (open -> approved | dismissed, decided by an admin), each user's visits for "Tin
+    // mới", and the shares of one person looked up by item (a repeated click).
+    r#"
+    CREATE TABLE saved_items (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        saved_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, item_id)
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        user_name TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        proposed_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'dismissed')),
+        decided_by TEXT,
+        decided_at INTEGER
+    );
+    CREATE INDEX proposals_item ON proposals(item_id, status);
+    CREATE INDEX proposals_status ON proposals(status, proposed_at);
+    CREATE TABLE user_visits (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        last_seen_at INTEGER NOT NULL,
+        since_at INTEGER NOT NULL
+    );
+    CREATE INDEX shares_item_user ON shares(item_id, user_id, shared_at);
+    "#,
+    // 9 (issue 16, forums as sources): a forum post's thread and place in it; what the
     // crawl knows of each thread (where it stopped, the board's activity mark, which
     // early pages of a long thread are still unread); the notes of a source's last pass
     // ("trang không phải bài viết").

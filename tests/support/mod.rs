@@ -8,6 +8,7 @@
 pub mod corpus;
 pub mod daemon;
 pub mod digest;
+pub mod hostile;
 pub mod smtp;
 pub mod web;
 

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ForumEngine, ForumSelectors, Sel, parse_selector};
 use crate::error::{Error, Result};
+use crate::extract::bounded::bounded;
 use crate::extract::dates::parse_date_at;
 use crate::extract::feed::absolutize;
 use crate::extract::page::text_of;
@@ -203,6 +204,8 @@ impl ForumReader {
         html: &str,
         url: &url::Url,
     ) -> Result<ForumReader> {
+        // No tree deeper than `bounded::MAX_DEPTH` is built from a page (see `bounded`).
+        let html = &*bounded(html);
         let doc = Html::parse_document(html);
         let engine = match engine.or_else(|| engines::detect(&doc, html)) {
             Some(e) => e,
@@ -267,14 +270,14 @@ impl ForumReader {
         tz: chrono_tz::Tz,
         now: DateTime<Utc>,
     ) -> Result<ForumPage> {
-        let outer = Html::parse_document(html);
+        let outer = Html::parse_document(&bounded(html));
         let doc = match self
             .preset
             .noscript
             .then(|| noscript_content(&outer))
             .flatten()
         {
-            Some(inner) => Html::parse_document(&inner),
+            Some(inner) => Html::parse_document(&bounded(&inner)),
             None => outer,
         };
         let base = page_base(&doc, url);
