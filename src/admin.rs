@@ -49,8 +49,13 @@ pub struct Found {
     pub url: url::Url,
     /// Its `<title>`, when it is an HTML page.
     pub page_title: Option<String>,
-    /// The RSS/Atom feeds it announces (or that answer at the usual paths).
+    /// The RSS/Atom feeds it announces (or that answer at the usual paths, or the forum
+    /// engine's own).
     pub feeds: Vec<Candidate>,
+    /// The forum software that made the page, when it is a forum.
+    pub forum: Option<crate::config::ForumEngine>,
+    /// A closed platform's address (Facebook, Zalo): nothing was fetched.
+    pub platform: Option<crate::discover::ClosedPlatform>,
 }
 
 /// Look for RSS/Atom feeds on `address` (a homepage, or a feed itself).
@@ -64,6 +69,29 @@ pub async fn discover(fetcher: &Fetcher, address: &str) -> Result<Found> {
         url,
         page_title: found.page_title,
         feeds: found.feeds,
+        forum: found.forum,
+        platform: found.platform,
+    })
+}
+
+/// For a forum: a `kind = "forum"` block for the page asked about (a board or a thread),
+/// with the engine told from it, so that every post becomes an item.
+pub fn forum_suggestion(config: &Config, found: &Found) -> Option<SourceBlock> {
+    let engine = found.forum?;
+    let url = &found.url;
+    Some(SourceBlock {
+        id: make_id(url.host_str().unwrap_or("dien-dan"), &taken_ids(config)),
+        name: found.page_title.clone().unwrap_or_else(|| url.to_string()),
+        kind: SourceKind::Forum,
+        url: Some(url.to_string()),
+        interval: None,
+        selectors: None,
+        article: None,
+        full_content: false,
+        extra: crate::opml::SourceExtra {
+            engine: Some(engine),
+            ..Default::default()
+        },
     })
 }
 

@@ -144,6 +144,23 @@ async fn add(
     let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
     let found = admin::discover(&fetcher, url).await?;
     let url = &found.url;
+    if let Some(p) = &found.platform {
+        print_closed_platform(url, p);
+        return Ok(Exit::Partial);
+    }
+    let forum = admin::forum_suggestion(&config, &found);
+    if let Some(block) = &forum {
+        println!(
+            "{url} là một diễn đàn ({}). Để lưu từng bài viết thành một tin, thêm vào cấu hình\n\n{}",
+            found.forum.map(|e| e.as_str()).unwrap_or_default(),
+            block.render()
+        );
+        println!("rồi chạy `gomtin sources check ID` để xem các chủ đề và bài đọc được.");
+    }
+    if found.feeds.is_empty() && forum.is_some() {
+        println!("Phần mềm diễn đàn này không có nguồn RSS/Atom nào trả lời ở {url}.");
+        return Ok(Exit::Partial);
+    }
     if found.feeds.is_empty() {
         println!(
             "Không thấy nguồn RSS/Atom nào trên {url}.\nCó thể theo dõi trang này bằng bộ chọn CSS: thêm vào cấu hình\n\n{}",
@@ -189,6 +206,34 @@ async fn add(
         block.render()
     );
     Ok(Exit::Ok)
+}
+
+/// A closed platform's address: what gomtin cannot do, and the two ways that work.
+fn print_closed_platform(url: &url::Url, p: &crate::discover::ClosedPlatform) {
+    println!(
+        "{url} là một trang {}: gomtin không đăng nhập {} nên không tự đọc được trang hay nhóm này.",
+        p.name, p.name
+    );
+    println!("Có hai cách theo dõi:");
+    println!(
+        "  1. Nhân viên dán bài vào một nguồn kind = \"manual\": trang \"Thêm bài\" (/capture) của gomtin serve,\n     hoặc `gomtin post add --source ID --url {url} --text \"…\"`."
+    );
+    if p.bridges.is_empty() {
+        println!(
+            "  2. Cầu nối RSS (RSS-Bridge, RSSHub) của cơ quan, nếu có nguồn cho {}: thêm địa chỉ của cầu nối như một nguồn kind = \"feed\".",
+            p.name
+        );
+    } else {
+        println!(
+            "  2. Nếu cơ quan chạy một cầu nối RSS, thêm địa chỉ của nó như một nguồn kind = \"feed\"\n     (thay BRIDGE / RSSHUB bằng máy chủ cầu nối):"
+        );
+        for b in &p.bridges {
+            println!("       {b}");
+        }
+        println!(
+            "     Khi cầu nối hỏng (Facebook đổi giao diện), nguồn báo \"cầu nối RSS có thể đã hỏng\"."
+        );
+    }
 }
 
 /// `gomtin sources import FILE.opml`.

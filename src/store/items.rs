@@ -17,6 +17,9 @@ pub(super) const ITEM_COLUMNS: &str =
     content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq,
     thread_key, thread_title, thread_url, post_number, first_post";
 
+/// How many columns [`ITEM_COLUMNS`] names: the index of a column selected after them.
+pub(super) const ITEM_COLUMN_COUNT: usize = 21;
+
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {
         id: r.get(0)?,
@@ -337,6 +340,11 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[test]
+    fn the_column_count_matches_the_list() {
+        assert_eq!(ITEM_COLUMNS.split(',').count(), ITEM_COLUMN_COUNT);
+    }
 
     fn store_with_source() -> Store {
         let s = Store::open_in_memory().expect("db");
