@@ -8,11 +8,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 
 use chrono::{DateTime, TimeZone, Utc};
 use gomtin::model::Item;
-use support::{FixtureServer, Route, TestConfig, gomtin_bin, shared_data};
+use support::{FixtureServer, Route, TestConfig, shared_data};
 
 const HCM: chrono_tz::Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
@@ -630,36 +629,24 @@ fn a_post_page_shows_its_thread() {
         "",
     ));
     assert_eq!(fetch_counts(&cfg), (4, 0));
-    let mut add = Command::new(gomtin_bin())
-        .arg("--config")
-        .arg(&cfg.path)
-        .args([
-            "users",
-            "add",
-            "canbo",
-            "--role",
-            "staff",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("users add");
-    {
-        use std::io::Write;
-        add.stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"mat-khau-can-bo\n")
-            .expect("password");
-    }
-    assert!(add.wait().expect("wait").success());
+    cfg.cmd(&[
+        "users",
+        "add",
+        "bientap",
+        "--role",
+        "staff",
+        "--password-stdin",
+    ])
+    .write_stdin("mat-khau-bien-tap\n")
+    .assert()
+    .success();
     let items = items_by_guid(&cfg);
     let reply_id = items["post:9002"].id;
     let daemon = cfg.serve();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let staff =
-            support::web::Session::login(&daemon.url(""), ("canbo", "mat-khau-can-bo")).await;
+            support::web::Session::login(&daemon.url(""), ("bientap", "mat-khau-bien-tap")).await;
         let page = staff.text(&format!("/items/{reply_id}")).await;
         assert!(page.contains("Trong chủ đề"), "{page}");
         assert!(page.contains("Bài #2"), "{page}");

@@ -28,6 +28,22 @@ fn list_page(items: &[(u32, &str, &str, &str)], next: Option<&str>) -> String {
     )
 }
 
+/// Two list pages at most, each item's author and date read from the list.
+const SOURCE: &str = r#"[[sources]]
+id = "xa"
+name = "Tin xã"
+kind = "page"
+url = "{url}"
+article = ".noi-dung"
+max_pages = 2
+[sources.selectors]
+item = ".tin"
+link = "h3 a"
+date = ".ngay"
+author = ".tac-gia"
+next = "a.sau@href"
+"#;
+
 #[test]
 fn next_pages_authors_and_every_date_form() {
     let server = FixtureServer::start();
@@ -81,23 +97,7 @@ fn next_pages_authors_and_every_date_form() {
             ),
         );
     }
-    let cfg = TestConfig::new(&format!(
-        r#"[[sources]]
-id = "xa"
-name = "Tin xã"
-kind = "page"
-url = "{}"
-article = ".noi-dung"
-max_pages = 2
-[sources.selectors]
-item = ".tin"
-link = "h3 a"
-date = ".ngay"
-author = ".tac-gia"
-next = "a.sau@href"
-"#,
-        server.url("/tin")
-    ));
+    let cfg = TestConfig::new(&SOURCE.replace("{url}", &server.url("/tin")));
     let before = Utc::now();
     cfg.cmd(&["fetch"]).assert().success();
     let after = Utc::now();
