@@ -1,15 +1,21 @@
 //! Feed discovery for `gomtin sources add URL`: before any source exists, look at a
 //! homepage (through the same polite `Fetcher`) and list the feeds it advertises —
 //! `<link rel="alternate">` first, then links that look like feeds, then a few common
-//! paths (`/rss`, `/feed`, …), the last two checked by fetching and parsing them. The CLI
-//! turns the chosen one into a `[[sources]]` block (`opml::append_to_config`).
+//! paths (`/rss`, `/feed`, …), the last two checked by fetching and parsing them. A forum
+//! is told by its engine (`extract::forum::engines::detect`) and the engine's own feeds
+//! (phpBB `feed.php`, vBulletin `external.php`, XenForo `index.rss`, …) are probed too; a
+//! closed platform (a facebook.com page or group) is recognised by its address and not
+//! fetched at all. The CLI turns the chosen feed into a `[[sources]]` block
+//! (`opml::append_to_config`).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
+use crate::config::ForumEngine;
 use crate::error::Result;
+use crate::extract::bridge::{FacebookTarget, closed_platform, facebook_target};
 use crate::extract::feed::{absolutize, parse_feed};
 use crate::fetch::charset;
 use crate::fetch::{Fetched, Fetcher, Validators};
@@ -19,8 +25,19 @@ use crate::fetch::{Fetched, Fetcher, Validators};
 pub struct Candidate {
     pub url: String,
     pub title: Option<String>,
-    /// How it was found: `self` (the URL is a feed), `link`, `a`, `path`.
+    /// How it was found: `self` (the URL is a feed), `link`, `a`, `engine` (the forum
+    /// software's own feed), `path`.
     pub via: &'static str,
+}
+
+/// A platform gomtin does not log in to, recognised by its address.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClosedPlatform {
+    /// "Facebook", "Zalo".
+    pub name: &'static str,
+    /// Bridge addresses for it, with the page or group filled in (`BRIDGE` and `RSSHUB`
+    /// stand for the office's own bridge host).
+    pub bridges: Vec<String>,
 }
 
 /// What a homepage offers.
@@ -28,6 +45,48 @@ pub struct Candidate {
 pub struct Discovery {
     pub page_title: Option<String>,
     pub feeds: Vec<Candidate>,
+    /// The forum software the page was made by, when it is a forum.
+    pub forum: Option<ForumEngine>,
+    /// Set for a closed platform's address (nothing was fetched).
+    pub platform: Option<ClosedPlatform>,
+}
+
+/// The feeds a forum engine publishes, relative to the page asked about (a board or the
+/// forum's index: script-style engines keep them beside their pages) or, when they start
+/// with `/`, to the site.
+fn engine_feeds(engine: ForumEngine) -> &'static [&'static str] {
+    match engine {
+        ForumEngine::Xenforo | ForumEngine::Xenforo1 | ForumEngine::Xenforo2 => {
+            &["index.rss", "/forums/-/index.rss"]
+        }
+        ForumEngine::Phpbb => &["app.php/feed", "feed.php"],
+        ForumEngine::Vbulletin | ForumEngine::Vbulletin4 | ForumEngine::Vbulletin5 => {
+            &["external.php?type=RSS2"]
+        }
+        ForumEngine::Mybb => &["syndication.php"],
+        ForumEngine::Smf => &["index.php?action=.xml;type=rss2"],
+        ForumEngine::Discourse => &["/latest.rss"],
+        ForumEngine::Nodebb => &["/recent.rss"],
+        _ => &[],
+    }
+}
+
+/// The closed platform `url` belongs to, with its bridge addresses.
+pub fn platform_of(url: &url::Url) -> Option<ClosedPlatform> {
+    let name = closed_platform(url)?;
+    let bridges = match facebook_target(url).filter(|_| name == "Facebook") {
+        Some(FacebookTarget::Page(p)) => vec![
+            format!(
+                "https://BRIDGE/?action=display&bridge=FacebookBridge&context=User&u={p}&format=Atom"
+            ),
+            format!("https://RSSHUB/facebook/page/{p}"),
+        ],
+        Some(FacebookTarget::Group(g)) => vec![format!(
+            "https://BRIDGE/?action=display&bridge=FacebookBridge&context=Group&g={g}&format=Atom"
+        )],
+        None => Vec::new(),
+    };
+    Some(ClosedPlatform { name, bridges })
 }
 
 const FEED_TYPES: &[&str] = &[
@@ -62,6 +121,13 @@ async fn probe(fetcher: &Fetcher, url: &url::Url) -> Option<Option<String>> {
 
 /// Look at `url` and list the feeds it offers.
 pub async fn discover(fetcher: &Fetcher, url: &url::Url) -> Result<Discovery> {
+    // A login wall answers whatever is asked: nothing to fetch.
+    if let Some(platform) = platform_of(url) {
+        return Ok(Discovery {
+            platform: Some(platform),
+            ..Default::default()
+        });
+    }
     let body = match fetcher.fetch(url, &Validators::default()).await? {
         Fetched::Body(b) => b,
         Fetched::NotModified { .. } => return Ok(Discovery::default()),
@@ -76,9 +142,14 @@ pub async fn discover(fetcher: &Fetcher, url: &url::Url) -> Result<Discovery> {
                 title: meta.title,
                 via: "self",
             }],
+            ..Default::default()
         });
     }
     let (page_title, advertised, anchors) = read_homepage(&text, &base);
+    let forum = {
+        let doc = Html::parse_document(&crate::extract::bounded::bounded(&text));
+        crate::extract::forum::engines::detect(&doc, &text)
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut feeds: Vec<Candidate> = Vec::new();
     for c in advertised {
@@ -102,7 +173,21 @@ pub async fn discover(fetcher: &Fetcher, url: &url::Url) -> Result<Discovery> {
             });
         }
     }
-    if feeds.is_empty() {
+    for p in forum.map(engine_feeds).unwrap_or_default() {
+        let Ok(u) = base.join(p) else { continue };
+        if seen.contains(u.as_str()) {
+            continue;
+        }
+        if let Some(title) = probe(fetcher, &u).await {
+            seen.insert(u.to_string());
+            feeds.push(Candidate {
+                url: u.to_string(),
+                title,
+                via: "engine",
+            });
+        }
+    }
+    if feeds.is_empty() && forum.is_none() {
         for p in COMMON_PATHS {
             let Ok(u) = base.join(p) else { continue };
             if let Some(title) = probe(fetcher, &u).await
@@ -116,7 +201,12 @@ pub async fn discover(fetcher: &Fetcher, url: &url::Url) -> Result<Discovery> {
             }
         }
     }
-    Ok(Discovery { page_title, feeds })
+    Ok(Discovery {
+        page_title,
+        feeds,
+        forum,
+        platform: None,
+    })
 }
 
 /// The page title, the advertised feeds and the links that look like feeds.
@@ -195,5 +285,31 @@ mod tests {
         assert_eq!(adv[0].url, "https://huyen.example.vn/rss/tin-moi.rss");
         assert_eq!(adv[0].title.as_deref(), Some("Tin mới"));
         assert_eq!(anchors, vec!["https://huyen.example.vn/rss/thoi-su.rss"]);
+    }
+
+    #[test]
+    fn closed_platforms_get_their_bridge_addresses() {
+        let u = |s: &str| url::Url::parse(s).expect("url");
+        let page = platform_of(&u("https://www.facebook.com/ubnd.xa.dakruong")).expect("fb");
+        assert_eq!(page.name, "Facebook");
+        assert_eq!(
+            page.bridges,
+            vec![
+                "https://BRIDGE/?action=display&bridge=FacebookBridge&context=User&u=ubnd.xa.dakruong&format=Atom",
+                "https://RSSHUB/facebook/page/ubnd.xa.dakruong",
+            ]
+        );
+        let group = platform_of(&u("https://m.facebook.com/groups/123456/")).expect("group");
+        assert_eq!(
+            group.bridges,
+            vec![
+                "https://BRIDGE/?action=display&bridge=FacebookBridge&context=Group&g=123456&format=Atom"
+            ]
+        );
+        assert_eq!(
+            platform_of(&u("https://zalo.me/ubndxa")).map(|p| p.name),
+            Some("Zalo")
+        );
+        assert_eq!(platform_of(&u("https://baokontum.com.vn/")), None);
     }
 }

@@ -114,6 +114,12 @@ pub enum Error {
     /// The caller may not do this (another person's account, an admin's action).
     #[error("{0}")]
     Forbidden(String),
+    /// A followed link led to a page that is no article (a homepage, a category list).
+    #[error("trang không phải bài viết: {url}")]
+    NotArticle { url: String },
+    /// An RSS bridge (RSS-Bridge, RSSHub) answered with an error page or an empty feed.
+    #[error("cầu nối RSS có thể đã hỏng ({url}): {message}")]
+    Bridge { url: String, message: String },
 }
 
 impl Error {
@@ -146,6 +152,8 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::NotFound(_) => "not_found",
             Error::Forbidden(_) => "forbidden",
+            Error::Bridge { .. } => "bridge",
+            Error::NotArticle { .. } => "not_article",
         }
     }
 

@@ -75,6 +75,8 @@ pub mod app;
 pub mod offload;
 // `pipeline`: one source: fetch -> extract -> follow-ups -> normalize -> store -> after-store.
 pub mod pipeline;
+// `crawl`: sources over many pages: forum boards -> threads -> pages, paginated lists.
+pub mod crawl;
 // `feeder`: the one index feeder, for a fetch pass and for the daemon.
 pub mod feeder;
 // `scheduler`: the daemon's loop that decides when each source is fetched.

@@ -22,6 +22,34 @@ pub struct RawEntry {
     pub content_html: Option<String>,
     /// Lead image URL given by the feed (media, enclosure, thumbnail).
     pub image: Option<String>,
+    /// A forum post: its thread and place in it (`None` for articles and feed items).
+    pub thread: Option<InThread>,
+}
+
+/// Where a forum post sits: the thread it belongs to and its place in it. A reply is
+/// linked to its thread by `key`, so search can group a thread (`thread:`) and an item's
+/// page can list the thread's other posts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InThread {
+    /// The thread's stable key within its source: the forum's own thread id when its
+    /// addresses show one, else the address of its first page.
+    pub key: String,
+    /// The thread's title.
+    pub title: String,
+    /// The address of the thread's first page.
+    pub url: Option<String>,
+    /// The post's number in the thread (1 = the post that opened it), when known.
+    pub number: Option<u32>,
+    /// The thread's first post.
+    pub first: bool,
+}
+
+impl InThread {
+    /// The value of the index's `thread` field and of a `thread:` filter: the source and
+    /// the thread's key (thread ids repeat from one forum to the next).
+    pub fn search_key(source_id: &str, key: &str) -> String {
+        format!("{source_id}/{key}")
+    }
 }
 
 /// An item ready to be stored: cleaned, sanitized, keyed.
@@ -47,6 +75,8 @@ pub struct NewItem {
     pub updated_at: Option<DateTime<Utc>>,
     /// Hash of the visible fields, to tell an edit from a refetch.
     pub content_hash: String,
+    /// A forum post's thread and place in it.
+    pub thread: Option<InThread>,
 }
 
 /// An item as stored in SQLite.
@@ -70,6 +100,9 @@ pub struct Item {
     pub first_seen_at: DateTime<Utc>,
     /// Position in the change log that feeds the index.
     pub seq: i64,
+    /// A forum post's thread and place in it (absent from JSON for other items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<InThread>,
 }
 
 /// What storing one item did.
@@ -117,6 +150,9 @@ pub enum OutcomeKind {
         counts: UpsertCounts,
         /// Entries the parser returned but that could not be stored (no title and no link...).
         skipped: usize,
+        /// Notes for the source's health ("trang không phải bài viết: …"), when any.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
     },
     /// The server said nothing changed (HTTP 304).
     NotModified,
@@ -148,4 +184,42 @@ pub struct SourceStatus {
     /// Items first seen per day, averaged over the last 30 days.
     pub avg_items_per_day: f64,
     pub next_check_at: Option<DateTime<Utc>>,
+    /// Notes of the last pass that read the source ("trang không phải bài viết: …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// What the forum crawl knows of one thread after a pass (kept in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadState {
+    /// The thread's key (`model::InThread::key`).
+    pub key: String,
+    /// The address of its first page.
+    pub url: String,
+    pub title: String,
+    /// The board's mark of the thread's last activity when it was read (the last post's
+    /// link or time, the reply count): unchanged on the board means nothing new.
+    pub activity: Option<String>,
+    /// The last page read, and its address: where new posts appear.
+    pub last_page: u32,
+    pub last_page_url: String,
+    /// A long thread is read from its end: pages `2..backfill_below` are still unread.
+    pub backfill_below: Option<u32>,
+    pub crawled_at: DateTime<Utc>,
+}
+
+/// One page a forum crawl (or a paginated list) read, for `gomtin sources check`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PageReport {
+    pub url: String,
+    /// `board`, `thread` or `list`.
+    pub kind: &'static str,
+    /// The page's number in its thread or list.
+    pub page: u32,
+    /// The thread it belongs to (thread pages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
+    /// Threads listed (boards), posts or items found (threads, lists).
+    pub threads: usize,
+    pub posts: usize,
 }

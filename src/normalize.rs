@@ -81,9 +81,10 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     sanitizer(base).clean(&bounded(html)).to_string()
 }
 
-/// Plain text of an HTML fragment: tags dropped, entities decoded, block elements
-/// separated by spaces, script/style contents removed, then cleaned. The walk over the
-/// tree is a loop, not a recursion, and the tree is depth-bounded (`extract::bounded`).
+/// Plain text of an HTML fragment on one line: tags dropped, entities decoded, block
+/// elements separated by spaces, script/style contents removed, then cleaned (titles,
+/// summaries, authors). The walk over the tree is a loop, not a recursion, and the tree
+/// is depth-bounded (`extract::bounded`). [`html_to_paragraphs`] keeps the paragraphs.
 pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return vietnamese::clean(html);
@@ -91,7 +92,14 @@ pub fn html_to_text(html: &str) -> String {
     let frag = scraper::Html::parse_fragment(&bounded(html));
     let mut out = String::with_capacity(html.len());
     collect_text(frag.root_element(), &mut out);
-    vietnamese::clean(&out)
+    let spaced: String = out
+        .chars()
+        .map(|c| match c {
+            BLOCK_MARK | BREAK_MARK => ' ',
+            c => c,
+        })
+        .collect();
+    vietnamese::clean(&spaced)
 }
 
 /// Elements whose content is not text a reader sees.
@@ -102,15 +110,18 @@ fn is_hidden(name: &str) -> bool {
     )
 }
 
-/// Elements that separate words: a space before and after their text.
+/// Block elements: a paragraph break before and after each in [`html_to_paragraphs`],
+/// a space in [`html_to_text`].
 fn is_block(name: &str) -> bool {
     matches!(
         name,
-        "p" | "br"
-            | "div"
+        "p" | "div"
             | "li"
             | "ul"
             | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
             | "h1"
             | "h2"
             | "h3"
@@ -122,8 +133,10 @@ fn is_block(name: &str) -> bool {
             | "th"
             | "table"
             | "blockquote"
+            | "pre"
             | "section"
             | "article"
+            | "aside"
             | "figure"
             | "figcaption"
             | "header"
@@ -132,8 +145,13 @@ fn is_block(name: &str) -> bool {
     )
 }
 
-/// The text under `root`, in document order, walked with ego-tree's open/close edges
-/// (a loop over parent/sibling links: no stack grows with the depth).
+/// Marks left in the raw text by [`collect_text`]: a block boundary, a `<br>`.
+const BLOCK_MARK: char = '\u{2029}';
+const BREAK_MARK: char = '\u{2028}';
+
+/// The text under `root`, in document order, with [`BLOCK_MARK`] around each block and
+/// [`BREAK_MARK`] for each `<br>`, walked with ego-tree's open/close edges (a loop over
+/// parent/sibling links: no stack grows with the depth).
 fn collect_text(root: scraper::ElementRef<'_>, out: &mut String) {
     use ego_tree::iter::Edge;
     // The hidden element being skipped, until its closing edge.
@@ -145,9 +163,14 @@ fn collect_text(root: scraper::ElementRef<'_>, out: &mut String) {
                     continue;
                 }
                 match node.value() {
-                    scraper::Node::Text(t) => out.push_str(t),
+                    // A mark typed into the text itself is only a space.
+                    scraper::Node::Text(t) => out.extend(t.chars().map(|c| match c {
+                        BLOCK_MARK | BREAK_MARK => ' ',
+                        c => c,
+                    })),
                     scraper::Node::Element(e) if is_hidden(e.name()) => skipping = Some(node.id()),
-                    scraper::Node::Element(e) if is_block(e.name()) => out.push(' '),
+                    scraper::Node::Element(e) if e.name() == "br" => out.push(BREAK_MARK),
+                    scraper::Node::Element(e) if is_block(e.name()) => out.push(BLOCK_MARK),
                     _ => {}
                 }
             }
@@ -159,11 +182,54 @@ fn collect_text(root: scraper::ElementRef<'_>, out: &mut String) {
                     && let scraper::Node::Element(e) = node.value()
                     && is_block(e.name())
                 {
-                    out.push(' ');
+                    out.push(BLOCK_MARK);
                 }
             }
         }
     }
+}
+
+/// Plain text of an HTML fragment with its paragraphs kept: one blank line between
+/// blocks (paragraphs, list items, headings, quotes), a line break for a `<br>` and a
+/// paragraph break for two or more in a row; each line cleaned (`vietnamese::clean`), so
+/// spaces are collapsed within it. The stored text of an item.
+pub fn html_to_paragraphs(html: &str) -> String {
+    let raw = if html.contains('<') || html.contains('&') {
+        let frag = scraper::Html::parse_fragment(&bounded(html));
+        let mut out = String::with_capacity(html.len());
+        collect_text(frag.root_element(), &mut out);
+        out
+    } else {
+        // Plain text: its blank lines are its paragraphs, its newlines its line breaks.
+        html.replace("\r\n", "\n")
+            .replace("\n\n", &BLOCK_MARK.to_string())
+            .replace('\n', &BREAK_MARK.to_string())
+    };
+    let mut paragraphs: Vec<String> = Vec::new();
+    for block in raw.split(BLOCK_MARK) {
+        let mut lines: Vec<String> = Vec::new();
+        for line in block.split(BREAK_MARK) {
+            let line = vietnamese::clean(line);
+            if line.is_empty() {
+                // An empty line (two <br> in a row) ends the paragraph.
+                if !lines.is_empty() {
+                    paragraphs.push(lines.join("\n"));
+                    lines.clear();
+                }
+            } else {
+                lines.push(line);
+            }
+        }
+        if !lines.is_empty() {
+            paragraphs.push(lines.join("\n"));
+        }
+    }
+    paragraphs.join("\n\n")
+}
+
+/// `text` on one line: every run of whitespace (paragraph breaks too) one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// First `max_chars` characters of `text`, cut at a word boundary, with an ellipsis.
@@ -253,14 +319,14 @@ pub fn normalize_entry(
         .or(raw.summary_html.as_deref())
         .map(|h| sanitize_html(h, base))
         .unwrap_or_default();
-    let content_text = html_to_text(&content_html);
+    let content_text = html_to_paragraphs(&content_html);
     let mut summary = raw
         .summary_html
         .as_deref()
         .map(html_to_text)
         .unwrap_or_default();
     if summary.is_empty() {
-        summary = excerpt(&content_text, 300);
+        summary = excerpt(&one_line(&content_text), 300);
     }
     let mut title = raw.title.as_deref().map(html_to_text).unwrap_or_default();
     if title.is_empty() {
@@ -296,14 +362,32 @@ pub fn normalize_entry(
             ])
         )
     });
-    let content_hash = sha256_hex(&[
-        &title,
+    let thread = raw.thread.map(|mut t| {
+        t.title = html_to_text(&t.title);
+        t
+    });
+    let thread_hash = thread
+        .as_ref()
+        .map(|t| {
+            format!(
+                "{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+                t.key, t.title, t.number, t.first
+            )
+        })
+        .unwrap_or_default();
+    let mut hashed = vec![
+        title.as_str(),
         &summary,
         &content_text,
         url.as_deref().unwrap_or(""),
         author.as_deref().unwrap_or(""),
         image_url.as_deref().unwrap_or(""),
-    ]);
+    ];
+    // Only posts hash their thread: other items keep the hash they always had.
+    if !thread_hash.is_empty() {
+        hashed.push(&thread_hash);
+    }
+    let content_hash = sha256_hex(&hashed);
     Some(NewItem {
         source_id: source_id.to_string(),
         key,
@@ -319,6 +403,7 @@ pub fn normalize_entry(
         published_at,
         updated_at,
         content_hash,
+        thread,
     })
 }
 

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use quick_xml::events::Event;
 
-use crate::config::PageSelectors;
 use crate::config::edit::ConfigFile;
 use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::{ForumEngine, ForumSelectors, PageSelectors};
 use crate::error::{Error, Result};
 
 /// The gomtin namespace for OPML attributes.
@@ -31,6 +31,47 @@ pub struct SourceBlock {
     pub selectors: Option<PageSelectors>,
     pub article: Option<String>,
     pub full_content: bool,
+    /// Forum and pagination settings (issue 16); empty for most sources.
+    pub extra: SourceExtra,
+}
+
+/// The forum keys of a block and a page source's `max_pages`, when not the defaults
+/// (`gomtin:forum` in OPML, as JSON).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceExtra {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<ForumEngine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_threads_per_pass: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages_per_thread: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forum: Option<ForumSelectors>,
+}
+
+impl SourceExtra {
+    fn is_empty(&self) -> bool {
+        *self == SourceExtra::default()
+    }
+
+    fn of(s: &SourceConfig) -> SourceExtra {
+        let d: SourceConfig = match toml::from_str(
+            "id = \"x\"\nname = \"x\"\nkind = \"feed\"\nurl = \"https://x.vn/\"\n",
+        ) {
+            Ok(d) => d,
+            Err(_) => return SourceExtra::default(),
+        };
+        let differs = |a: usize, b: usize| (a != b).then_some(a);
+        SourceExtra {
+            engine: s.engine,
+            max_threads_per_pass: differs(s.max_threads_per_pass, d.max_threads_per_pass),
+            max_pages_per_thread: differs(s.max_pages_per_thread, d.max_pages_per_thread),
+            max_pages: differs(s.max_pages, d.max_pages),
+            forum: s.forum.clone(),
+        }
+    }
 }
 
 fn toml_str(s: &str) -> String {
@@ -56,6 +97,19 @@ impl SourceBlock {
         if let Some(a) = &self.article {
             out.push_str(&format!("article = {}\n", toml_str(a)));
         }
+        let x = &self.extra;
+        if let Some(e) = x.engine {
+            out.push_str(&format!("engine = {}\n", toml_str(e.as_str())));
+        }
+        for (k, v) in [
+            ("max_threads_per_pass", x.max_threads_per_pass),
+            ("max_pages_per_thread", x.max_pages_per_thread),
+            ("max_pages", x.max_pages),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("{k} = {v}\n"));
+            }
+        }
         if let Some(s) = &self.selectors {
             out.push_str("[sources.selectors]\n");
             let fields = [
@@ -66,12 +120,20 @@ impl SourceBlock {
                 ("date_format", &s.date_format),
                 ("summary", &s.summary),
                 ("image", &s.image),
+                ("author", &s.author),
+                ("next", &s.next),
             ];
             for (k, v) in fields {
                 if let Some(v) = v {
                     out.push_str(&format!("{k} = {}\n", toml_str(v)));
                 }
             }
+        }
+        if let Some(f) = &x.forum
+            && let Ok(table) = toml::to_string(f)
+        {
+            out.push_str("[sources.forum]\n");
+            out.push_str(&table);
         }
         out.push('\n');
         out
@@ -87,6 +149,7 @@ impl SourceBlock {
             selectors: s.selectors.clone(),
             article: s.article.clone(),
             full_content: s.full_content,
+            extra: SourceExtra::of(s),
         }
     }
 }
@@ -207,6 +270,11 @@ fn outline(s: &SourceConfig, base: &Path) -> Vec<(&'static str, String)> {
     {
         attrs.push(("gomtin:selectors", json));
     }
+    if !b.extra.is_empty()
+        && let Ok(json) = serde_json::to_string(&b.extra)
+    {
+        attrs.push(("gomtin:forum", json));
+    }
     attrs
 }
 
@@ -271,6 +339,7 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
         let kind = match get.get("gomtin:kind").map(String::as_str) {
             Some("page") => SourceKind::Page,
             Some("manual") => SourceKind::Manual,
+            Some("forum") => SourceKind::Forum,
             _ => SourceKind::Feed,
         };
         let url = match kind {
@@ -300,6 +369,11 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
             ),
             None => None,
         };
+        let extra = match get.get("gomtin:forum") {
+            Some(j) => serde_json::from_str::<SourceExtra>(j)
+                .map_err(|e| bad(format!("gomtin:forum của `{id}` không hợp lệ: {e}")))?,
+            None => SourceExtra::default(),
+        };
         out.push(SourceBlock {
             id,
             name,
@@ -309,6 +383,7 @@ pub fn import(opml: &[u8], taken: &mut HashSet<String>) -> Result<Vec<SourceBloc
             selectors,
             article: get.get("gomtin:article").cloned(),
             full_content: get.get("gomtin:full_content").is_some_and(|v| v == "true"),
+            extra,
         });
     }
     Ok(out)

@@ -18,12 +18,13 @@ use crate::config::{Sel, parse_selector};
 use crate::config::{SourceConfig, SourceKind, resolve};
 use crate::error::{Error, Result};
 use crate::extract::article::{Article, extract_article};
+use crate::extract::bridge;
 use crate::extract::feed::{FeedMeta, parse_feed};
 use crate::extract::follow::{self, Collected};
-use crate::extract::page::{CompiledSelectors, extract_list};
+use crate::extract::page::{CompiledSelectors, extract_list_page};
 use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
-use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
+use crate::model::{NewItem, OutcomeKind, PageReport, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
 use crate::offload;
 
@@ -147,6 +148,7 @@ async fn fetch_and_store(
             OutcomeKind::Fetched {
                 counts: Default::default(),
                 skipped: 0,
+                notes: Vec::new(),
             },
             None,
         ));
@@ -156,8 +158,15 @@ async fn fetch_and_store(
     let store = app.store.clone();
     let id = source.id().to_string();
     let validators = tokio::task::spawn_blocking(move || store.validators(&id)).await??;
-    let robots = RobotsPolicy::obey_if(source.kind == SourceKind::Page && source.obey_robots);
-    let body = match app.fetcher.fetch_polite(&url, &validators, robots).await? {
+    let robots = RobotsPolicy::obey_if(
+        matches!(source.kind, SourceKind::Page | SourceKind::Forum) && source.obey_robots,
+    );
+    let fetched = app
+        .fetcher
+        .fetch_polite(&url, &validators, robots)
+        .await
+        .map_err(|e| bridge_error(&url, e));
+    let body = match fetched? {
         Fetched::NotModified { hints } => {
             info.hints = hints;
             tracing::debug!(%url, "not modified");
@@ -167,22 +176,31 @@ async fn fetch_and_store(
     };
     info.hints = body.hints.clone();
     // Charset, extract, follow-up fetches.
-    let collected = collect(app, source, &body).await?;
+    let collected = collect(app, source, &body, Pass::Store).await?;
     info.feed = collected.meta;
     // Normalize (CPU work: off the async workers, within its budget).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
     let (entries, deferred) = (collected.entries, collected.deferred);
+    let (threads, notes) = (collected.threads, collected.notes);
     let (items, skipped, cut_short) = offload::run(
         body.final_url.as_str(),
         offload::NORMALIZE_BUDGET * 2,
         move || Ok(normalize_all(&source_id, entries, &base, deferred)),
     )
     .await?;
-    // Store.
+    // Store: the items, then what a forum crawl read of each thread (so a failed write,
+    // or posts left out for lack of time, leave the threads to be read again).
     let store = app.store.clone();
-    let counts =
-        tokio::task::spawn_blocking(move || store.upsert_items(&items, Utc::now())).await??;
+    let id = source.id().to_string();
+    let counts = tokio::task::spawn_blocking(move || {
+        let counts = store.upsert_items(&items, Utc::now())?;
+        if !cut_short {
+            store.save_thread_states(&id, &threads)?;
+        }
+        Ok::<_, Error>(counts)
+    })
+    .await??;
     tracing::info!(
         new = counts.new,
         updated = counts.updated,
@@ -193,7 +211,14 @@ async fn fetch_and_store(
     // Entries left out for lack of time come on the next pass: no validators, so that
     // pass is not answered 304.
     let validators = (!cut_short).then_some(body.validators);
-    Ok((OutcomeKind::Fetched { counts, skipped }, validators))
+    Ok((
+        OutcomeKind::Fetched {
+            counts,
+            skipped,
+            notes,
+        },
+        validators,
+    ))
 }
 
 /// Normalize a source's entries within [`offload::NORMALIZE_BUDGET`]: the items, how many
@@ -226,38 +251,104 @@ fn normalize_all(
     (dedupe_keys(items), skipped, cut_short)
 }
 
+/// An RSS bridge's failure in its own words (`extract::bridge`): an HTTP error of a bridge
+/// address becomes "cầu nối RSS có thể đã hỏng"; other errors stay as they are.
+fn bridge_error(url: &url::Url, e: Error) -> Error {
+    match (&e, bridge::bridge_kind(url)) {
+        (Error::HttpStatus { status, .. }, Some(_)) => Error::Bridge {
+            url: url.to_string(),
+            message: format!("cầu nối trả về mã HTTP {status}"),
+        },
+        _ => e,
+    }
+}
+
+/// Why a source is collected: a pass that stores what it finds (forum threads already
+/// read are skipped or read from where the last pass stopped), or a check that stores
+/// nothing and shows what the source has now (`gomtin sources check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    Store,
+    Check,
+}
+
 /// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
 /// parse it as the source's kind says (`extract::feed` or `extract::page`), and — for
 /// page sources and `full_content` feeds — fetch the article pages `extract::follow`
 /// plans and merge what `extract::article` reads from them. `gomtin sources check` runs
 /// this too, storing nothing.
-pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Collected> {
-    let (meta, entries) = parse_body(app, source, body).await?;
-    if !follow::follows(source) {
-        return Ok(Collected {
-            meta,
-            entries,
-            ..Default::default()
+pub async fn collect(
+    app: &App,
+    source: &SourceConfig,
+    body: &Body,
+    pass: Pass,
+) -> Result<Collected> {
+    if source.kind == SourceKind::Forum {
+        // Boards, threads and their pages: the crawl's (`crawl`).
+        return crate::crawl::crawl_forum(app, source, body, pass == Pass::Check).await;
+    }
+    let selectors = match (&source.selectors, source.kind) {
+        (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),
+        _ => None,
+    };
+    let bridge = bridge::bridge_kind(&body.final_url).filter(|_| source.kind == SourceKind::Feed);
+    let parsed = parse_body(app, body, selectors.clone()).await;
+    let (meta, entries, next) = match (parsed, bridge) {
+        (Ok(p), _) => p,
+        (Err(_), Some(_)) => {
+            return Err(Error::Bridge {
+                url: body.final_url.to_string(),
+                message: bridge::error_page_message(&String::from_utf8_lossy(&body.bytes)),
+            });
+        }
+        (Err(e), None) => return Err(e),
+    };
+    if bridge.is_some()
+        && let Some(message) = bridge::feed_failure(&entries)
+    {
+        return Err(Error::Bridge {
+            url: body.final_url.to_string(),
+            message,
         });
     }
-    let mut out = follow_articles(app, source, entries).await?;
-    out.meta = meta;
+    let mut listed = Collected {
+        meta,
+        entries,
+        ..Default::default()
+    };
+    // A paginated list page: the pages after the first (`next`, up to `max_pages`).
+    if let Some(sel) = &selectors
+        && next.is_some()
+    {
+        listed.pages.push(PageReport {
+            url: body.final_url.to_string(),
+            kind: "list",
+            page: 1,
+            thread: None,
+            threads: 0,
+            posts: listed.entries.len(),
+        });
+        crate::crawl::more_list_pages(app, source, sel, next, &mut listed).await?;
+    }
+    if !follow::follows(source) {
+        return Ok(listed);
+    }
+    let mut out = follow_articles(app, source, listed.entries).await?;
+    out.meta = listed.meta;
+    out.pages = listed.pages;
+    out.article_errors.extend(listed.article_errors);
     Ok(out)
 }
 
 /// Decode and parse a source's body (off the async workers, within its budget).
 async fn parse_body(
     app: &App,
-    source: &SourceConfig,
     body: &Body,
-) -> Result<(FeedMeta, Vec<RawEntry>)> {
+    selectors: Option<CompiledSelectors>,
+) -> Result<(FeedMeta, Vec<RawEntry>, Option<url::Url>)> {
     let base = body.final_url.clone();
     let bytes = body.bytes.clone();
     let content_type = body.content_type.clone();
-    let selectors = match (&source.selectors, source.kind) {
-        (Some(p), SourceKind::Page) => Some(CompiledSelectors::new(p)?),
-        _ => None,
-    };
     let tz = app.config().display.timezone;
     offload::run(body.final_url.as_str(), offload::PARSE_BUDGET, move || {
         let decoded = charset::decode(&bytes, content_type.as_deref());
@@ -268,11 +359,13 @@ async fn parse_body(
             "decoded body"
         );
         match selectors {
-            Some(sel) => Ok((
-                FeedMeta::default(),
-                extract_list(&decoded.text, &base, &sel, tz)?,
-            )),
-            None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base),
+            Some(sel) => {
+                let (entries, next) =
+                    extract_list_page(&decoded.text, &base, &sel, tz, Utc::now())?;
+                Ok((FeedMeta::default(), entries, next))
+            }
+            None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base)
+                .map(|(meta, entries)| (meta, entries, None)),
         }
     })
     .await

@@ -269,6 +269,7 @@ mod tests {
                 OutcomeKind::Fetched {
                     counts: UpsertCounts::default(),
                     skipped: 0,
+                    notes: Vec::new(),
                 }
             },
             duration_ms: 1,

@@ -187,7 +187,7 @@ async fn api_posts_are_searchable_at_once_and_the_same_link_updates() {
             "http",
         ),
         (
-            serde_json::json!({"source": "toi-yeu-kon-ray", "text": "x", "published": "hôm kia"}),
+            serde_json::json!({"source": "toi-yeu-kon-ray", "text": "x", "published": "chưa rõ ngày"}),
             "ngày",
         ),
     ] {

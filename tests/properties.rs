@@ -186,6 +186,8 @@ proptest! {
             date_format: None,
             summary: Some("div".into()),
             image: Some("img".into()),
+            author: None,
+            next: None,
         }).expect("selectors");
         let t = Instant::now();
         let _ = gomtin::extract::page::extract_list(&page, &base, &sel, chrono_tz::UTC);

@@ -14,6 +14,8 @@ fuzz_target!(|html: &str| {
         date_format: None,
         summary: Some("p".into()),
         image: Some("img".into()),
+        author: Some(".author".into()),
+        next: Some("a[rel=next]".into()),
     };
     if let Ok(sel) = gomtin::extract::page::CompiledSelectors::new(&selectors) {
         let _ = gomtin::extract::page::extract_list(html, &base, &sel, chrono_tz::UTC);

@@ -29,7 +29,7 @@ use crate::config::{Config, SourceConfig, SourceKind};
 use crate::discover::Candidate;
 use crate::error::{Error, Result};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::model::{NewItem, RawEntry};
+use crate::model::{NewItem, PageReport, RawEntry};
 use crate::normalize::{excerpt, normalize_entry};
 use crate::opml::{SourceBlock, append_to_config, make_id};
 
@@ -61,8 +61,13 @@ pub struct Found {
     pub url: url::Url,
     /// Its `<title>`, when it is an HTML page.
     pub page_title: Option<String>,
-    /// The RSS/Atom feeds it announces (or that answer at the usual paths).
+    /// The RSS/Atom feeds it announces (or that answer at the usual paths, or the forum
+    /// engine's own).
     pub feeds: Vec<Candidate>,
+    /// The forum software that made the page, when it is a forum.
+    pub forum: Option<crate::config::ForumEngine>,
+    /// A closed platform's address (Facebook, Zalo): nothing was fetched.
+    pub platform: Option<crate::discover::ClosedPlatform>,
 }
 
 /// Look for RSS/Atom feeds on `address` (a homepage, or a feed itself).
@@ -76,6 +81,29 @@ pub async fn discover(fetcher: &Fetcher, address: &str) -> Result<Found> {
         url,
         page_title: found.page_title,
         feeds: found.feeds,
+        forum: found.forum,
+        platform: found.platform,
+    })
+}
+
+/// For a forum: a `kind = "forum"` block for the page asked about (a board or a thread),
+/// with the engine told from it, so that every post becomes an item.
+pub fn forum_suggestion(config: &Config, found: &Found) -> Option<SourceBlock> {
+    let engine = found.forum?;
+    let url = &found.url;
+    Some(SourceBlock {
+        id: make_id(url.host_str().unwrap_or("dien-dan"), &taken_ids(config)),
+        name: found.page_title.clone().unwrap_or_else(|| url.to_string()),
+        kind: SourceKind::Forum,
+        url: Some(url.to_string()),
+        interval: None,
+        selectors: None,
+        article: None,
+        full_content: false,
+        extra: crate::opml::SourceExtra {
+            engine: Some(engine),
+            ..Default::default()
+        },
     })
 }
 
@@ -92,14 +120,11 @@ pub fn page_suggestion(config: &Config, found: &Found) -> SourceBlock {
         selectors: Some(crate::config::PageSelectors {
             item: Some(".news-item".into()),
             link: "a".into(),
-            title: None,
-            date: None,
-            date_format: None,
-            summary: None,
-            image: None,
+            ..Default::default()
         }),
         article: None,
         full_content: false,
+        extra: Default::default(),
     }
 }
 
@@ -146,6 +171,7 @@ pub fn feed_block(
         selectors: None,
         article: None,
         full_content: false,
+        extra: Default::default(),
     })
 }
 
@@ -235,6 +261,12 @@ pub struct CheckReport {
     pub article_errors: Vec<String>,
     /// `[kind] message` of the error that stopped the check.
     pub error: Option<String>,
+    /// Forum and paginated sources: every page read, with the threads or posts on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<PageReport>,
+    /// Notes for the source's health ("trang không phải bài viết").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One item as `sources check` shows it.
@@ -249,6 +281,9 @@ pub struct CheckedItem {
     pub summary: String,
     pub text_chars: usize,
     pub text_start: String,
+    /// A forum post: its thread and number ("«Tiêu đề» #3").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
 }
 
 impl From<&NewItem> for CheckedItem {
@@ -262,7 +297,17 @@ impl From<&NewItem> for CheckedItem {
             image_url: i.image_url.clone(),
             summary: excerpt(&i.summary, 160),
             text_chars: i.content_text.chars().count(),
-            text_start: excerpt(&i.content_text, 160),
+            text_start: excerpt(&crate::normalize::one_line(&i.content_text), 160),
+            thread: i.thread.as_ref().map(|t| {
+                let mut s = format!("«{}»", t.title);
+                if let Some(n) = t.number {
+                    s.push_str(&format!(" #{n}"));
+                }
+                if t.first {
+                    s.push_str(" (bài mở đầu)");
+                }
+                s
+            }),
         }
     }
 }
@@ -279,6 +324,8 @@ pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckRepor
         skipped: 0,
         article_errors: Vec::new(),
         error: None,
+        pages: Vec::new(),
+        notes: Vec::new(),
     };
     let result: Result<()> = async {
         if source.kind == SourceKind::Manual {
@@ -287,9 +334,12 @@ pub async fn check_source(app: &App, source: &SourceConfig) -> Result<CheckRepor
         let Fetched::Body(body) = app.fetcher.fetch(&url, &Validators::default()).await? else {
             return Ok(());
         };
-        let collected = crate::pipeline::collect(app, source, &body).await?;
+        let collected =
+            crate::pipeline::collect(app, source, &body, crate::pipeline::Pass::Check).await?;
         report.skipped = collected.deferred;
         report.article_errors = collected.article_errors;
+        report.pages = collected.pages;
+        report.notes = collected.notes;
         let now = Utc::now();
         for e in collected.entries {
             match normalize_entry(id, e, Some(&body.final_url), now) {
@@ -413,6 +463,7 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
         summary_html: None,
         content_html: Some(html),
         image,
+        thread: None,
     };
     normalize_entry(&post.source, raw, None, Utc::now())
         .ok_or_else(|| usage("bài dán tay trống".into()))
@@ -481,6 +532,7 @@ pub fn manual_source_named(app: &App, who: &str, name: &str) -> Result<String> {
         selectors: None,
         article: None,
         full_content: false,
+        extra: Default::default(),
     };
     // Through the one edit path (one edit at a time, checked, atomic, reloaded, audited).
     let action = edit::Action {

@@ -14,7 +14,11 @@ use crate::model::{OutcomeKind, SourceOutcome};
 
 fn outcome_line(o: &SourceOutcome) -> String {
     match &o.result {
-        OutcomeKind::Fetched { counts, skipped } => {
+        OutcomeKind::Fetched {
+            counts,
+            skipped,
+            notes,
+        } => {
             let mut s = if counts.new == 0 && counts.updated == 0 {
                 format!(
                     "= {}: không có tin mới ({} tin đã có)",
@@ -30,6 +34,9 @@ fn outcome_line(o: &SourceOutcome) -> String {
                 s.push_str(&format!(
                     " ({skipped} mục bỏ qua: không có tiêu đề/liên kết, hoặc để lần tải sau)"
                 ));
+            }
+            for n in notes {
+                s.push_str(&format!("\n    ghi chú: {n}"));
             }
             s
         }

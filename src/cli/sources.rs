@@ -116,6 +116,11 @@ async fn list(config: Config, json: bool) -> Result<Exit> {
             "    số tin: {} ({} trong 7 ngày, trung bình {:.1} tin/ngày trong 30 ngày)",
             s.item_count, s.items_last_7_days, s.avg_items_per_day
         );
+        if let Some(notes) = &s.notes {
+            for n in notes.lines() {
+                println!("    ghi chú: {n}");
+            }
+        }
         if let Some(err) = &s.last_error {
             println!(
                 "    lỗi gần nhất: [{}] {} (lỗi liên tiếp: {})",
@@ -152,6 +157,23 @@ async fn add(
     let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
     let found = admin::discover(&fetcher, url).await?;
     let url = &found.url;
+    if let Some(p) = &found.platform {
+        print_closed_platform(url, p);
+        return Ok(Exit::Partial);
+    }
+    let forum = admin::forum_suggestion(&config, &found);
+    if let Some(block) = &forum {
+        println!(
+            "{url} là một diễn đàn ({}). Để lưu từng bài viết thành một tin, thêm vào cấu hình\n\n{}",
+            found.forum.map(|e| e.as_str()).unwrap_or_default(),
+            block.render()
+        );
+        println!("rồi chạy `gomtin sources check ID` để xem các chủ đề và bài đọc được.");
+    }
+    if found.feeds.is_empty() && forum.is_some() {
+        println!("Phần mềm diễn đàn này không có nguồn RSS/Atom nào trả lời ở {url}.");
+        return Ok(Exit::Partial);
+    }
     if found.feeds.is_empty() {
         println!(
             "Không thấy nguồn RSS/Atom nào trên {url}.\nCó thể theo dõi trang này bằng bộ chọn CSS: thêm vào cấu hình\n\n{}",
@@ -204,6 +226,34 @@ async fn add(
     );
     println!("{RUNNING_HINT}");
     Ok(Exit::Ok)
+}
+
+/// A closed platform's address: what gomtin cannot do, and the two ways that work.
+fn print_closed_platform(url: &url::Url, p: &crate::discover::ClosedPlatform) {
+    println!(
+        "{url} là một trang {}: gomtin không đăng nhập {} nên không tự đọc được trang hay nhóm này.",
+        p.name, p.name
+    );
+    println!("Có hai cách theo dõi:");
+    println!(
+        "  1. Nhân viên dán bài vào một nguồn kind = \"manual\": trang \"Thêm bài\" (/capture) của gomtin serve,\n     hoặc `gomtin post add --source ID --url {url} --text \"…\"`."
+    );
+    if p.bridges.is_empty() {
+        println!(
+            "  2. Cầu nối RSS (RSS-Bridge, RSSHub) của cơ quan, nếu có nguồn cho {}: thêm địa chỉ của cầu nối như một nguồn kind = \"feed\".",
+            p.name
+        );
+    } else {
+        println!(
+            "  2. Nếu cơ quan chạy một cầu nối RSS, thêm địa chỉ của nó như một nguồn kind = \"feed\"\n     (thay BRIDGE / RSSHUB bằng máy chủ cầu nối):"
+        );
+        for b in &p.bridges {
+            println!("       {b}");
+        }
+        println!(
+            "     Khi cầu nối hỏng (Facebook đổi giao diện), nguồn báo \"cầu nối RSS có thể đã hỏng\"."
+        );
+    }
 }
 
 /// `gomtin sources import FILE.opml`.
@@ -261,8 +311,30 @@ fn print_check(report: &CheckReport) {
         "Kiểm tra nguồn `{}` ({}) — không lưu gì:",
         report.source_id, report.url
     );
+    if !report.pages.is_empty() {
+        println!("\nCác trang đã đọc:");
+        for p in &report.pages {
+            match p.kind {
+                "board" => println!(
+                    "  chuyên mục, trang {}: {} chủ đề — {}",
+                    p.page, p.threads, p.url
+                ),
+                "thread" => println!(
+                    "  chủ đề «{}», trang {}: {} bài — {}",
+                    p.thread.as_deref().unwrap_or(""),
+                    p.page,
+                    p.posts,
+                    p.url
+                ),
+                _ => println!("  danh sách, trang {}: {} mục — {}", p.page, p.posts, p.url),
+            }
+        }
+    }
     for (n, i) in report.items.iter().enumerate() {
         println!("\n{}. {}", n + 1, i.title);
+        if let Some(t) = &i.thread {
+            println!("   chủ đề: {t}");
+        }
         println!("   liên kết: {}", i.url.as_deref().unwrap_or("(không có)"));
         println!(
             "   ngày: {} · tác giả: {} · ảnh: {}",
@@ -276,7 +348,10 @@ fn print_check(report: &CheckReport) {
         println!("   nội dung: {} ký tự — {}", i.text_chars, i.text_start);
     }
     for e in &report.article_errors {
-        println!("! trang bài viết lỗi: {e}");
+        println!("! trang lỗi: {e}");
+    }
+    for n in &report.notes {
+        println!("! ghi chú: {n}");
     }
     if report.skipped > 0 {
         println!("\n({} mục để lần sau hoặc bỏ qua)", report.skipped);

@@ -5,7 +5,7 @@
 //!
 //! This file holds `Config` itself (loading, environment overrides, paths, the checks
 //! across sections) and the small sections; `sources` has the `[[sources]]` entries and
-//! their selectors, `mail` the `[smtp]` and `[[digests]]` keys, `de` the serde helpers and
+//! their selectors, `forum` the forum keys of a source, `mail` the `[smtp]` and `[[digests]]` keys, `de` the serde helpers and
 //! line numbers. A topic or digest query is checked with the search *parser* only
 //! (`search::query`), so reading the config needs no index.
 
@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 mod de;
 pub mod edit;
 mod entry;
+mod forum;
 mod limits;
 mod mail;
 mod sources;
@@ -31,6 +32,7 @@ use de::{
     translate_toml_message,
 };
 pub use entry::{FieldError, parse_entry};
+pub use forum::{ForumEngine, ForumSelectors};
 pub use limits::ServerLimits;
 pub use mail::{
     DigestConfig, SmtpConfig, SmtpSecurity, parse_cron, validate_digest, validate_smtp,

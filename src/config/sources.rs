@@ -13,6 +13,10 @@ use toml::Spanned;
 
 use super::de::{LineStarts, de_duration, de_opt_url, de_source_id};
 use super::entry::FieldError;
+use super::forum::{
+    ForumEngine, ForumSelectors, default_max_pages, default_max_pages_per_thread,
+    default_max_threads, validate_forum,
+};
 use super::{Config, resolve};
 use crate::error::{Error, Result};
 
@@ -26,6 +30,8 @@ pub enum SourceKind {
     Page,
     /// Posts staff paste by hand (`gomtin post add`); never fetched.
     Manual,
+    /// A forum board (thread list) or thread: every post an item (`engine`, `[sources.forum]`).
+    Forum,
 }
 
 impl SourceKind {
@@ -34,6 +40,7 @@ impl SourceKind {
             SourceKind::Feed => "feed",
             SourceKind::Page => "page",
             SourceKind::Manual => "manual",
+            SourceKind::Forum => "forum",
         }
     }
 }
@@ -77,6 +84,22 @@ pub struct SourceConfig {
     /// crawler by default (common on government portals), and say so in a comment.
     #[serde(default = "default_true")]
     pub obey_robots: bool,
+    /// `kind = "page"` with a `next` selector: list pages read per pass at most.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+    // --- forums (issue 16): see `config::forum` ---
+    /// The forum software; detected from the page when absent.
+    #[serde(default)]
+    pub engine: Option<ForumEngine>,
+    /// `[sources.forum]`: selectors for `engine = "selectors"` or over a preset.
+    #[serde(default)]
+    pub forum: Option<ForumSelectors>,
+    /// Threads read per pass at most (newest activity first).
+    #[serde(default = "default_max_threads")]
+    pub max_threads_per_pass: usize,
+    /// Pages of one thread read per pass at most.
+    #[serde(default = "default_max_pages_per_thread")]
+    pub max_pages_per_thread: usize,
 }
 
 fn default_max_articles() -> usize {
@@ -106,7 +129,7 @@ impl SourceConfig {
 }
 
 /// `[sources.selectors]` of a page source.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PageSelectors {
     /// One element per item (e.g. `.news-item`); without it every `link` match is an item.
@@ -147,6 +170,20 @@ pub struct PageSelectors {
         skip_serializing_if = "Option::is_none"
     )]
     pub image: Option<String>,
+    /// The item's author (a name, a byline).
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub author: Option<String>,
+    /// The link to the next list page (pagination), followed up to `max_pages`.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_selector",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next: Option<String>,
 }
 
 /// A parsed selector with the attribute it reads (`None`: the text).
@@ -189,7 +226,7 @@ fn de_selector<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D
 }
 
 /// serde helper: an optional selector, checked when the config is read.
-fn de_opt_selector<'de, D: Deserializer<'de>>(
+pub(super) fn de_opt_selector<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<String>, D::Error> {
     de_selector(d).map(Some)
@@ -210,7 +247,7 @@ pub fn validate_source(s: &SourceConfig) -> std::result::Result<(), FieldError> 
                 ),
             );
         }
-        SourceKind::Feed | SourceKind::Manual if s.selectors.is_some() => {
+        SourceKind::Feed | SourceKind::Manual | SourceKind::Forum if s.selectors.is_some() => {
             return err(
                 "selectors",
                 format!("nguồn `{id}`: sources.selectors chỉ dùng cho kind = \"page\""),
@@ -240,6 +277,28 @@ pub fn validate_source(s: &SourceConfig) -> std::result::Result<(), FieldError> 
                 "nguồn `{id}`: sources.article chỉ có tác dụng khi full_content = true (hoặc kind = \"page\")"
             ),
         );
+    }
+    if let Some(message) =
+        validate_forum(id, s.kind == SourceKind::Forum, s.engine, s.forum.as_ref())
+    {
+        let field = if s.kind == SourceKind::Forum {
+            "forum"
+        } else {
+            "engine"
+        };
+        return err(field, message);
+    }
+    for (key, value, max) in [
+        ("max_threads_per_pass", s.max_threads_per_pass, 200),
+        ("max_pages_per_thread", s.max_pages_per_thread, 100),
+        ("max_pages", s.max_pages, 50),
+    ] {
+        if !(1..=max).contains(&value) {
+            return err(
+                key,
+                format!("nguồn `{id}`: sources.{key} phải trong khoảng 1..{max}"),
+            );
+        }
     }
     if s.max_articles_per_pass == 0 || s.max_articles_per_pass > 500 {
         return err(

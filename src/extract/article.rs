@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::extract::bounded::bounded;
 use crate::extract::feed::absolutize;
 use crate::extract::page::{parse_date, text_of};
+use crate::extract::tidy;
 use crate::model::RawEntry;
 
 /// What an article page yields. Text fields are raw (not yet cleaned); `content_html`
@@ -46,6 +47,7 @@ impl Article {
             summary_html: self.description,
             content_html: Some(self.content_html).filter(|c| !c.trim().is_empty()),
             image: self.image,
+            thread: None,
         }
     }
 
@@ -126,11 +128,36 @@ pub fn extract_article(
     let meta_title = get(&["og:title", "twitter:title"])
         .or_else(|| ld.get("headline").cloned())
         .or_else(|| get(&["title"]));
-    let title = choose_title(meta_title, h1, page_title);
+    let title = choose_title(meta_title.clone(), h1, page_title.clone());
     let content_html = match (&title, body_selector) {
         (Some(t), None) => drop_title_heading(&content_html, t),
         _ => content_html,
     };
+    // The lead in when it sits outside the body; share lines, related links and the
+    // closing byline out (`tidy`).
+    let content_html = match title
+        .as_deref()
+        .and_then(|t| tidy::lead_of(&doc, t, &content_html))
+    {
+        Some(lead) => format!("{lead}\n{content_html}"),
+        None => content_html,
+    };
+    let tidied = tidy::tidy_body(&content_html);
+    let article_meta = get(&["og:type"]).is_some_and(|t| t.eq_ignore_ascii_case("article"))
+        || get(&["article:published_time", "datepublished"]).is_some()
+        || ld.contains_key("headline");
+    let titles: Vec<&str> = [page_title.as_deref(), meta_title.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if body_selector.is_none()
+        && tidy::looks_like_listing(&doc, &tidied.html, &titles, article_meta)
+    {
+        return Err(Error::NotArticle {
+            url: url.to_string(),
+        });
+    }
+    let content_html = tidied.html;
 
     let published = [
         get(&[
@@ -178,6 +205,7 @@ pub fn extract_article(
     let author = ld
         .get("author")
         .cloned()
+        .or(tidied.byline)
         .or_else(|| get(&["article:author"]).filter(|a| !a.starts_with("http")))
         .or_else(|| get(&["author"]).filter(|a| !looks_like_vendor(a)))
         .or_else(|| {

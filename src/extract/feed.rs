@@ -54,6 +54,18 @@ pub fn parse_feed(bytes: &[u8], base: &url::Url) -> Result<(FeedMeta, Vec<RawEnt
             }
         }
     }
+    // feed-rs drops a `media:thumbnail` that stands alone in an item (outside
+    // `media:content`/`media:group`): read those from the XML, item by item.
+    if entries.iter().any(|e| e.image.is_none()) {
+        let thumbs = bare_thumbnails(bytes);
+        if thumbs.len() == entries.len() {
+            for (e, t) in entries.iter_mut().zip(thumbs) {
+                if e.image.is_none() {
+                    e.image = t.and_then(|u| absolutize(base, &u));
+                }
+            }
+        }
+    }
     Ok((meta, entries))
 }
 
@@ -133,6 +145,61 @@ pub fn content_bases(bytes: &[u8], base: &url::Url) -> Vec<Option<url::Url>> {
     out
 }
 
+/// Per `<item>`/`<entry>` in document order: the `url` of its first `media:thumbnail`.
+/// Not a feed (or not XML): nothing.
+fn bare_thumbnails(bytes: &[u8]) -> Vec<Option<String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut out: Vec<Option<String>> = Vec::new();
+    let mut depth_in_item = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        let ev = match reader.read_event_into(&mut buf) {
+            Ok(ev) => ev,
+            Err(_) => return Vec::new(),
+        };
+        match ev {
+            Event::Start(e) => {
+                let name = e.local_name();
+                let local = name.as_ref();
+                if depth_in_item == 0 && (local == "item" || local == "entry") {
+                    out.push(None);
+                    depth_in_item = 1;
+                } else if depth_in_item > 0 {
+                    depth_in_item += 1;
+                    thumb_of(&e, &mut out);
+                }
+            }
+            Event::Empty(e) if depth_in_item > 0 => thumb_of(&e, &mut out),
+            Event::End(_) if depth_in_item > 0 => depth_in_item -= 1,
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
+}
+
+fn thumb_of(e: &quick_xml::events::BytesStart<'_>, out: &mut [Option<String>]) {
+    if e.name().as_ref() != "media:thumbnail" {
+        return;
+    }
+    let Some(slot) = out.last_mut().filter(|s| s.is_none()) else {
+        return;
+    };
+    *slot = e
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == "url")
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.to_string())
+        })
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+}
+
 fn entry_to_raw(e: &Entry, base: &url::Url) -> RawEntry {
     let guid = Some(e.id.trim().to_string()).filter(|s| !s.is_empty());
     let link = pick_link(&e.links).and_then(|href| absolutize(base, href));
@@ -162,6 +229,7 @@ fn entry_to_raw(e: &Entry, base: &url::Url) -> RawEntry {
         summary_html,
         content_html,
         image: lead_image(e).and_then(|u| absolutize(base, &u)),
+        thread: None,
     }
 }
 

@@ -23,8 +23,14 @@ pub struct Collected {
     pub entries: Vec<RawEntry>,
     /// Entries dropped: article page failed for a known item, or beyond this pass's budget.
     pub deferred: usize,
-    /// Article pages that could not be fetched or read.
+    /// Article pages that could not be fetched or read (and forum or list pages).
     pub article_errors: Vec<String>,
+    /// Every page a forum crawl or a paginated list read (`sources check`).
+    pub pages: Vec<crate::model::PageReport>,
+    /// What a forum crawl read of each thread, for the store.
+    pub threads: Vec<crate::model::ThreadState>,
+    /// Notes on the pass for the source's health ("trang không phải bài viết").
+    pub notes: Vec<String>,
 }
 
 /// Whether this source's entries are followed to their article pages.
@@ -102,6 +108,7 @@ pub fn merge(
     let mut articles: Vec<Option<Article>> = vec![None; entries.len()];
     let mut errors = Vec::new();
     let mut selector_misses = 0;
+    let mut notes = Vec::new();
     let mut last_error: Option<Error> = None;
     for (i, res) in fetched {
         match res {
@@ -109,6 +116,10 @@ pub fn merge(
                 if let Some(slot) = articles.get_mut(i) {
                     *slot = Some(a);
                 }
+            }
+            Err(e) if e.kind() == "not_article" => {
+                // The entry keeps what the feed or list said; the source's health says why.
+                notes.push(e.to_string());
             }
             Err(e) => {
                 if e.kind() == "selector" {
@@ -127,6 +138,7 @@ pub fn merge(
     }
     let mut out = Collected {
         article_errors: errors,
+        notes,
         ..Default::default()
     };
     for (i, (entry, article)) in entries.into_iter().zip(articles).enumerate() {

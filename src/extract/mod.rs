@@ -3,10 +3,17 @@
 //! `normalize` (clean items out), does no I/O and no cleaning of its own beyond what the
 //! parser does. `follow` plans which article pages the pipeline fetches for page sources
 //! and `full_content` feeds, and merges what `article` reads from them into the entries.
-//! `bounded` caps the nesting depth of any HTML before a tree is built from it.
+//! `forum` reads forum boards and threads (one entry per post), `dates` the dates all of
+//! them print, `bridge` the answers of RSS bridges (RSS-Bridge, RSSHub), `tidy` an
+//! article's lead, share lines and byline. `bounded` caps the nesting depth of any HTML
+//! before a tree is built from it.
 
 pub mod article;
 pub mod bounded;
+pub mod bridge;
+pub mod dates;
 pub mod feed;
 pub mod follow;
+pub mod forum;
 pub mod page;
+pub mod tidy;

@@ -10,11 +10,11 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use scraper::{ElementRef, Html, Selector};
 
 use crate::error::{Error, Result};
 use crate::extract::bounded::bounded;
+pub use crate::extract::dates::{parse_date, parse_date_at};
 use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
 
@@ -32,6 +32,8 @@ pub struct CompiledSelectors {
     date_format: Option<String>,
     summary: Option<Sel>,
     image: Option<Sel>,
+    author: Option<Sel>,
+    next: Option<Sel>,
 }
 
 impl CompiledSelectors {
@@ -51,6 +53,8 @@ impl CompiledSelectors {
             date_format: p.date_format.clone(),
             summary: opt(&p.summary)?,
             image: opt(&p.image)?,
+            author: opt(&p.author)?,
+            next: opt(&p.next)?,
         })
     }
 }
@@ -65,15 +69,36 @@ pub fn zero_match(selector: &str, url: &str) -> Error {
     }
 }
 
-/// Read the list page: one entry per item, in page order.
+/// Read the list page: one entry per item, in page order (relative dates against now).
 pub fn extract_list(
     html: &str,
     base: &url::Url,
     sel: &CompiledSelectors,
     tz: chrono_tz::Tz,
 ) -> Result<Vec<RawEntry>> {
+    extract_list_page(html, base, sel, tz, chrono::Utc::now()).map(|(entries, _)| entries)
+}
+
+/// Read the list page fetched at `now`: its entries in page order, and the next page's
+/// address when the source has a `next` selector and the page links one.
+pub fn extract_list_page(
+    html: &str,
+    base: &url::Url,
+    sel: &CompiledSelectors,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<RawEntry>, Option<url::Url>)> {
     // No tree deeper than `bounded::MAX_DEPTH` is built from a page (see `bounded`).
     let doc = Html::parse_document(&bounded(html));
+    let next = sel.next.as_ref().and_then(|n| {
+        let found = doc.select(&n.css).next()?;
+        let href = match &n.attr {
+            Some(a) => found.value().attr(a).map(str::to_string),
+            None => link_href(found),
+        }?;
+        let u = url::Url::parse(&absolutize(base, &href)?).ok()?;
+        (u != *base).then_some(u)
+    });
     let items: Vec<ElementRef<'_>> = match &sel.item {
         Some(item) => doc.select(&item.css).collect(),
         None => doc.select(&sel.link.css).collect(),
@@ -122,7 +147,8 @@ pub fn extract_list(
                         .or_else(|| Some(text_of(found))),
                 }
             })
-            .and_then(|t| parse_date(&t, sel.date_format.as_deref(), tz));
+            .and_then(|t| parse_date_at(&t, sel.date_format.as_deref(), tz, now));
+        let author = sel.author.as_ref().and_then(|a| first_value(el, a));
         let summary_html = sel.summary.as_ref().and_then(|s| {
             let found = el.select(&s.css).next()?;
             match &s.attr {
@@ -145,18 +171,19 @@ pub fn extract_list(
             guid: None,
             title,
             link: Some(link),
-            author: None,
+            author,
             published,
             updated: None,
             summary_html,
             content_html: None,
             image,
+            thread: None,
         });
     }
     if links_found == 0 {
         return Err(zero_match(&sel.link.source, base.as_str()));
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 fn first_value(el: ElementRef<'_>, sel: &Sel) -> Option<String> {
@@ -213,107 +240,6 @@ pub fn text_of(el: ElementRef<'_>) -> String {
         .join(" ")
 }
 
-/// Read a date written by people or machines. With `format`, that format first (a date-only
-/// format gives midnight); then RFC 3339 / RFC 2822, then the Vietnamese habits
-/// `dd/mm/yyyy [hh:mm]`, `dd-mm-yyyy`, `hh:mm dd/mm/yyyy`, `ngày d tháng m năm yyyy`.
-/// Local times are read in `tz`.
-pub fn parse_date(text: &str, format: Option<&str>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if t.is_empty() {
-        return None;
-    }
-    let local = |n: NaiveDateTime| {
-        tz.from_local_datetime(&n)
-            .earliest()
-            .map(|d| d.with_timezone(&Utc))
-    };
-    if let Some(f) = format {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return local(n);
-        }
-        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
-            return local(d.and_hms_opt(0, 0, 0)?);
-        }
-        // The format may describe only part of the text ("Cập nhật: 12/03/2024 08:15").
-    }
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    // ISO without seconds or without zone: 2012-12-23T14:02+07:00, 2012-12-23 14:02:00
-    for f in ["%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M%z"] {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return local(n);
-        }
-    }
-    static VN: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?ix)
-            (?:(?P<h1>\d{1,2})\s*[:hg]\s*(?P<m1>\d{2})(?:\s*:\s*\d{2})?\s*(?P<ap1>sáng|trưa|chiều|tối|am|pm|sa|ch)?\s*(?:,|-|\||ngày)?\s*)?
-            \b(?P<d>\d{1,2})\s*[/.-]\s*(?P<mo>\d{1,2})\s*[/.-]\s*(?P<y>\d{4}|\d{2})\b
-            (?:\s*(?:,|-|\||lúc|at)?\s*(?P<h2>\d{1,2})\s*[:hg]\s*(?P<m2>\d{2})(?:\s*:\s*\d{2})?\s*(?P<ap2>sáng|trưa|chiều|tối|am|pm|sa|ch)?)?",
-        )
-        .ok()
-    });
-    static VN_WORDS: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-        regex::Regex::new(r"(?i)ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})").ok()
-    });
-    static ISO_IN_TEXT: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-        regex::Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?").ok()
-    });
-    let num = |c: &regex::Captures<'_>, name: &str| -> Option<u32> {
-        c.name(name).and_then(|m| m.as_str().parse().ok())
-    };
-    if let Some(c) = ISO_IN_TEXT.as_ref().and_then(|re| re.captures(t)) {
-        let get = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-        let date = NaiveDate::from_ymd_opt(get(1)? as i32, get(2)?, get(3)?)?;
-        return local(date.and_hms_opt(get(4).unwrap_or(0), get(5).unwrap_or(0), 0)?);
-    }
-    if let Some(c) = VN.as_ref().and_then(|re| re.captures(t)) {
-        let (d, mo, mut y) = (num(&c, "d")?, num(&c, "mo")?, num(&c, "y")?);
-        if y < 100 {
-            y += 2000;
-        }
-        let (mut h, m, ap) = match (num(&c, "h1"), num(&c, "m1"), num(&c, "h2"), num(&c, "m2")) {
-            (Some(h), Some(m), _, _) => (h, m, c.name("ap1")),
-            (_, _, Some(h), Some(m)) => (h, m, c.name("ap2")),
-            _ => (0, 0, None),
-        };
-        let pm = ap.is_some_and(|a| {
-            matches!(
-                a.as_str().to_lowercase().as_str(),
-                "chiều" | "tối" | "pm" | "ch"
-            )
-        });
-        if pm && h < 12 {
-            h += 12;
-        }
-        let date = NaiveDate::from_ymd_opt(y as i32, mo, d)?;
-        return local(date.and_hms_opt(h, m, 0)?);
-    }
-    if let Some(c) = VN_WORDS.as_ref().and_then(|re| re.captures(t)) {
-        let get = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-        let date = NaiveDate::from_ymd_opt(get(3)? as i32, get(2)?, get(1)?)?;
-        return local(date.and_hms_opt(0, 0, 0)?);
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,11 +255,7 @@ mod tests {
         PageSelectors {
             item: item.map(str::to_string),
             link: link.to_string(),
-            title: None,
-            date: None,
-            date_format: None,
-            summary: None,
-            image: None,
+            ..Default::default()
         }
     }
 
@@ -394,39 +316,5 @@ mod tests {
         .expect_err("no links")
         .to_string();
         assert!(err.contains("selector `a.title` matched 0"), "{err}");
-    }
-
-    #[test]
-    fn vietnamese_dates() {
-        let rfc = |s: &str| parse_date(s, None, TZ).map(|d| d.to_rfc3339());
-        assert_eq!(
-            rfc("Thứ Hai, 24/12/2012 - 07:30").as_deref(),
-            Some("2012-12-24T00:30:00+00:00")
-        );
-        assert_eq!(
-            rfc("08:15 12-03-2024").as_deref(),
-            Some("2024-03-12T01:15:00+00:00")
-        );
-        assert_eq!(
-            rfc("Cập nhật ngày 5 tháng 1 năm 2025").as_deref(),
-            Some("2025-01-04T17:00:00+00:00")
-        );
-        assert_eq!(
-            rfc("2012-12-23T14:02+07:00").as_deref(),
-            Some("2012-12-23T07:02:00+00:00")
-        );
-        assert_eq!(
-            rfc("Cập nhật thứ hai, ngày 24/12/12 11:05 tối").as_deref(),
-            Some("2012-12-24T16:05:00+00:00")
-        );
-        assert_eq!(
-            rfc("14/12/12 at 16:18").as_deref(),
-            Some("2012-12-14T09:18:00+00:00")
-        );
-        assert_eq!(
-            rfc("2012-12-25").as_deref(),
-            Some("2012-12-24T17:00:00+00:00")
-        );
-        assert_eq!(rfc("hôm qua"), None);
     }
 }

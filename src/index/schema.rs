@@ -11,7 +11,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, TantivyDocument, doc};
 
-use crate::model::Item;
+use crate::model::{InThread, Item};
 use crate::vietnamese;
 
 /// Name of the exact-form analyzer (tone-normalized, lowercased).
@@ -31,6 +31,8 @@ pub struct Fields {
     pub body: Field,
     pub body_f: Field,
     pub published: Field,
+    /// A forum post's thread (`model::InThread::search_key`), for `thread:`.
+    pub thread: Field,
 }
 
 /// The schema every gomtin index uses (also the in-memory ones of topic tagging).
@@ -53,6 +55,7 @@ pub fn build_schema() -> (Schema, Fields) {
         body: b.add_text_field("body", text(EXACT)),
         body_f: b.add_text_field("body_f", text(FOLD)),
         published: b.add_i64_field("published", INDEXED | FAST),
+        thread: b.add_text_field("thread", STRING),
     };
     (b.build(), fields)
 }
@@ -143,7 +146,14 @@ pub fn register_analyzers(index: &Index) {
 
 /// The text indexed as an item's body (and used for its snippet).
 pub fn body_text(item: &Item) -> String {
-    if item.content_text.is_empty() || item.content_text.starts_with(&item.summary) {
+    // Word by word: the stored text keeps its paragraph breaks, the summary is one line.
+    let summary_leads = {
+        let mut text = item.content_text.split_whitespace();
+        item.summary
+            .split_whitespace()
+            .all(|w| text.next() == Some(w))
+    };
+    if item.content_text.is_empty() || summary_leads {
         if item.content_text.is_empty() {
             item.summary.clone()
         } else {
@@ -175,6 +185,9 @@ pub fn item_document(f: Fields, item: &Item, topics: &[String]) -> TantivyDocume
     }
     for t in topics {
         d.add_text(f.topics, t);
+    }
+    if let Some(t) = &item.thread {
+        d.add_text(f.thread, InThread::search_key(&item.source_id, &t.key));
     }
     d
 }

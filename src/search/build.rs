@@ -421,9 +421,11 @@ impl Builder<'_> {
             clauses.push((Occur::MustNot, Box::new(AnyOf::new(excluded))));
         }
         // Filters: any of the given sources, any of the given topics.
+        let no_threads = Vec::new();
         for (field, values) in [
             (self.f.source, [&pq.sources, &extra.sources]),
             (self.f.topics, [&pq.topics, &extra.topics]),
+            (self.f.thread, [&pq.threads, &no_threads]),
         ] {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()

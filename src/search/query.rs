@@ -1,8 +1,8 @@
 //! The query language: what people type in the search box (and in a `[[topics]]` or
 //! `[[digests]]` query) read into a `ParsedQuery` — OR-groups of words and quoted phrases,
-//! exclusions, the `source:`/`topic:`/`status:`/`after:`/`before:`/`sort:` filters. It
-//! needs only text analysis and the error type, so config can check a query without the
-//! index.
+//! exclusions, the `source:`/`topic:`/`status:`/`thread:`/`after:`/`before:`/`sort:`
+//! filters. It needs only text analysis and the error type, so config can check a query
+//! without the index.
 //!
 //! The language (words are required, AND):
 //! - `"quoted phrase"` — words adjacent, in order (typed with diacritics: that exact,
@@ -10,6 +10,7 @@
 //! - `a OR b` — either; `source:ID`, `topic:ID` — filters (repeat for OR);
 //! - `status:proposed|approved|shared|unshared` — the team's work on the item (repeat:
 //!   all must hold, e.g. `status:approved status:unshared`);
+//! - `thread:SOURCE/KEY` — the posts of one forum thread;
 //! - `after:2026-01-01` (from that day on), `before:2026-02-01` (up to the day before),
 //!   in the display timezone; `sort:date` (newest first) or `sort:relevance` (default).
 //!
@@ -100,6 +101,8 @@ pub struct ParsedQuery {
     pub topics: Vec<String>,
     /// `status:` filters; every one must hold.
     pub statuses: Vec<Status>,
+    /// `thread:SOURCE/KEY`: the posts of one forum thread.
+    pub threads: Vec<String>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     pub sort: SortOrder,
@@ -232,6 +235,7 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     | "status"
                     | "trangthai"
                     | "trạngthái"
+                    | "thread"
                     | "after"
                     | "sau"
                     | "before"
@@ -244,6 +248,7 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     match key_l.as_str() {
                         "topic" | "chude" | "chủđề" => "topic:nong-thon-moi",
                         "status" | "trangthai" | "trạngthái" => "status:unshared",
+                        "thread" => "thread:dien-dan/1739393",
                         "after" | "sau" => "after:2026-01-31",
                         "before" | "truoc" | "trước" => "before:2026-01-31",
                         _ => "source:baokontum",
@@ -260,6 +265,11 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                 }
                 "topic" | "chude" | "chủđề" if !value.is_empty() => {
                     pq.topics.push(value.to_lowercase());
+                    true
+                }
+                // A forum thread's posts (issue 16): `thread:SOURCE/KEY`, as the item page links it.
+                "thread" if !value.is_empty() => {
+                    pq.threads.push(value.to_string());
                     true
                 }
                 "status" | "trangthai" | "trạngthái" => {
@@ -389,6 +399,14 @@ mod tests {
             pq.after.map(|d| d.to_rfc3339()),
             Some("2025-12-31T17:00:00+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn thread_filter_keeps_its_key() {
+        let pq = parse_query("thread:dien-dan/1739393 ngập", tz()).expect("parse");
+        assert_eq!(pq.threads, vec!["dien-dan/1739393"]);
+        assert_eq!(pq.groups.len(), 1);
+        assert!(pq.sources.is_empty());
     }
 
     #[test]

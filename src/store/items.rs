@@ -10,11 +10,15 @@ use super::clusters::{file_bands, find_cluster, forget_bands};
 use super::{Store, from_ts, ts};
 use crate::cluster::{Signature, item_text, signature};
 use crate::error::Result;
-use crate::model::{Item, NewItem, Upsert, UpsertCounts};
+use crate::model::{InThread, Item, NewItem, Upsert, UpsertCounts};
 
 pub(super) const ITEM_COLUMNS: &str =
     "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
-    content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq";
+    content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq,
+    thread_key, thread_title, thread_url, post_number, first_post";
+
+/// How many columns [`ITEM_COLUMNS`] names: the index of a column selected after them.
+pub(super) const ITEM_COLUMN_COUNT: usize = 21;
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {
@@ -34,6 +38,16 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
         updated_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
         first_seen_at: from_ts(r.get(14)?),
         seq: r.get(15)?,
+        thread: match r.get::<_, Option<String>>(16)? {
+            Some(key) => Some(InThread {
+                key,
+                title: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+                url: r.get(18)?,
+                number: r.get(19)?,
+                first: r.get(20)?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -189,18 +203,21 @@ impl Store {
 /// The two writes of an item row take the same numbered parameters (see [`upsert_one`]):
 /// ?1 id, ?2 source, ?3 key, ?4-?12 the item's fields, ?13 published, ?14 updated,
 /// ?15 now (first seen, or updated when the item gives no time), ?16 content hash,
-/// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`).
+/// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`), ?21-?25
+/// a forum post's thread, title, thread address, number and first-post flag.
 const INSERT_ITEM: &str = "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url,
         title, author, summary, content_html, content_text, image_url, published_at,
-        updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id)
+        updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id,
+        thread_key, thread_title, thread_url, post_number, first_post)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-        ?17, ?18, ?19, ?20)";
+        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 /// An edit keeps the stored cluster when this write does not cluster it.
 const UPDATE_ITEM: &str = "UPDATE items SET guid = ?4, url = ?5, canonical_url = ?6,
         title = ?7, author = ?8, summary = ?9, content_html = ?10, content_text = ?11,
         image_url = ?12, published_at = ?13, updated_at = COALESCE(?14, ?15),
         content_hash = ?16, seq = ?17, minhash = ?18, shingles = ?19,
-        cluster_id = COALESCE(?20, cluster_id)
+        cluster_id = COALESCE(?20, cluster_id), thread_key = ?21, thread_title = ?22,
+        thread_url = ?23, post_number = ?24, first_post = ?25
      WHERE id = ?1 AND source_id = ?2 AND item_key = ?3";
 
 /// True when `item`'s key is a GUID this source never gave before, but the source already
@@ -302,7 +319,12 @@ fn upsert_one(
             seq,
             minhash,
             shingles,
-            cluster_id
+            cluster_id,
+            item.thread.as_ref().map(|t| t.key.as_str()),
+            item.thread.as_ref().map(|t| t.title.as_str()),
+            item.thread.as_ref().and_then(|t| t.url.as_deref()),
+            item.thread.as_ref().and_then(|t| t.number),
+            item.thread.as_ref().is_some_and(|t| t.first),
         ])?;
     if !edit
         && cluster
@@ -318,6 +340,11 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[test]
+    fn the_column_count_matches_the_list() {
+        assert_eq!(ITEM_COLUMNS.split(',').count(), ITEM_COLUMN_COUNT);
+    }
 
     fn store_with_source() -> Store {
         let s = Store::open_in_memory().expect("db");
@@ -346,6 +373,7 @@ mod tests {
             published_at: None,
             updated_at: None,
             content_hash: format!("h-{title}"),
+            thread: None,
         }
     }
 

@@ -6,6 +6,7 @@
 mod audit;
 mod clusters;
 mod digests;
+mod forum;
 mod items;
 mod proposals;
 mod reading;
@@ -24,6 +25,7 @@ use crate::error::{Error, Result};
 
 pub use audit::AuditEntry;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
+pub use forum::ThreadPostRef;
 pub use items::ItemQuery;
 pub use proposals::{Proposal, ProposalState, Proposed};
 pub use reading::{SavedItem, VISIT_GAP_SECS};
@@ -254,6 +256,31 @@ const MIGRATIONS: &[&str] = &[
         token_hash TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );
+    "#,
+    // 10 (issue 16, forums as sources): a forum post's thread and place in it; what the
+    // crawl knows of each thread (where it stopped, the board's activity mark, which
+    // early pages of a long thread are still unread); the notes of a source's last pass
+    // ("trang không phải bài viết").
+    r#"
+    ALTER TABLE items ADD COLUMN thread_key TEXT;
+    ALTER TABLE items ADD COLUMN thread_title TEXT;
+    ALTER TABLE items ADD COLUMN thread_url TEXT;
+    ALTER TABLE items ADD COLUMN post_number INTEGER;
+    ALTER TABLE items ADD COLUMN first_post INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX items_thread ON items(source_id, thread_key) WHERE thread_key IS NOT NULL;
+    CREATE TABLE forum_threads (
+        source_id TEXT NOT NULL,
+        thread_key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        activity TEXT,
+        last_page INTEGER NOT NULL,
+        last_page_url TEXT NOT NULL,
+        backfill_below INTEGER,
+        crawled_at INTEGER NOT NULL,
+        PRIMARY KEY (source_id, thread_key)
+    ) WITHOUT ROWID;
+    ALTER TABLE sources ADD COLUMN last_notes TEXT;
     "#,
 ];
 

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::items::{ITEM_COLUMNS, item_from_row};
+use super::items::{ITEM_COLUMN_COUNT, ITEM_COLUMNS, item_from_row};
 use super::{Store, from_ts, ts};
 use crate::error::Result;
 use crate::model::Item;
@@ -76,7 +76,7 @@ impl Store {
         let rows = stmt.query_map(params![user_id, limit as i64], |r| {
             Ok(SavedItem {
                 item: item_from_row(r)?,
-                saved_at: from_ts(r.get(16)?),
+                saved_at: from_ts(r.get(ITEM_COLUMN_COUNT)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -309,6 +309,7 @@ pub(crate) mod tests {
             published_at: Some(now),
             updated_at: None,
             content_hash: key.into(),
+            thread: None,
         };
         s.upsert_items(
             &[

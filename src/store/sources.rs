@@ -102,6 +102,14 @@ impl Store {
                     params![outcome.source_id, v.etag, v.last_modified],
                 )?;
             }
+            // The notes of the last pass that read the source (a 304 keeps the earlier ones).
+            if let OutcomeKind::Fetched { notes, .. } = &outcome.result {
+                let notes = Some(notes.join("\n")).filter(|n| !n.is_empty());
+                tx.execute(
+                    "UPDATE sources SET last_notes = ?2 WHERE id = ?1",
+                    params![outcome.source_id, notes],
+                )?;
+            }
         }
         tx.execute(
             "INSERT INTO fetch_log (source_id, started_at, duration_ms, outcome, items_new,
@@ -131,7 +139,7 @@ impl Store {
                     (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id),
                     (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?1),
                     (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id AND i.first_seen_at >= ?2),
-                    s.next_check_at
+                    s.next_check_at, s.last_notes
              FROM sources s ORDER BY s.in_config DESC, s.rowid",
         )?;
         let month_ago = ts(now - chrono::Duration::days(30));
@@ -151,6 +159,7 @@ impl Store {
                 items_last_7_days: r.get(11)?,
                 avg_items_per_day: r.get::<_, i64>(12)? as f64 / 30.0,
                 next_check_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
+                notes: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -21,7 +21,7 @@ use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
 use crate::model::{Item, SourceOutcome, SourceStatus};
 use crate::search::{SearchRequest, SearchResults, Status};
-use crate::store::{NewShare, Proposal, RelatedItem, Share, StoryShare, User};
+use crate::store::{NewShare, Proposal, RelatedItem, Share, StoryShare, ThreadPostRef, User};
 
 // ---------------------------------------------------------------------------------------
 // Search
@@ -316,7 +316,13 @@ pub struct LoadedItem {
     pub source_name: String,
     /// The ready-to-post text (`[share] template`).
     pub share_text: String,
+    /// A forum post: the thread's stored posts (the first ones) and how many there are.
+    pub thread_posts: Vec<ThreadPostRef>,
+    pub thread_total: usize,
 }
+
+/// Posts of a thread listed on one of its posts' page.
+const THREAD_POSTS_SHOWN: usize = 30;
 
 fn no_such_item(id: i64) -> WebError {
     WebError::not_found(format!("Không có tin số {id}."))
@@ -329,16 +335,22 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
         let Some(item) = store.item(id)? else {
             return Ok(None);
         };
+        let thread = match &item.thread {
+            Some(t) => store.thread_posts(&item.source_id, &t.key, THREAD_POSTS_SHOWN)?,
+            None => (Vec::new(), 0),
+        };
         Ok(Some((
             item,
             store.shares_of(id)?,
             store.related_items(id)?,
             store.story_shares(&[id])?.remove(&id),
             store.current_proposals(&[id])?.remove(&id),
+            thread,
         )))
     })
     .await??;
-    let (item, shares, related, story_share, proposal) = loaded.ok_or_else(|| no_such_item(id))?;
+    let (item, shares, related, story_share, proposal, (thread_posts, thread_total)) =
+        loaded.ok_or_else(|| no_such_item(id))?;
     let source_name = source_names(state)
         .remove(&item.source_id)
         .unwrap_or(item.source_id.clone());
@@ -351,6 +363,8 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
         related,
         source_name,
         share_text,
+        thread_posts,
+        thread_total,
     })
 }
 

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("assets/templates/login.html")),
     ("search.html", include_str!("assets/templates/search.html")),
     ("item.html", include_str!("assets/templates/item.html")),
+    ("thread.html", include_str!("assets/templates/thread.html")),
     ("error.html", include_str!("assets/templates/error.html")),
     (
         "capture.html",
@@ -99,6 +100,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "admin.js",
         "text/javascript; charset=utf-8",
         include_bytes!("assets/admin.js"),
+    ),
+    (
+        "forum.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/forum.css"),
     ),
 ];
 

@@ -3,7 +3,8 @@
 //! Zalo ("Dán bài vừa sao chép"), "Đánh dấu đã chia sẻ" with its channel and link, the
 //! story's share ("Đã chia sẻ — bản của Báo X, bởi Lan, 2 giờ trước"), this copy's share
 //! history with undo for the sharer or an admin (confirmed in the page), "Lưu" and
-//! "Đề xuất chia sẻ"; then the sanitized article and the other sources' copies.
+//! "Đề xuất chia sẻ"; then the sanitized article, for a forum post the "Trong chủ đề …"
+//! block with the thread's other posts, and the other sources' copies.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -18,8 +19,9 @@ use super::error::WebError;
 use super::state::AppState;
 use super::view::{
     Chrome, facebook_link, full_time, relative_time, safe_url, sanitize_html, shared_words,
-    zalo_link,
+    urlencode, zalo_link,
 };
+use crate::model::InThread;
 use crate::store::{ProposalState, Proposed};
 
 #[derive(Serialize)]
@@ -152,10 +154,53 @@ pub async fn item(
             proposal => proposal,
             saved => saved,
             related => related,
+            thread => thread_view(&loaded, now, tz),
             channels => CHANNELS,
             notice => notice(&q),
         },
     ))
+}
+
+/// A forum post's "Trong chủ đề …" block: the thread, a search for all its posts and the
+/// first stored ones, this post marked. `None` for an item that is no forum post.
+fn thread_view(
+    loaded: &actions::LoadedItem,
+    now: chrono::DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Option<minijinja::Value> {
+    let item = &loaded.item;
+    let t = item.thread.as_ref()?;
+    let search = format!(
+        "/?q={}",
+        urlencode(&format!(
+            "thread:{} sort:date",
+            InThread::search_key(&item.source_id, &t.key)
+        ))
+    );
+    let posts: Vec<minijinja::Value> = loaded
+        .thread_posts
+        .iter()
+        .map(|p| {
+            minijinja::context! {
+                id => p.id,
+                title => p.title,
+                author => p.author,
+                number => p.number,
+                first => p.first,
+                current => p.id == item.id,
+                when => relative_time(p.published_at, now, tz),
+            }
+        })
+        .collect();
+    Some(minijinja::context! {
+        title => t.title,
+        url => safe_url(t.url.as_deref()),
+        number => t.number,
+        first => t.first,
+        total => loaded.thread_total,
+        search => search,
+        posts => posts,
+    })
 }
 
 #[derive(Deserialize)]

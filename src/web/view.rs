@@ -360,6 +360,7 @@ mod tests {
             updated_at: None,
             first_seen_at: Utc::now(),
             seq: 1,
+            thread: None,
         }
     }
 

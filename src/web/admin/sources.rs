@@ -103,6 +103,26 @@ pub fn explain(kind: Option<&str>, message: &str) -> (String, &'static str) {
             "Không trích được nội dung bài".into(),
             "Đặt bộ chọn nội dung bài (article) cho nguồn, rồi bấm “Kiểm tra”.",
         ),
+        "bridge" => (
+            "Cầu nối RSS không trả về tin".into(),
+            "Dịch vụ RSS-Bridge/RSSHub có thể đã hỏng hoặc trang Facebook đổi cách hiển thị. Mở địa chỉ cầu nối trong trình duyệt; trong lúc chờ, nhân viên có thể thu bài bằng trang “Thu bài”.",
+        ),
+        "not_article" => (
+            "Trang không phải bài viết".into(),
+            "Liên kết dẫn tới trang chủ hoặc trang chuyên mục. Đặt bộ chọn liên kết (link) của nguồn cho chỉ lấy liên kết tới bài.",
+        ),
+        "too_slow" => (
+            "Trang quá nặng, đọc quá lâu".into(),
+            "gomtin bỏ qua phần còn lại và đọc tiếp ở lần tải sau. Nếu lặp lại, trang có thể cố ý làm chậm máy đọc.",
+        ),
+        "panic" => (
+            "Nội dung bất thường làm hỏng lượt đọc".into(),
+            "Các nguồn khác không bị ảnh hưởng. Báo cho người quản trị máy chủ kèm tên nguồn này.",
+        ),
+        "disk_full" => (
+            "Ổ đĩa đầy".into(),
+            "Giải phóng chỗ trống trên ổ chứa thư mục dữ liệu; lần tải sau sẽ lưu đủ.",
+        ),
         _ => ("Lỗi".into(), "Xem chi tiết bên dưới."),
     }
 }
@@ -217,6 +237,7 @@ pub async fn sources_page(
                 error_words => s.last_error.as_ref().map(|_| headline),
                 advice => s.last_error.as_ref().map(|_| advice),
                 error => s.last_error,
+                notes => s.notes,
                 failures => s.consecutive_failures,
                 item_count => s.item_count,
                 week => s.items_last_7_days,
