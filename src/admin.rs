@@ -360,6 +360,7 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
 
 /// Store a prepared post, then cluster and index it like any fetched item.
 pub async fn store_post(app: &App, item: NewItem) -> Result<StoredPost> {
+    let item = crate::pipeline::with_tone(&app.tone(), item);
     let store = app.store.clone();
     let key = item.key.clone();
     let counts =

@@ -1,5 +1,5 @@
 //! The handles every command shares: the loaded config, the store, the index, the one
-//! HTTP fetcher and the spelling variants. Opening an `App` opens the data folder; it is
+//! HTTP fetcher, the spelling variants and the tone model. Opening an `App` opens the data folder; it is
 //! what the CLI, the daemon and the tests hand to the pipeline and to search.
 //!
 //! The config and the variants can be replaced while the daemon runs ([`App::reload`]:
@@ -19,6 +19,7 @@ use crate::fetch::Fetcher;
 use crate::index::SearchIndex;
 use crate::search::{SearchRequest, SearchResults, Searcher};
 use crate::store::Store;
+use crate::tone::ToneModel;
 use crate::vietnamese::variants::Variants;
 
 /// Folder of the tantivy index inside the data folder.
@@ -33,6 +34,8 @@ pub struct App {
     /// The one HTTP client; it also holds robots.txt rules per host.
     pub fetcher: Fetcher,
     variants: Arc<ArcSwap<Variants>>,
+    /// The tone lexicon (built-in plus `[tone] lexicon_file`).
+    tone: Arc<ArcSwap<ToneModel>>,
     /// Bumped by every reload; loops that plan from the config watch it.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -44,7 +47,7 @@ impl App {
         let data_dir = config.data_dir();
         let store = Store::open(&data_dir)?;
         store.sync_sources(&config, chrono::Utc::now())?;
-        let (variants, tagger) = derived(&config)?;
+        let (variants, tagger, tone) = derived(&config)?;
         let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?
             .with_topics(tagger)
             .with_writer_threads(SearchIndex::default_writer_threads());
@@ -55,6 +58,7 @@ impl App {
             index: Arc::new(index),
             fetcher,
             variants: Arc::new(ArcSwap::from_pointee(variants)),
+            tone: Arc::new(ArcSwap::from_pointee(tone)),
             changes: Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
@@ -69,6 +73,12 @@ impl App {
         self.variants.load_full()
     }
 
+    /// The tone model as it is now (a changed lexicon re-scores items on the next
+    /// after-store step).
+    pub fn tone(&self) -> Arc<ToneModel> {
+        self.tone.load_full()
+    }
+
     /// Replace the running config with `config` (already loaded and validated, e.g. by
     /// `Config::load`): the sources are synced into SQLite (a new source is due at once, a
     /// removed one is no longer scheduled; items are kept), the variants and the topics
@@ -76,9 +86,10 @@ impl App {
     /// and the loops watching [`App::config_changes`] are woken. On an error nothing is
     /// replaced and the running config stays.
     pub fn reload(&self, config: Config) -> Result<()> {
-        let (variants, tagger) = derived(&config)?;
+        let (variants, tagger, tone) = derived(&config)?;
         self.store.sync_sources(&config, chrono::Utc::now())?;
         self.variants.store(Arc::new(variants));
+        self.tone.store(Arc::new(tone));
         self.index.set_topics(tagger);
         self.config.store(Arc::new(config));
         self.changes.send_modify(|n| *n += 1);
@@ -142,12 +153,30 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> Result<DataLock> {
     }
 }
 
-/// What a config implies beyond itself: the spelling variants and the topics tagger.
-fn derived(config: &Config) -> Result<(Variants, crate::topics::TopicTagger)> {
+/// What a config implies beyond itself: the spelling variants, the topics tagger and the
+/// tone model.
+fn derived(config: &Config) -> Result<(Variants, crate::topics::TopicTagger, ToneModel)> {
     let variants = load_variants(config)?;
     let tagger =
         crate::topics::TopicTagger::new(&config.topics, variants.clone(), config.display.timezone)?;
-    Ok((variants, tagger))
+    Ok((variants, tagger, load_tone(config)?))
+}
+
+/// The built-in tone lexicon plus the admin's file when `[tone] lexicon_file` is set (a bad
+/// line is reported with the file and its line number).
+pub fn load_tone(config: &Config) -> Result<ToneModel> {
+    let Some(p) = &config.tone.lexicon_file else {
+        return Ok(ToneModel::builtin());
+    };
+    let path = resolve(&config.base_dir, p);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::ConfigRead {
+        path: path.clone(),
+        source,
+    })?;
+    ToneModel::with_extra(&text).map_err(|e| Error::ConfigInvalid {
+        path,
+        message: format!("từ điển sắc thái: {e}"),
+    })
 }
 
 /// The built-in variants plus the admin's file when `[search] variants_file` is set.

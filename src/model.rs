@@ -1,9 +1,10 @@
 //! Plain data passed between the pipeline stages: what extraction finds (`RawEntry`),
 //! what normalization makes of it (`NewItem`), what the store keeps (`Item`, `SourceStatus`)
-//! and what a pass reports (`SourceOutcome`). No I/O happens here.
+//! and what a pass reports (`SourceOutcome`), and the tone an item was given (`Tone`,
+//! `ToneVerdict`). No I/O happens here.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One entry as a parser found it, before any cleaning. Text fields may hold HTML.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,6 +48,9 @@ pub struct NewItem {
     pub updated_at: Option<DateTime<Utc>>,
     /// Hash of the visible fields, to tell an edit from a refetch.
     pub content_hash: String,
+    /// The tone the pipeline gave it (`tone::ToneModel::judge`); `None` leaves it to the
+    /// store's back-fill (`pipeline::after_store`).
+    pub tone: Option<ToneVerdict>,
 }
 
 /// An item as stored in SQLite.
@@ -70,6 +74,134 @@ pub struct Item {
     pub first_seen_at: DateTime<Utc>,
     /// Position in the change log that feeds the index.
     pub seq: i64,
+    /// Its tone; `None` until it has been scored (rows stored before tones existed).
+    pub tone: Option<ToneVerdict>,
+}
+
+/// Whether an item is good news to reshare, bad news to notice, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tone {
+    Positive,
+    #[default]
+    Neutral,
+    Negative,
+}
+
+impl Tone {
+    pub const ALL: [Tone; 3] = [Tone::Positive, Tone::Neutral, Tone::Negative];
+
+    /// `positive`, `neutral` or `negative` (stored in SQLite, the API, the query language).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::Positive => "positive",
+            Tone::Neutral => "neutral",
+            Tone::Negative => "negative",
+        }
+    }
+
+    /// The label staff see.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Tone::Positive => "Tích cực",
+            Tone::Neutral => "Trung tính",
+            Tone::Negative => "Tiêu cực",
+        }
+    }
+
+    /// The value of the index's `tone` field: 1, 0, -1 (higher is better news).
+    pub fn rank(self) -> i64 {
+        match self {
+            Tone::Positive => 1,
+            Tone::Neutral => 0,
+            Tone::Negative => -1,
+        }
+    }
+
+    /// Read a tone as people write it: `positive`/`tich-cuc`/`tốt`, `neutral`/`trung-tinh`,
+    /// `negative`/`tieu-cuc`/`xấu` (case and marks do not matter).
+    pub fn parse(s: &str) -> Option<Tone> {
+        let folded: String = s
+            .trim()
+            .to_lowercase()
+            .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+            .map(crate::vietnamese::fold)
+            .collect();
+        match folded.as_str() {
+            "positive" | "pos" | "tichcuc" | "tot" | "good" => Some(Tone::Positive),
+            "neutral" | "trungtinh" => Some(Tone::Neutral),
+            "negative" | "neg" | "tieucuc" | "xau" | "bad" => Some(Tone::Negative),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Tone {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Tone, String> {
+        Tone::parse(s).ok_or_else(|| {
+            format!("sắc thái `{s}` không hợp lệ; dùng positive, neutral hoặc negative")
+        })
+    }
+}
+
+/// One phrase that counted towards an item's tone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToneReason {
+    /// The words as the article writes them (`"khánh thành"`, `"phẫu thuật … thành công"`).
+    pub phrase: String,
+    /// What it added to the score (negative for bad news), after the field's weight;
+    /// 0 when it was negated ("không có người tử vong").
+    pub weight: f32,
+    /// `title`, `lead` or `body`.
+    pub field: String,
+    /// True when a negation before it cancelled it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
+}
+
+/// An item's tone with its score and the phrases that decided it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToneVerdict {
+    pub label: Tone,
+    /// Good minus bad, weighted (0 when nothing matched).
+    pub score: f32,
+    /// The phrases that weighed most, strongest first.
+    pub reasons: Vec<ToneReason>,
+}
+
+impl ToneVerdict {
+    /// The verdict of a text with no tone phrase at all.
+    pub fn neutral() -> ToneVerdict {
+        ToneVerdict {
+            label: Tone::Neutral,
+            score: 0.0,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// The reasons in one line for people: "khánh thành (+12), tai nạn (−2)".
+    pub fn reasons_line(&self) -> String {
+        self.reasons
+            .iter()
+            .map(|r| {
+                if r.negated {
+                    format!("{} (phủ định, không tính)", r.phrase)
+                } else if r.weight >= 0.0 {
+                    format!("{} (+{})", r.phrase, trim_number(r.weight))
+                } else {
+                    format!("{} (−{})", r.phrase, trim_number(-r.weight))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `12`, `4.5`: a weight without trailing zeros.
+fn trim_number(x: f32) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 /// What storing one item did.

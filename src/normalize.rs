@@ -297,6 +297,7 @@ pub fn normalize_entry(
         published_at,
         updated_at,
         content_hash,
+        tone: None,
     })
 }
 

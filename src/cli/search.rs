@@ -126,8 +126,12 @@ fn highlight_for_terminal(snippet: &str, ranges: &[[usize; 2]], tty: bool) -> St
 pub async fn reindex(config: Config) -> Result<Exit> {
     let _lock = crate::app::lock_data_dir(&config.data_dir())?;
     let app = App::open(config)?;
-    let (index, store) = (app.index.clone(), app.store.clone());
-    let n = tokio::task::spawn_blocking(move || index.rebuild(&store)).await??;
+    let app2 = app.clone();
+    let n = tokio::task::spawn_blocking(move || {
+        crate::pipeline::backfill_tones(&app2)?;
+        app2.index.rebuild(&app2.store)
+    })
+    .await??;
     app.index.close()?;
     println!("Đã dựng lại chỉ mục: {n} tin.");
     Ok(Exit::Ok)

@@ -1,7 +1,7 @@
 //! `gomtin serve`, the daemon: under the data-folder lock it catches the index up with
-//! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs three things
-//! until SIGINT/SIGTERM — the web app (`web::router`), the fetch scheduler and the digest
-//! runner — then stops them together and says so on stdout.
+//! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs four things
+//! until SIGINT/SIGTERM — the web app (`web::router`), the fetch scheduler, the digest
+//! runner and the alert runner — then stops them together and says so on stdout.
 //!
 //! It lives in `cli` rather than beside `scheduler` as a flow: it is the one place that
 //! wires the web face to the flows, so as a flow it would make a lower layer import `web`;
@@ -19,6 +19,12 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     let _lock = crate::app::lock_data_dir(&config.data_dir())?;
     let addr = listen.unwrap_or(config.server.listen);
     let app = App::open(config)?;
+    // Alerts exist from now on (before the scheduler stores anything).
+    {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || crate::alerts::register(&app, chrono::Utc::now()))
+            .await??;
+    }
     // Crash recovery: whatever SQLite committed but the index missed is indexed now.
     let recovered = crate::pipeline::catch_up_index(&app).await?;
     if recovered > 0 {
@@ -51,16 +57,21 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     let server =
         axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
+    let alerts = crate::alerts::run(app.clone(), metrics.clone(), shutdown.clone());
     let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
-    let (served, scheduled, digested) = tokio::join!(
+    let (served, scheduled, digested, alerted) = tokio::join!(
         async {
             let r = server.await;
             shutdown.cancel();
             r
         },
         scheduler,
-        digests
+        digests,
+        alerts
     );
+    if let Err(e) = alerted {
+        tracing::error!(error = %e, "alert runner failed");
+    }
     if let Err(e) = served {
         tracing::error!(error = %e, "web server failed");
     }

@@ -19,16 +19,20 @@ use toml::Spanned;
 
 use crate::error::{Error, Result};
 
+mod alerts;
 mod de;
 mod mail;
 mod sources;
+mod tone;
 
+pub use alerts::AlertConfig;
 use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
 };
 pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
+pub use tone::ToneConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +61,12 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digests: Vec<DigestConfig>,
+    /// `[tone]`: the admin's additions to the tone lexicon.
+    #[serde(default)]
+    pub tone: ToneConfig,
+    /// Instant alerts on new items matching a query (email, webhook).
+    #[serde(default)]
+    pub alerts: Vec<AlertConfig>,
     /// Folder of the config file; relative paths in the file are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -306,6 +316,9 @@ pub struct TopicConfig {
     pub name: String,
     /// A query in the search language (e.g. `"nông thôn mới" OR ntm -"tai nạn"`).
     pub query: String,
+    /// Only items of this tone are tagged (`tone = "positive"`).
+    #[serde(default, deserialize_with = "tone::de_opt_tone")]
+    pub tone: Option<crate::model::Tone>,
 }
 
 impl TopicConfig {
@@ -377,7 +390,7 @@ impl Config {
                 )));
             }
             match crate::search::query::parse_query(&t.query, self.display.timezone) {
-                Ok(pq) if !pq.is_match_all() => {}
+                Ok(pq) if !pq.is_match_all() || t.tone.is_some() => {}
                 Ok(_) => {
                     return Err(invalid(format!(
                         "dòng {line}: chủ đề `{}` cần ít nhất một từ trong `query`",
@@ -393,6 +406,7 @@ impl Config {
             }
         }
         self.validate_mail(lines, &topic_ids)?;
+        self.validate_alerts(lines)?;
         let f = &self.fetch;
         if f.user_agent.trim().is_empty() {
             return Err(invalid("fetch.user_agent không được để trống".into()));

@@ -31,6 +31,8 @@ pub struct Fields {
     pub body: Field,
     pub body_f: Field,
     pub published: Field,
+    /// The item's tone as 1 (positive), 0 (neutral or not scored), -1 (negative).
+    pub tone: Field,
 }
 
 /// The schema every gomtin index uses (also the in-memory ones of topic tagging).
@@ -53,6 +55,7 @@ pub fn build_schema() -> (Schema, Fields) {
         body: b.add_text_field("body", text(EXACT)),
         body_f: b.add_text_field("body_f", text(FOLD)),
         published: b.add_i64_field("published", INDEXED | FAST),
+        tone: b.add_i64_field("tone", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -168,6 +171,7 @@ pub fn item_document(f: Fields, item: &Item, topics: &[String]) -> TantivyDocume
         f.body => body.as_str(),
         f.body_f => body.as_str(),
         f.published => item.published_at.timestamp(),
+        f.tone => item.tone.as_ref().map_or(0, |t| t.label.rank()),
     );
     if let Some(author) = &item.author {
         d.add_text(f.body, author);

@@ -1,18 +1,23 @@
 //! The query language: what people type in the search box (and in a `[[topics]]` or
 //! `[[digests]]` query) read into a `ParsedQuery` — OR-groups of words and quoted phrases,
-//! exclusions, the `source:`/`topic:`/`after:`/`before:`/`sort:` filters. It needs only
-//! text analysis and the error type, so config can check a query without the index.
+//! exclusions, the `source:`/`topic:`/`tone:`/`after:`/`before:`/`sort:` filters. It needs
+//! only text analysis, the tone names and the error type, so config can check a query
+//! without the index.
 //!
 //! The language (words are required, AND):
 //! - `"quoted phrase"` — words adjacent, in order; `-word` / `-"phrase"` — exclude;
 //! - `a OR b` — either; `source:ID`, `topic:ID` — filters (repeat for OR);
+//! - `tone:positive|neutral|negative` (also `tone:tich-cuc`…) — the item's tone (repeat for
+//!   OR; `-tone:negative` leaves bad news out);
 //! - `after:2026-01-01` (from that day on), `before:2026-02-01` (up to the day before),
-//!   in the display timezone; `sort:date` (newest first) or `sort:relevance` (default).
+//!   in the display timezone; `sort:date` (newest first), `sort:relevance` (default) or
+//!   `sort:tone` (good news first, then neutral, then bad, each by relevance).
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::model::Tone;
 use crate::vietnamese;
 
 /// Longest query text considered (characters); the rest is ignored with a notice.
@@ -27,6 +32,8 @@ pub enum SortOrder {
     #[default]
     Relevance,
     Date,
+    /// Positive items first, then neutral, then negative; by relevance within each.
+    Tone,
 }
 
 /// One word or quoted phrase of a query.
@@ -50,6 +57,10 @@ pub struct ParsedQuery {
     pub(super) excluded: Vec<Unit>,
     pub sources: Vec<String>,
     pub topics: Vec<String>,
+    /// `tone:` filters (any of them).
+    pub tones: Vec<Tone>,
+    /// `-tone:` filters (none of them).
+    pub excluded_tones: Vec<Tone>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     pub sort: SortOrder,
@@ -161,6 +172,19 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     pq.topics.push(value.to_lowercase());
                     true
                 }
+                "tone" | "sacthai" | "sắcthái" => {
+                    let tone = Tone::parse(value).ok_or_else(|| {
+                        Error::Query(format!(
+                            "tone:{value} không hợp lệ; dùng tone:positive, tone:neutral hoặc tone:negative"
+                        ))
+                    })?;
+                    if negated {
+                        pq.excluded_tones.push(tone);
+                    } else {
+                        pq.tones.push(tone);
+                    }
+                    true
+                }
                 "after" | "sau" => {
                     pq.after = Some(parse_day(value, tz).ok_or_else(|| {
                         Error::Query(format!(
@@ -181,9 +205,10 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     pq.sort = match value.to_lowercase().as_str() {
                         "date" | "ngay" | "ngày" | "new" => SortOrder::Date,
                         "relevance" | "score" => SortOrder::Relevance,
+                        "tone" | "sacthai" | "sắcthái" => SortOrder::Tone,
                         other => {
                             return Err(Error::Query(format!(
-                                "sort:{other} không được hỗ trợ; dùng sort:date hoặc sort:relevance"
+                                "sort:{other} không được hỗ trợ; dùng sort:date, sort:relevance hoặc sort:tone"
                             )));
                         }
                     };
@@ -286,5 +311,23 @@ mod tests {
         assert!(parse_query("after:hôm-qua", tz()).is_err());
         assert!(parse_query("sort:random", tz()).is_err());
         assert!(parse_query("sort:", tz()).is_err());
+    }
+
+    #[test]
+    fn tone_filters_and_sort() {
+        let pq = parse_query(
+            "kon tum tone:positive tone:tich-cuc -tone:negative sort:tone",
+            tz(),
+        )
+        .expect("parse");
+        assert_eq!(pq.groups.len(), 2);
+        assert_eq!(pq.tones, vec![Tone::Positive, Tone::Positive]);
+        assert_eq!(pq.excluded_tones, vec![Tone::Negative]);
+        assert_eq!(pq.sort, SortOrder::Tone);
+        let err = parse_query("tone:vui", tz())
+            .expect_err("unknown tone")
+            .to_string();
+        assert!(err.contains("tone:positive"), "{err}");
+        assert!(parse_query("tone:", tz()).is_err());
     }
 }

@@ -137,20 +137,24 @@ impl Searcher<'_> {
             col.first(addr.doc_id)
                 .ok_or_else(|| Error::Index("document without id".into()))
         };
-        let by_date = pq.sort == SortOrder::Date || pq.is_match_all();
+        let by_tone = pq.sort == SortOrder::Tone;
+        let by_date = !by_tone && (pq.sort == SortOrder::Date || pq.is_match_all());
+        let scored = !by_date && !pq.is_match_all();
         let now = Utc::now().timestamp();
         let matches = Matches {
             // By relevance, the best `RESCORE_WINDOW` by words get their proximity boosts
             // and the page is cut from the re-sorted window.
-            limit: if by_date {
-                offset + limit
-            } else {
+            limit: if scored {
                 (offset + limit).max(RESCORE_WINDOW)
-            },
-            rank: if by_date {
-                Rank::Newest
             } else {
-                Rank::Relevance { now }
+                offset + limit
+            },
+            rank: match (by_tone, by_date) {
+                (true, _) => Rank::Tone {
+                    now: scored.then_some(now),
+                },
+                (false, true) => Rank::Newest,
+                (false, false) => Rank::Relevance { now },
             },
         };
         let Gathered {
@@ -158,13 +162,23 @@ impl Searcher<'_> {
             count: total,
             per_source,
         } = parallel::search(&searcher, &query, &matches, parallel::search_threads())?;
-        if !by_date {
+        if scored {
             rescore(&searcher, &boosts, &mut docs, now)?;
-            docs.sort_by(|a, b| {
-                b.0.total_cmp(&a.0)
-                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
-                    .then(a.1.doc_id.cmp(&b.1.doc_id))
+            // `sort:tone` keeps the tone classes in order; the boosts reorder within them.
+            let tones: Vec<i64> = if by_tone {
+                docs.iter().map(|d| tone_of(&searcher, d.1)).collect()
+            } else {
+                vec![0; docs.len()]
+            };
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            order.sort_by(|&a, &b| {
+                tones[b]
+                    .cmp(&tones[a])
+                    .then(docs[b].0.total_cmp(&docs[a].0))
+                    .then(docs[a].1.segment_ord.cmp(&docs[b].1.segment_ord))
+                    .then(docs[a].1.doc_id.cmp(&docs[b].1.doc_id))
             });
+            docs = order.into_iter().map(|i| docs[i]).collect();
         }
         let mut out = Vec::with_capacity(limit);
         for (score, addr) in docs.into_iter().skip(offset).take(limit) {
@@ -207,11 +221,29 @@ impl Searcher<'_> {
                 snippet_html: snippet.html,
                 score: *score,
                 image_url: item.image_url.clone(),
+                tone: item.tone.as_ref().map(|t| t.label).unwrap_or_default(),
+                tone_score: item.tone.as_ref().map_or(0.0, |t| t.score),
+                tone_reasons: item
+                    .tone
+                    .as_ref()
+                    .map(|t| t.reasons.clone())
+                    .unwrap_or_default(),
                 also_posted_by: Vec::new(),
             });
         }
         Ok(hits)
     }
+}
+
+/// The `tone` fast field of one document (0 when missing).
+fn tone_of(searcher: &tantivy::Searcher, addr: DocAddress) -> i64 {
+    searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .i64("tone")
+        .ok()
+        .and_then(|c| c.first(addr.doc_id))
+        .unwrap_or(0)
 }
 
 /// Replace the words part of the original query by the corrected reading, keeping filters.
@@ -221,8 +253,8 @@ fn rebuild_query(original: &str, plain: &str, reading: &str) -> String {
         .filter(|t| {
             t.split_once(':').is_some_and(|(k, _)| {
                 matches!(
-                    k.to_lowercase().as_str(),
-                    "source" | "topic" | "after" | "before" | "sort"
+                    k.trim_start_matches('-').to_lowercase().as_str(),
+                    "source" | "topic" | "tone" | "after" | "before" | "sort"
                 )
             })
         })

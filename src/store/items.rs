@@ -14,7 +14,8 @@ use crate::model::{Item, NewItem, Upsert, UpsertCounts};
 
 pub(super) const ITEM_COLUMNS: &str =
     "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
-    content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq";
+    content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq,
+    tone, tone_score, tone_reasons";
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {
@@ -34,6 +35,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
         updated_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
         first_seen_at: from_ts(r.get(14)?),
         seq: r.get(15)?,
+        tone: super::tone::verdict_from_columns(r.get(16)?, r.get(17)?, r.get(18)?),
     })
 }
 
@@ -177,18 +179,21 @@ impl Store {
 /// The two writes of an item row take the same numbered parameters (see [`upsert_one`]):
 /// ?1 id, ?2 source, ?3 key, ?4-?12 the item's fields, ?13 published, ?14 updated,
 /// ?15 now (first seen, or updated when the item gives no time), ?16 content hash,
-/// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`).
+/// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`), ?21-?23
+/// tone (`NULL`: left to the back-fill, `pipeline::after_store`).
 const INSERT_ITEM: &str = "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url,
         title, author, summary, content_html, content_text, image_url, published_at,
-        updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id)
+        updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id,
+        tone, tone_score, tone_reasons)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-        ?17, ?18, ?19, ?20)";
+        ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 /// An edit keeps the stored cluster when this write does not cluster it.
 const UPDATE_ITEM: &str = "UPDATE items SET guid = ?4, url = ?5, canonical_url = ?6,
         title = ?7, author = ?8, summary = ?9, content_html = ?10, content_text = ?11,
         image_url = ?12, published_at = ?13, updated_at = COALESCE(?14, ?15),
         content_hash = ?16, seq = ?17, minhash = ?18, shingles = ?19,
-        cluster_id = COALESCE(?20, cluster_id)
+        cluster_id = COALESCE(?20, cluster_id), tone = ?21, tone_score = ?22,
+        tone_reasons = ?23
      WHERE id = ?1 AND source_id = ?2 AND item_key = ?3";
 
 /// Insert or update one item. With `cluster`, the item is also clustered here (see
@@ -246,6 +251,7 @@ fn upsert_one(
     let seq = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
         r.get::<_, i64>(0)
     })?;
+    let (tone, tone_score, tone_reasons) = super::tone::verdict_columns(item.tone.as_ref());
     tx.prepare_cached(if edit { UPDATE_ITEM } else { INSERT_ITEM })?
         .execute(params![
             id,
@@ -267,7 +273,10 @@ fn upsert_one(
             seq,
             minhash,
             shingles,
-            cluster_id
+            cluster_id,
+            tone,
+            tone_score,
+            tone_reasons
         ])?;
     if !edit
         && cluster
@@ -311,6 +320,7 @@ mod tests {
             published_at: None,
             updated_at: None,
             content_hash: format!("h-{title}"),
+            tone: None,
         }
     }
 

@@ -3,12 +3,14 @@
 //! mode with a busy timeout, behind one writer connection, and its schema is an
 //! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
 
+mod alerts;
 mod clusters;
 mod digests;
 mod items;
 mod related;
 mod shares;
 mod sources;
+mod tone;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -19,10 +21,12 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use alerts::{AlertBatch, AlertDelivery, AlertMatch, AlertSummary};
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
 pub use related::{ClusterMember, RelatedItem};
 pub use shares::{NewShare, Share};
+pub use tone::{ToneShare, Untoned};
 pub use users::{Role, User, valid_user_name};
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
@@ -196,6 +200,55 @@ const MIGRATIONS: &[&str] = &[
     // (`store::clusters::forget_bands`); every band written cost a second B-tree insert.
     r#"
     DROP INDEX minhash_bands_item;
+    "#,
+    // 8 (issue 17, tone and alerts): each item's tone (label, score, the phrases that
+    // decided, as JSON; NULL until scored, found by a partial index) and the lexicon's
+    // fingerprint; the alert ledger: how far each alert has looked (`seq`), one match per
+    // (alert, item), the batches a minute of matches makes, one delivery per batch and
+    // channel (an address or the webhook), moving as digest deliveries do.
+    r#"
+    ALTER TABLE items ADD COLUMN tone TEXT;
+    ALTER TABLE items ADD COLUMN tone_score REAL;
+    ALTER TABLE items ADD COLUMN tone_reasons TEXT;
+    CREATE INDEX items_tone_pending ON items(id) WHERE tone IS NULL;
+    CREATE TABLE tone_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        fingerprint TEXT NOT NULL
+    );
+    CREATE TABLE alert_state (
+        alert_id TEXT PRIMARY KEY,
+        first_seen_at INTEGER NOT NULL,
+        checked_seq INTEGER NOT NULL
+    );
+    CREATE TABLE alert_matches (
+        alert_id TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        matched_at INTEGER NOT NULL,
+        batch_id INTEGER,
+        PRIMARY KEY (alert_id, item_id)
+    );
+    CREATE INDEX alert_matches_batch ON alert_matches(batch_id);
+    CREATE TABLE alert_batches (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        item_count INTEGER NOT NULL
+    );
+    CREATE INDEX alert_batches_alert ON alert_batches(alert_id, created_at);
+    CREATE TABLE alert_deliveries (
+        batch_id INTEGER NOT NULL REFERENCES alert_batches(id),
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_at INTEGER,
+        last_reply TEXT,
+        sent_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, channel, target)
+    );
+    CREATE INDEX alert_deliveries_status ON alert_deliveries(status, next_attempt_at);
     "#,
 ];
 

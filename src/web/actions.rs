@@ -16,7 +16,7 @@ use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
 use crate::model::{Item, SourceOutcome, SourceStatus};
 use crate::search::{SearchRequest, SearchResults};
-use crate::store::{NewShare, RelatedItem, Share, User};
+use crate::store::{NewShare, RelatedItem, Share, ToneShare, User};
 
 // ---------------------------------------------------------------------------------------
 // Search
@@ -41,6 +41,9 @@ pub struct SearchParams {
     /// "1" keeps only items nobody has marked shared.
     #[serde(default)]
     pub unshared: String,
+    /// `positive`, `neutral`, `negative` (comma-separated for several): the items' tone.
+    #[serde(default)]
+    pub tone: String,
     #[serde(default)]
     pub page: Option<usize>,
     #[serde(default)]
@@ -56,6 +59,22 @@ impl SearchParams {
         matches!(self.unshared.as_str(), "1" | "true" | "on")
     }
 
+    /// The tones asked for (`tone=positive,negative`); an unknown name is an error.
+    pub fn tones(&self) -> Result<Vec<crate::model::Tone>> {
+        self.tone
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse().map_err(Error::Query))
+            .collect()
+    }
+
+    /// True when only good news is asked for (the "Tin tích cực" box).
+    pub fn positive_only(&self) -> bool {
+        self.tones()
+            .is_ok_and(|t| t == [crate::model::Tone::Positive])
+    }
+
     /// The parameters as a query string, without paging (for links that keep the search).
     pub fn query_string(&self) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -66,6 +85,7 @@ impl SearchParams {
             ("from", &self.from),
             ("to", &self.to),
             ("before", &self.before),
+            ("tone", &self.tone),
         ] {
             if !v.is_empty() {
                 s.append_pair(k, v);
@@ -116,6 +136,7 @@ fn build_request(
     if p.unshared() {
         req.exclude_ids = state.app.store.shared_item_ids()?;
     }
+    req.tones = p.tones()?;
     Ok(req)
 }
 
@@ -273,19 +294,22 @@ pub async fn source_statuses(state: &AppState) -> std::result::Result<Vec<Source
     Ok(tokio::task::spawn_blocking(move || store.source_statuses(Utc::now())).await??)
 }
 
-/// Every source's health with its items per day over the last `days` days.
+/// Every source's health with its items per day over the last `days` days and the tones
+/// of the items it brought in that time.
 pub async fn source_activity(
     state: &AppState,
     days: i64,
-) -> std::result::Result<Vec<(SourceStatus, Vec<i64>)>, WebError> {
+) -> std::result::Result<Vec<(SourceStatus, Vec<i64>, ToneShare)>, WebError> {
     let store = state.app.store.clone();
     let now = Utc::now();
     let rows = tokio::task::spawn_blocking(move || -> Result<_> {
         let statuses = store.source_statuses(now)?;
+        let shares = store.tone_shares(now - chrono::Duration::days(days))?;
         let mut out = Vec::new();
         for s in statuses {
             let per_day = store.items_per_day(&s.id, days, now)?;
-            out.push((s, per_day));
+            let share = shares.get(&s.id).copied().unwrap_or_default();
+            out.push((s, per_day, share));
         }
         Ok(out)
     })

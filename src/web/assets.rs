@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("assets/templates/sources.html"),
     ),
     ("error.html", include_str!("assets/templates/error.html")),
+    ("alerts.html", include_str!("assets/templates/alerts.html")),
 ];
 
 /// Static files: (name, content type, body).
@@ -33,6 +34,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("assets/app.js"),
+    ),
+    (
+        "tone.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/tone.css"),
     ),
 ];
 

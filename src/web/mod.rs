@@ -1,7 +1,7 @@
 //! The web layer: [`router`] builds the axum `Router` that `gomtin serve` runs on
 //! `[server] listen` — the route table below names every handler. The operational
 //! endpoints (`ops`: `/healthz`, `/metrics`) are public; the staff pages (`pages`,
-//! `feeds`), the JSON API (`api`), login (`auth`) and the static files (`assets`) sit
+//! `feeds`, `alerts`), the JSON API (`api`), login (`auth`) and the static files (`assets`) sit
 //! behind the login gate (`auth::require_login`) and the error renderer
 //! (`error::render_errors`), and every response carries the security headers (`headers`).
 //!
@@ -11,6 +11,7 @@
 //! the daemon wiring (`cli::serve`).
 
 mod actions;
+mod alerts;
 mod api;
 mod assets;
 mod auth;
@@ -42,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sources", get(pages::sources).post(pages::add_source))
         .route("/sources.opml", get(feeds::opml))
         .route("/sources/{id}/fetch", post(pages::fetch_now))
+        // Issue 17: the alerts and their last deliveries (admins).
+        .route("/alerts", get(alerts::page))
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/static/{name}", get(assets::asset))

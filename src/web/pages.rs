@@ -40,6 +40,11 @@ struct HitView {
     image_url: Option<String>,
     shared: bool,
     also: usize,
+    /// `positive`, `neutral`, `negative` (a CSS class and the badge).
+    tone: &'static str,
+    tone_label: &'static str,
+    /// The phrases that decided, for the badge's tooltip.
+    tone_why: String,
 }
 
 #[derive(Serialize)]
@@ -105,6 +110,9 @@ pub async fn search(
                 image_url: safe_url(h.image_url.as_deref()),
                 shared: shared.contains(&h.id),
                 also: also.get(&h.id).copied().unwrap_or(0),
+                tone: h.tone.as_str(),
+                tone_label: h.tone.label_vi(),
+                tone_why: tone_why(&h.tone_reasons),
             });
         }
     }
@@ -165,6 +173,7 @@ pub async fn search(
             chrome => Chrome::of(&who),
             p => p,
             unshared => p.unshared(),
+            positive_only => p.positive_only(),
             hits => hits,
             total => total,
             notices => notices,
@@ -182,6 +191,19 @@ pub async fn search(
             searched => !p.q.trim().is_empty() || !base.is_empty(),
         },
     )
+}
+
+/// "Vì có: khánh thành (+12), tai nạn (−2)": why a hit got its tone, for its badge.
+fn tone_why(reasons: &[crate::model::ToneReason]) -> String {
+    if reasons.is_empty() {
+        return "Không có cụm từ nào quyết định sắc thái.".to_string();
+    }
+    let v = crate::model::ToneVerdict {
+        label: crate::model::Tone::Neutral,
+        score: 0.0,
+        reasons: reasons.to_vec(),
+    };
+    format!("Vì có: {}", v.reasons_line())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -255,6 +277,9 @@ pub async fn item(
                 when_full => full_time(item.published_at, tz),
                 image_url => safe_url(item.image_url.as_deref()),
                 content_html => content,
+                tone => item.tone.as_ref().map_or("neutral", |t| t.label.as_str()),
+                tone_label => item.tone.as_ref().map_or("Trung tính", |t| t.label.label_vi()),
+                tone_why => tone_why(item.tone.as_ref().map_or(&[][..], |t| &t.reasons[..])),
             },
             url => url,
             share_text => loaded.share_text,
@@ -316,7 +341,7 @@ pub async fn sources(
     let tz = state.timezone();
     let views: Vec<minijinja::Value> = rows
         .iter()
-        .map(|(s, per_day)| {
+        .map(|(s, per_day, tones)| {
             let condition = if s.last_error.is_some() {
                 "loi"
             } else if s.last_success_at.is_some() {
@@ -343,6 +368,10 @@ pub async fn sources(
                 week => s.items_last_7_days,
                 month => per_day.iter().sum::<i64>(),
                 points => sparkline_points(per_day),
+                tone_total => tones.total,
+                tone_positive => tones.positive,
+                tone_negative => tones.negative,
+                positive_pct => (tones.total > 0).then(|| (tones.positive * 100 + tones.total / 2) / tones.total),
                 fetched => q.fetched == s.id,
             }
         })

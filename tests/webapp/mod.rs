@@ -226,6 +226,7 @@ query = "\"nông thôn mới\""
                 published_at: Some(chrono::Utc::now() - chrono::Duration::hours(1)),
                 updated_at: None,
                 content_hash: "payload".into(),
+                tone: None,
             };
             store
                 .upsert_items(&[item], chrono::Utc::now())
