@@ -56,6 +56,6 @@ fn tone_figures_stay_above_their_floors() {
     assert!(all.negative_precision >= 0.70, "{summary}");
     // Rows never looked at while tuning.
     assert!(held.positive_precision >= 0.80, "{summary}");
-    assert!(held.positive_recall >= 0.55, "{summary}");
+    assert!(held.positive_recall >= 0.60, "{summary}");
     assert!(held.negative_recall >= 0.85, "{summary}");
 }
