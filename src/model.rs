@@ -180,17 +180,29 @@ impl ToneVerdict {
         }
     }
 
-    /// The reasons in one line for people: "khánh thành (+12), tai nạn (−2)".
+    /// The reasons in one line for people: "khánh thành (+18), tai nạn (−2)" — a phrase
+    /// found in several fields (title, lead, body) once, with its weights added up.
     pub fn reasons_line(&self) -> String {
-        self.reasons
+        let mut merged: Vec<(String, f32, bool)> = Vec::new();
+        for r in &self.reasons {
+            let key = r.phrase.to_lowercase();
+            match merged
+                .iter_mut()
+                .find(|(k, _, negated)| *k == key && *negated == r.negated)
+            {
+                Some(m) => m.1 += r.weight,
+                None => merged.push((key, r.weight, r.negated)),
+            }
+        }
+        merged
             .iter()
-            .map(|r| {
-                if r.negated {
-                    format!("{} (phủ định, không tính)", r.phrase)
-                } else if r.weight >= 0.0 {
-                    format!("{} (+{})", r.phrase, trim_number(r.weight))
+            .map(|(phrase, weight, negated)| {
+                if *negated {
+                    format!("{phrase} (phủ định, không tính)")
+                } else if *weight >= 0.0 {
+                    format!("{phrase} (+{})", trim_number(*weight))
                 } else {
-                    format!("{} (−{})", r.phrase, trim_number(-r.weight))
+                    format!("{phrase} (−{})", trim_number(-weight))
                 }
             })
             .collect::<Vec<_>>()

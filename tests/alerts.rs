@@ -295,6 +295,18 @@ fn a_restart_neither_loses_nor_repeats_an_alert() {
 fn a_webhook_answering_500_then_200_gets_the_alert_once() {
     let s = setup();
     s.hook.answer(&[500]);
+    s.cfg
+        .cmd(&[
+            "users",
+            "add",
+            "quantri",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .write_stdin("mat-khau-quan-tri\n")
+        .assert()
+        .success();
     let mut daemon = s.cfg.serve();
     wait_for("the first fetch", Duration::from_secs(30), || fetched(&s));
     let mut items = calm();
@@ -324,6 +336,23 @@ fn a_webhook_answering_500_then_200_gets_the_alert_once() {
         .expect("webhook delivery");
     assert_eq!(webhook.status, DeliveryStatus::Sent);
     assert_eq!(webhook.attempts, 2);
+
+    // The admins' page lists the alert with its last deliveries; staff may not see it.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let page = rt.block_on(async {
+        let admin =
+            support::web::Session::login(&daemon.url(""), ("quantri", "mat-khau-quan-tri")).await;
+        let r = admin.get("/alerts").send().await.expect("alerts page");
+        assert_eq!(r.status(), 200);
+        let anon = support::web::Session::anonymous(&daemon.url(""));
+        let r2 = anon.get("/alerts").send().await.expect("anonymous");
+        assert_ne!(r2.status(), 200, "not for strangers");
+        r.text().await.expect("body")
+    });
+    assert!(page.contains("Tin xấu về Kon Tum"), "{page}");
+    assert!(page.contains("đã gửi (2 lần thử)"), "{page}");
+    assert!(page.contains("HTTP 200"), "{page}");
+    assert!(page.contains("cvp@example.vn"), "{page}");
     daemon.terminate(Duration::from_secs(20)).expect("stop");
 
     // `gomtin alert list` tells the story.
@@ -349,7 +378,10 @@ fn alert_test_sends_a_marked_message_to_every_channel_outside_the_ledger() {
     publish(&s, &items);
     s.cfg.cmd(&["fetch"]).assert().success();
     let out = s.cfg.stdout(&["alert", "test", "tin-xau-kon-tum"]);
-    assert!(out.contains("✓ thư") && out.contains("cvp@example.vn"), "{out}");
+    assert!(
+        out.contains("✓ thư") && out.contains("cvp@example.vn"),
+        "{out}"
+    );
     assert!(out.contains("✓ webhook"), "{out}");
     let m = &s.sink.messages()[0];
     assert!(

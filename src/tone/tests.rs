@@ -203,10 +203,21 @@ fn the_admins_lines_extend_and_override_the_builtin_ones() {
 }
 
 #[test]
+fn reasons_read_as_one_line_with_each_phrase_once() {
+    let v = ToneModel::builtin().judge(
+        "Khánh thành cầu treo",
+        "Huyện vừa khánh thành cầu treo.",
+        "",
+    );
+    assert_eq!(v.reasons.len(), 2, "title and lead: {:?}", v.reasons);
+    assert_eq!(v.reasons_line(), "khánh thành (+18)");
+}
+
+#[test]
 fn reasons_read_as_one_line() {
     let v = judge("Cháy xưởng gỗ, không có thương vong");
     let line = v.reasons_line();
-    assert!(line.contains("Cháy (−12)"), "{line}");
+    assert!(line.contains("cháy (−12)"), "{line}");
     assert!(
         line.contains("thương vong (phủ định, không tính)"),
         "{line}"
