@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::corpus::{Article, grow, ingest_direct, open_app};
 use crate::fts::Fts;
 
-const COMMON: &[&str] = &[
+/// The common queries of the set (also asked of Lucene by the `lucene` stage).
+pub(crate) const COMMON: &[&str] = &[
     "việt nam",
     "ha noi",
     "tp hcm",

@@ -6,6 +6,7 @@
 //! cargo run --release --bin gomtin-bench -- tone               # tone P/R vs the judged set
 //! cargo run --release --bin gomtin-bench -- all --size 1000000 # everything at 1M items
 //! cargo run --bin gomtin-bench -- all --quick                  # 35k, what CI runs
+//! cargo run --release --bin gomtin-bench -- lucene             # beside Lucene (Java)
 //! ```
 
 // Shared with the tests (tests/support/): each side uses its own part of them.
@@ -18,6 +19,7 @@ mod daemon;
 mod fts;
 mod ingest;
 mod latency;
+mod lucene;
 mod memory;
 mod poll;
 mod relevance;
@@ -97,6 +99,21 @@ enum Cmd {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// gomtin beside Lucene (benches/lucene, Java): latency, matches, relevance, build
+    Lucene {
+        #[arg(long, default_value_t = 35_440)]
+        size: usize,
+        /// Warm rounds over the query set per engine and setting, in each round
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+        /// Times gomtin and Lucene alternate
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// Lucene build (LUCENE_SOURCE of benches/lucene/run.sh); default: pypi-lucene10,
+        /// then debian
+        #[arg(long)]
+        lucene_source: Option<String>,
+    },
     /// Everything, in order
     All {
         #[arg(long, default_value_t = 35_440)]
@@ -151,6 +168,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } => latency::run(&base, &work, size, reps, per_query, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
         Cmd::Web { data, seconds } => web::run(&data, &work, seconds, args.json)?,
+        Cmd::Lucene {
+            size,
+            reps,
+            rounds,
+            lucene_source,
+        } => {
+            let mut opts = lucene::Options::new(size, false);
+            opts.reps = reps;
+            opts.rounds = rounds;
+            if let Some(s) = lucene_source {
+                opts.sources = vec![s];
+            }
+            lucene::run(&base, &work.join("lucene"), &opts, args.json)?
+        }
         Cmd::All { size, quick } => {
             let size = if quick { base.len() } else { size };
             run_relevance(
@@ -182,6 +213,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 args.json,
             )?;
             poll::run(&work.join("poll"), 1_000, args.json)?;
+            // Beside Lucene when Java and a Lucene build are on the machine (nothing is
+            // installed here); otherwise one "skipped" line. Never fails the run.
+            lucene::run_in_all(&base, &work.join("lucene"), size, quick, args.json);
         }
     }
     Ok(())
