@@ -21,9 +21,20 @@ to = ["a@example.vn", "Chị Bình <b@example.vn>"]
 query = '"nông thôn mới" OR "hiến máu"'
 "#;
 
-fn feed_toml(feed: &FixtureServer) -> String {
+/// A digest of good news only (its own config, so it never fires in the other tests).
+const GOOD_ONLY: &str = r#"
+[[digests]]
+id = "chi-tin-tot"
+name = "Chỉ tin tốt"
+schedule = "0 17 * * *"
+to = ["a@example.vn"]
+query = '"nông thôn mới" OR "hiến máu" OR "tai nạn"'
+tone = "positive"
+"#;
+
+fn feed_toml(feed: &FixtureServer, digests: &str) -> String {
     format!(
-        "[[sources]]\nid = \"bao\"\nname = \"Báo Kon Tum\"\nkind = \"feed\"\nurl = \"{}\"\ninterval = \"15m\"\n\n{DIGEST}",
+        "[[sources]]\nid = \"bao\"\nname = \"Báo Kon Tum\"\nkind = \"feed\"\nurl = \"{}\"\ninterval = \"15m\"\n\n{digests}",
         feed.url("/rss")
     )
 }
@@ -54,7 +65,7 @@ fn titles_in(sink: &SmtpSink, from: usize) -> Vec<String> {
 
 /// The digest, first seen two days ago, so that its first period is long over.
 fn harness(sink: SmtpSink, feed: &FixtureServer) -> DigestHarness {
-    let h = DigestHarness::new(sink, &feed_toml(feed));
+    let h = DigestHarness::new(sink, &feed_toml(feed, DIGEST));
     h.app
         .store
         .digest_seen("sang", Utc::now() - chrono::Duration::days(2))
@@ -96,6 +107,7 @@ fn send_now_right_after_a_fetch_sends_the_new_items_once_and_the_next_period_sta
     assert_eq!(msgs.len(), 2, "one message per recipient");
     for body in titles_in(&h.sink, 0) {
         assert!(body.contains(FIRST) && body.contains(SECOND), "{body}");
+        assert!(body.contains("Tin tích cực"), "each story's tone: {body}");
     }
     assert!(msgs[0].subject.contains("2 tin mới"), "{}", msgs[0].subject);
     let ledger = h
@@ -194,7 +206,7 @@ fn cli_preview_shows_what_send_would_send_then_send_sends_it_once() {
         "/rss",
         Route::ok(rss(&[FIRST, SECOND]), "application/rss+xml"),
     );
-    let cfg: TestConfig = support::digest::config(&sink, &feed_toml(&feed));
+    let cfg: TestConfig = support::digest::config(&sink, &feed_toml(&feed, DIGEST));
     cfg.cmd(&["fetch"]).assert().success();
 
     let out = cfg.stdout(&["digest", "preview", "sang"]);
@@ -219,4 +231,34 @@ fn cli_preview_shows_what_send_would_send_then_send_sends_it_once() {
         .assert()
         .success();
     assert_eq!(sink.messages().len(), 4, "--force sends again");
+}
+
+#[test]
+fn a_digest_that_requires_a_tone_leaves_the_other_news_out() {
+    let bad = "Tai nạn giao thông ở Kon Tum, hai người tử vong";
+    let feed = FixtureServer::start();
+    feed.set("/rss", Route::ok(rss(&[FIRST, bad]), "application/rss+xml"));
+    let h = DigestHarness::new(SmtpSink::start(), &feed_toml(&feed, GOOD_ONLY));
+    h.app
+        .store
+        .digest_seen("chi-tin-tot", Utc::now() - chrono::Duration::days(2))
+        .expect("register");
+    let d = h
+        .app
+        .config()
+        .digest("chi-tin-tot")
+        .expect("digest")
+        .clone();
+    fetch(&h);
+    h.block_on(h.runner.send_now(&d, Utc::now(), false))
+        .expect("send");
+    let msgs = h.sink.messages();
+    assert_eq!(msgs.len(), 1);
+    let body = msgs[0].part("text/plain");
+    assert!(body.contains(FIRST), "{body}");
+    assert!(
+        !body.contains(bad),
+        "bad news in a good-news digest: {body}"
+    );
+    assert!(msgs[0].subject.contains("1 tin mới"), "{}", msgs[0].subject);
 }

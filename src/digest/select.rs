@@ -32,6 +32,8 @@ pub struct StoryView {
     pub image_url: Option<String>,
     /// Other sources that posted the same story.
     pub also: Vec<String>,
+    /// "Tin tích cực" / "Tin tiêu cực" (none for neutral news).
+    pub tone_label: Option<String>,
 }
 
 /// One topic's stories.
@@ -220,6 +222,11 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
                     excerpt: excerpt(&clean_line(body), EXCERPT_CHARS),
                     image_url: safe_url(lead.image_url.as_deref()),
                     also,
+                    tone_label: match lead.tone.as_ref().map(|t| t.label) {
+                        Some(Tone::Positive) => Some("Tin tích cực".to_string()),
+                        Some(Tone::Negative) => Some("Tin tiêu cực".to_string()),
+                        _ => None,
+                    },
                 }
             })
             .collect::<Vec<_>>();

@@ -51,6 +51,7 @@ pub async fn item(
         "share_text": loaded.share_text,
         "shares": loaded.shares,
         "also_posted_by": loaded.related,
+        "tone": item.tone,
     }))
     .into_response())
 }
