@@ -2,7 +2,8 @@
 //! web login): argon2id password hashes, random 256-bit tokens kept in the store only as
 //! SHA-256 hashes, and the use-cases built on them — create an account, issue an API
 //! token, log in (a session with its CSRF token), resolve a session or API token to its
-//! user, log out. Nothing here prints or knows HTTP; the store keeps the rows.
+//! user, log out — and [`FormTokens`], the login form's CSRF values, which only count
+//! when this server issued them. Nothing here prints or knows HTTP; the store keeps the rows.
 
 use std::time::Duration;
 
@@ -179,6 +180,69 @@ pub fn log_out(store: &Store, token: &str) -> Result<()> {
     store.delete_session(&token_hash(token))
 }
 
+/// The login form's CSRF values (double submit: a cookie and a form field that must
+/// agree). A value counts only when this process issued it, and for
+/// [`FormTokens::MAX_AGE`]: `{issued}.{nonce}.{mac}`, the MAC an HMAC-SHA256 under a key
+/// drawn at start. So a value an attacker planted in a cookie (and copied into the form)
+/// is refused; after a restart an open login form is simply asked to be sent again.
+pub struct FormTokens {
+    key: [u8; 32],
+}
+
+impl FormTokens {
+    /// Seconds a login form stays valid (the cookie's Max-Age).
+    pub const MAX_AGE: i64 = 3600;
+
+    /// Tokens under a fresh random key.
+    pub fn new() -> Result<FormTokens> {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key)
+            .map_err(|e| Error::Task(format!("không lấy được số ngẫu nhiên: {e}")))?;
+        Ok(FormTokens { key })
+    }
+
+    /// Tokens under the key hashed from `seed` (when the system has no randomness to
+    /// give: the seed should still be hard to guess).
+    pub fn from_seed(seed: &[u8]) -> FormTokens {
+        FormTokens {
+            key: Sha256::digest(seed).into(),
+        }
+    }
+
+    /// A new value, issued at `now`.
+    pub fn issue(&self, now: DateTime<Utc>) -> Result<String> {
+        let payload = format!("{}.{}", now.timestamp(), &random_token()?[..32]);
+        Ok(format!("{payload}.{}", hex(&self.mac(payload.as_bytes()))))
+    }
+
+    /// True when `token` was issued by this process less than `MAX_AGE` ago.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> bool {
+        let Some((payload, mac)) = token.rsplit_once('.') else {
+            return false;
+        };
+        let Some(issued) = payload
+            .split_once('.')
+            .and_then(|(t, _)| t.parse::<i64>().ok())
+        else {
+            return false;
+        };
+        let age = now.timestamp() - issued;
+        (0..=Self::MAX_AGE).contains(&age) && same_secret(mac, &hex(&self.mac(payload.as_bytes())))
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `message` under the key.
+    fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let (mut inner, mut outer) = (Sha256::new(), Sha256::new());
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.key);
+        inner.update(block.map(|b| b ^ 0x36));
+        inner.update(message);
+        outer.update(block.map(|b| b ^ 0x5c));
+        outer.update(inner.finalize());
+        outer.finalize().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +277,31 @@ mod tests {
         assert!(check_password("1234567").is_err());
         assert!(check_password("12345678").is_ok());
         assert!(check_password("mật khẩu").is_ok(), "counted in characters");
+    }
+
+    #[test]
+    fn form_tokens_count_only_when_issued_here_and_recent() {
+        let now = Utc::now();
+        let tokens = FormTokens::new().expect("key");
+        let t = tokens.issue(now).expect("token");
+        assert!(tokens.verify(&t, now));
+        assert!(tokens.verify(&t, now + chrono::Duration::seconds(FormTokens::MAX_AGE)));
+        assert!(!tokens.verify(&t, now + chrono::Duration::seconds(FormTokens::MAX_AGE + 1)));
+        assert!(
+            !FormTokens::new().expect("other key").verify(&t, now),
+            "another server's"
+        );
+        let forged = format!("{}0", &t[..t.len() - 1]);
+        assert!(!tokens.verify(&forged, now) || t.ends_with('0'));
+        for junk in ["", "abc", "1.2.3", &"a".repeat(64), "x.y.z"] {
+            assert!(!tokens.verify(junk, now), "{junk}");
+        }
+        // The RFC 4231 test case 2 shape: a known HMAC-SHA256 value.
+        let mut known = FormTokens { key: [0u8; 32] };
+        known.key[..4].copy_from_slice(b"Jefe");
+        assert_eq!(
+            hex(&known.mac(b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

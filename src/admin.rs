@@ -3,8 +3,10 @@
 //! feeds of a homepage and turn the chosen one into a `[[sources]]` block appended to the
 //! config; check a source (one fetch through the real stages, nothing stored: the items
 //! that would be stored — the tool for writing selectors); import an OPML file (the
-//! sources not yet in the config); add a post pasted by staff to a `manual` source.
-//! Every function returns data; the faces print it (`cli::sources`, `cli::post`).
+//! sources not yet in the config); add a post pasted by staff to a `manual` source (from
+//! `gomtin post add` or the web's "Thêm bài": a new manual source by name, and "Lấy nội
+//! dung", which reads a public page's title, excerpt and image to fill the form).
+//! Every function returns data; the faces print it (`cli::sources`, `cli::post`, `web`).
 
 use std::collections::HashSet;
 
@@ -272,6 +274,8 @@ pub struct ManualPost {
     pub text: String,
     /// When it was posted, in the formats of page sources (default: now).
     pub published: Option<String>,
+    /// Link of its picture (http(s)).
+    pub image: Option<String>,
 }
 
 /// What storing a manual post did.
@@ -320,6 +324,16 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
     {
         return Err(usage(format!("--url `{u}` phải là địa chỉ http(s)")));
     }
+    let image = post
+        .image
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| {
+            crate::normalize::safe_url(Some(u))
+                .ok_or_else(|| usage(format!("ảnh `{u}` phải là địa chỉ http(s)")))
+        })
+        .transpose()?;
     let tz = config.display.timezone;
     let published = match &post.published {
         Some(p) => Some(
@@ -352,7 +366,7 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
         updated: None,
         summary_html: None,
         content_html: Some(html),
-        image: None,
+        image,
     };
     normalize_entry(&post.source, raw, None, Utc::now())
         .ok_or_else(|| usage("bài dán tay trống".into()))
@@ -360,12 +374,27 @@ pub fn prepare_post(config: &Config, post: &ManualPost) -> Result<NewItem> {
 
 /// Store a prepared post, then cluster and index it like any fetched item.
 pub async fn store_post(app: &App, item: NewItem) -> Result<StoredPost> {
+    store_post_then(app, item, true).await
+}
+
+/// Store and cluster a prepared post, leaving the index to the running daemon that
+/// holds it (its feeder follows the change log, see `feeder`).
+pub async fn store_post_beside_daemon(app: &App, item: NewItem) -> Result<StoredPost> {
+    store_post_then(app, item, false).await
+}
+
+async fn store_post_then(app: &App, item: NewItem, index: bool) -> Result<StoredPost> {
     let item = crate::pipeline::with_tone(&app.tone(), item);
     let store = app.store.clone();
     let key = item.key.clone();
     let counts =
         tokio::task::spawn_blocking(move || store.upsert_items(&[item], Utc::now())).await??;
-    crate::pipeline::after_store(app, None).await?;
+    if index {
+        crate::pipeline::after_store(app, None).await?;
+    } else {
+        let store = app.store.clone();
+        tokio::task::spawn_blocking(move || store.cluster_pending()).await??;
+    }
     let outcome = if counts.new > 0 {
         PostOutcome::Added
     } else if counts.updated > 0 {
@@ -374,4 +403,116 @@ pub async fn store_post(app: &App, item: NewItem) -> Result<StoredPost> {
         PostOutcome::AlreadyThere
     };
     Ok(StoredPost { key, outcome })
+}
+
+/// A manual source named `name`: the configured one of that name (letter case and marks
+/// aside), else a new `kind = "manual"` block appended to the config file, which the
+/// running app then reloads. Returns its id.
+pub fn manual_source_named(app: &App, name: &str) -> Result<String> {
+    let config = app.config();
+    let name = crate::vietnamese::clean(name).trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(Error::ConfigInvalid {
+            path: config.path.clone(),
+            message: "tên nguồn mới cần từ 1 đến 120 ký tự".into(),
+        });
+    }
+    let same = |a: &str| {
+        crate::vietnamese::fold(&a.to_lowercase()) == crate::vietnamese::fold(&name.to_lowercase())
+    };
+    if let Some(s) = config
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Manual && same(&s.name))
+    {
+        return Ok(s.id().to_string());
+    }
+    let block = SourceBlock {
+        id: make_id(&name, &taken_ids(&config)),
+        name,
+        kind: SourceKind::Manual,
+        url: None,
+        interval: None,
+        selectors: None,
+        article: None,
+        full_content: false,
+    };
+    add_sources(&config, std::slice::from_ref(&block))?;
+    app.reload(Config::load(&config.path)?)?;
+    tracing::info!(source = %block.id, "manual source added");
+    Ok(block.id)
+}
+
+/// What "Lấy nội dung" read from a public page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PostPreview {
+    pub url: String,
+    pub title: Option<String>,
+    /// The page's description, else the start of its text.
+    pub text: Option<String>,
+    pub image: Option<String>,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub published: Option<String>,
+}
+
+/// Hosts whose posts are behind a login: reading them would only give a login page.
+const LOGIN_WALLED: &[&str] = &[
+    "facebook.com",
+    "fb.com",
+    "fb.watch",
+    "zalo.me",
+    "chat.zalo.me",
+];
+
+/// Read the page at `address` (http(s) only, robots.txt obeyed) with the one fetcher and
+/// the article extractor (OpenGraph, JSON-LD, readability), for the capture form.
+pub async fn preview_post(app: &App, address: &str) -> Result<PostPreview> {
+    let bad = |message: &str| Error::BadUrl {
+        url: address.to_string(),
+        message: message.to_string(),
+    };
+    let url = url::Url::parse(address.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("chỉ đọc được địa chỉ http(s)"));
+    }
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    if LOGIN_WALLED
+        .iter()
+        .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+    {
+        return Err(bad(
+            "trang này cần đăng nhập (Facebook, Zalo) nên gomtin không đọc được: hãy dán tiêu đề và nội dung bằng tay",
+        ));
+    }
+    let tz = app.config().display.timezone;
+    let article = crate::pipeline::fetch_article(
+        &app.fetcher,
+        &url,
+        crate::fetch::RobotsPolicy::Obey,
+        None,
+        tz,
+    )
+    .await?;
+    let text = article
+        .description
+        .as_deref()
+        .map(crate::normalize::html_to_text)
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| {
+            let t = crate::normalize::html_to_text(&article.content_html);
+            (!t.trim().is_empty()).then(|| excerpt(&t, 1_500))
+        });
+    Ok(PostPreview {
+        url: url.to_string(),
+        title: article
+            .title
+            .as_deref()
+            .map(crate::normalize::html_to_text)
+            .filter(|t| !t.is_empty()),
+        text,
+        image: crate::normalize::safe_url(article.image.as_deref()),
+        published: article
+            .published
+            .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+    })
 }

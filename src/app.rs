@@ -42,13 +42,29 @@ pub struct App {
 
 impl App {
     /// Open the data folder named by the config (creating it on first run) and sync the
-    /// config's sources into SQLite.
+    /// config's sources into SQLite. A damaged index is an error naming `gomtin reindex`.
     pub fn open(config: Config) -> Result<App> {
+        Self::open_with(config, false)
+    }
+
+    /// [`App::open`] for a process holding the data folder's lock (`serve`, `fetch`): a
+    /// damaged index is started over empty and refilled from SQLite by the catch-up.
+    pub fn open_locked(config: Config, _lock: &DataLock) -> Result<App> {
+        Self::open_with(config, true)
+    }
+
+    fn open_with(config: Config, repair: bool) -> Result<App> {
         let data_dir = config.data_dir();
         let store = Store::open(&data_dir)?;
         store.sync_sources(&config, chrono::Utc::now())?;
         let (variants, tagger, tone) = derived(&config)?;
-        let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?
+        let index_dir = data_dir.join(INDEX_DIR);
+        let index = if repair {
+            SearchIndex::open_or_reset(&index_dir)?
+        } else {
+            SearchIndex::open(&index_dir)?
+        };
+        let index = index
             .with_topics(tagger)
             .with_writer_threads(SearchIndex::default_writer_threads());
         let fetcher = Fetcher::new(&config.fetch)?;
@@ -102,17 +118,109 @@ impl App {
         self.changes.subscribe()
     }
 
-    /// Search with this app's index, store, variants and timezone.
+    /// Search with this app's index, store, variants and timezone. An empty index over a
+    /// store that has items says so in the notices (never a silent "no hits").
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
         let variants = self.variants();
-        Searcher {
+        let mut results = Searcher {
             index: &self.index,
             store: &self.store,
             variants: &variants,
             tz: self.config().display.timezone,
         }
-        .search(req)
+        .search(req)?;
+        if let Some(notice) = self.index_notice(false)? {
+            results.notices.insert(0, notice);
+        }
+        Ok(results)
     }
+
+    /// What to tell someone searching when the index does not hold what SQLite holds:
+    /// empty while the store has items; with `lag_too`, also behind it (for a process that
+    /// does not feed the index itself, such as `gomtin search` beside no daemon).
+    pub fn index_notice(&self, lag_too: bool) -> Result<Option<String>> {
+        let (docs, indexed) = (self.index.doc_count(), self.index.indexed_seq()?);
+        if docs == 0 && indexed == 0 {
+            let items = self.store.item_count()?;
+            if items > 0 {
+                return Ok(Some(format!(
+                    "chỉ mục trống, chạy gomtin reindex (cơ sở dữ liệu có {items} tin)"
+                )));
+            }
+        }
+        if lag_too {
+            let behind = self.store.max_seq()? - indexed;
+            if behind > 0 {
+                return Ok(Some(format!(
+                    "chỉ mục chậm hơn cơ sở dữ liệu ({behind} thay đổi chưa vào chỉ mục): gomtin serve đang chạy sẽ tự cập nhật, nếu không thì chạy gomtin reindex"
+                )));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Rebuild the index of the data folder from SQLite, whatever state its folder is in (see
+/// `SearchIndex::rebuild_in`): `gomtin reindex`, under the data folder's lock. Items
+/// without a tone (or scored by another lexicon) are scored first.
+pub fn rebuild_index(config: &Config, _lock: &DataLock) -> Result<usize> {
+    let data_dir = config.data_dir();
+    let store = Store::open(&data_dir)?;
+    store.sync_sources(config, chrono::Utc::now())?;
+    let (_, tagger, tone) = derived(config)?;
+    backfill_tones(&store, &tone)?;
+    SearchIndex::rebuild_in(
+        &data_dir.join(INDEX_DIR),
+        &store,
+        tagger,
+        SearchIndex::default_writer_threads(),
+    )
+}
+
+/// Items scored per back-fill batch.
+const TONE_BATCH: usize = 500;
+
+/// Give a tone to every stored item that has none (rows from before tones existed, or
+/// stored by a path that left it to the store). When the lexicon changed since the stored
+/// tones were computed, every item is scored again. Each scored item moves to the end of
+/// the change log, so the index takes its tone. Blocking; returns how many were scored.
+pub fn backfill_tones(store: &Store, model: &ToneModel) -> Result<usize> {
+    let fingerprint = model.fingerprint();
+    if store.tone_fingerprint()?.as_deref() != Some(fingerprint) {
+        let reset = store.reset_tones(fingerprint)?;
+        if reset > 0 {
+            tracing::info!(
+                items = reset,
+                "tone lexicon changed; scoring every item again"
+            );
+        }
+    }
+    let mut done = 0;
+    loop {
+        let batch = store.items_without_tone(TONE_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let tones: Vec<_> = batch
+            .into_iter()
+            .map(|(id, hash, title, summary, text)| {
+                (id, hash, model.judge(&title, &summary, &text))
+            })
+            .collect();
+        let written = store.set_tones(&tones)?;
+        done += written;
+        if written == 0 {
+            // Every row changed under us; the next step takes them.
+            break;
+        }
+        if done % 20_000 < TONE_BATCH {
+            tracing::info!(items = done, "tones computed");
+        }
+    }
+    if done > 0 {
+        tracing::info!(items = done, "tone back-fill done");
+    }
+    Ok(done)
 }
 
 /// Held while a process writes to the data folder; released on drop (or process death).

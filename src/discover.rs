@@ -125,7 +125,7 @@ fn read_homepage(html: &str, base: &url::Url) -> (Option<String>, Vec<Candidate>
         LazyLock::new(|| Selector::parse("link[rel][href]").ok());
     static A: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("a[href]").ok());
     static TITLE: LazyLock<Option<Selector>> = LazyLock::new(|| Selector::parse("title").ok());
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&crate::extract::bounded::bounded(html));
     let title = TITLE
         .as_ref()
         .and_then(|s| doc.select(s).next())

@@ -89,6 +89,13 @@ pub enum Error {
         "robots.txt của trang không cho phép tải {url}; nếu trang đồng ý cho đọc, đặt obey_robots = false cho nguồn này"
     )]
     Robots { url: String },
+    /// Parsing one fetched body took longer than its time budget (see `offload`).
+    #[error("phân tích {url} mất quá {seconds} giây nên bị dừng; lần tải sau sẽ thử lại")]
+    TooSlow { url: String, seconds: u64 },
+    /// The parsing code panicked on this input (a bug, caught so that only this source
+    /// fails; see `offload`).
+    #[error("lỗi nội bộ khi phân tích {url}: {message}")]
+    Panic { url: String, message: String },
     /// A background task failed to run to completion.
     #[error("tác vụ nền thất bại: {0}")]
     Task(String),
@@ -116,11 +123,28 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Selector { .. } => "selector",
             Error::Article { .. } => "article",
+            Error::TooSlow { .. } => "too_slow",
+            Error::Panic { .. } => "panic",
             Error::Task(_) => "task",
             Error::Locked { .. } => "locked",
             Error::Robots { .. } => "robots",
             Error::Listen { .. } => "listen",
             Error::User(_) => "user",
+        }
+    }
+
+    /// True when the disk (of the database or the index) is full.
+    pub fn is_disk_full(&self) -> bool {
+        const ENOSPC: i32 = 28;
+        match self {
+            Error::Store(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            Error::Io { source, .. } | Error::LocalFile { source, .. } => {
+                source.raw_os_error() == Some(ENOSPC)
+            }
+            Error::Index(msg) => {
+                msg.contains("No space left on device") || msg.contains("os error 28")
+            }
+            _ => false,
         }
     }
 

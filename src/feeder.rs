@@ -7,6 +7,11 @@
 //! when they commit ([`Commit`]). After the feeder stops, its owner catches up once more
 //! ([`catch_up`], through `pipeline::after_store`) so that whatever was stored is
 //! committed. A topics change means a rebuild ([`catch_up`] does it), never a feed.
+//!
+//! The daemon's feeder also looks at the change log every [`POLL`] on its own: items
+//! stored by another process (`gomtin post add` beside `gomtin serve`) send it no signal,
+//! and a commit made by another process is not seen by this process's index reader until
+//! it reloads, so it reloads when the index on disk moved.
 
 use std::sync::Arc;
 
@@ -17,6 +22,9 @@ use tokio_util::sync::CancellationToken;
 use crate::error::Result;
 use crate::index::SearchIndex;
 use crate::store::Store;
+
+/// How often the daemon's feeder checks for changes that sent it no signal.
+pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// When a feeder commits what it hands to the index writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +74,30 @@ impl Feeder {
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
             let after_step = Arc::new(after_step);
+            let mut poll = tokio::time::interval(POLL);
+            poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
                     biased;
                     _ = stopped.cancelled() => return,
                     signal = rx.recv() => if signal.is_none() { return },
+                    _ = poll.tick(), if commit == Commit::EachChange => {
+                        let (index, store) = (index.clone(), store.clone());
+                        let behind =
+                            tokio::task::spawn_blocking(move || elsewhere(&index, &store)).await;
+                        match behind {
+                            Ok(Ok(true)) => {}
+                            Ok(Ok(false)) => continue,
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "checking the change log failed");
+                                continue;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "checking the change log panicked");
+                                continue;
+                            }
+                        }
+                    }
                 }
                 while rx.try_recv().is_ok() {}
                 let (index, store, after_step) = (index.clone(), store.clone(), after_step.clone());
@@ -135,6 +162,13 @@ fn step(index: &SearchIndex, store: &Store, commit: Commit) -> Result<Step> {
         Commit::AtEnd => index.feed(store).map(Step::Fed),
         Commit::EachChange => catch_up(index, store).map(Step::Fed),
     }
+}
+
+/// Whether SQLite holds changes the index lacks (stored by another process); first the
+/// reader is reloaded if another process committed to the index.
+fn elsewhere(index: &SearchIndex, store: &Store) -> Result<bool> {
+    index.refresh_if_changed()?;
+    Ok(store.max_seq()? > index.indexed_seq()?)
 }
 
 /// Bring the index up to date with SQLite and commit (blocking). When the topic

@@ -75,6 +75,8 @@ pub mod opml;
 // Layer 3: the flows that call the stages in order.
 // `app`: the shared handles: config, store, index, fetcher, variants.
 pub mod app;
+// `offload`: CPU work on untrusted input on the blocking pool, with a time budget.
+pub mod offload;
 // `pipeline`: one source: fetch -> extract -> follow-ups -> normalize -> store -> after-store.
 pub mod pipeline;
 // `feeder`: the one index feeder, for a fetch pass and for the daemon.

@@ -1,6 +1,7 @@
 //! Mail: the SMTP side of digests, built on lettre's connection API from `[smtp]` (plain on
-//! localhost, STARTTLS, or TLS from the first byte; optional authentication with the
-//! password read from the environment). It sits at the end of the digest stage: `digest`
+//! localhost, STARTTLS, or TLS from the first byte, the certificate checked against the
+//! system's roots plus `ca_file`; optional authentication with the password read from the
+//! environment). It sits at the end of the digest stage: `digest`
 //! renders a message and asks `Mailer::deliver` to hand it to the server for one recipient.
 //!
 //! The exchange is driven step by step (EHLO, AUTH, MAIL, RCPT, DATA, message) so that the
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 
@@ -45,13 +46,23 @@ enum Stage {
 pub struct Mailer {
     cfg: SmtpConfig,
     hello: ClientId,
+    /// The certificate authority of `ca_file`, trusted besides the system's (or why it
+    /// could not be read).
+    extra_root: Option<Result<Certificate, String>>,
 }
 
 impl Mailer {
     pub fn new(cfg: &SmtpConfig) -> Mailer {
+        let extra_root = cfg.ca_file.as_ref().map(|path| {
+            std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| Certificate::from_pem(&pem).map_err(|e| e.to_string()))
+                .map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))
+        });
         Mailer {
             cfg: cfg.clone(),
             hello: ClientId::default(),
+            extra_root,
         }
     }
 
@@ -146,7 +157,14 @@ impl Mailer {
         let host = self.cfg.host.get_ref().trim().to_string();
         let port = self.cfg.port();
         let tls = |host: &str| {
-            TlsParameters::new(host.to_string())
+            let mut params = TlsParameters::builder(host.to_string());
+            match &self.extra_root {
+                Some(Ok(ca)) => params = params.add_root_certificate(ca.clone()),
+                Some(Err(e)) => return Err(SendOutcome::Permanent(e.clone())),
+                None => {}
+            }
+            params
+                .build_rustls()
                 .map_err(|e| SendOutcome::Permanent(format!("TLS setup: {e}")))
         };
         let implicit = match self.cfg.security {

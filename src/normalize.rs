@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::extract::bounded::bounded;
 use crate::model::{NewItem, RawEntry};
 use crate::vietnamese;
 
@@ -71,75 +72,96 @@ fn sanitizer(base: Option<&url::Url>) -> ammonia::Builder<'static> {
 
 /// Allowlist-sanitize HTML: no scripts, styles, SVG/MathML, event handlers or non-http(s)
 /// URLs; links get `rel="noopener noreferrer"`; relative URLs are resolved against `base`
-/// (or dropped when there is none).
+/// (or dropped when there is none). The input is depth-bounded first
+/// (`extract::bounded`), so no nesting makes the sanitizer slow or deep.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     if html.trim().is_empty() {
         return String::new();
     }
-    sanitizer(base).clean(html).to_string()
+    sanitizer(base).clean(&bounded(html)).to_string()
 }
 
 /// Plain text of an HTML fragment: tags dropped, entities decoded, block elements
-/// separated by spaces, script/style contents removed, then cleaned.
+/// separated by spaces, script/style contents removed, then cleaned. The walk over the
+/// tree is a loop, not a recursion, and the tree is depth-bounded (`extract::bounded`).
 pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return vietnamese::clean(html);
     }
-    let frag = scraper::Html::parse_fragment(html);
+    let frag = scraper::Html::parse_fragment(&bounded(html));
     let mut out = String::with_capacity(html.len());
     collect_text(frag.root_element(), &mut out);
     vietnamese::clean(&out)
 }
 
-fn collect_text(el: scraper::ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            scraper::Node::Text(t) => out.push_str(t),
-            scraper::Node::Element(e) => {
-                let name = e.name();
-                if matches!(
-                    name,
-                    "script" | "style" | "noscript" | "template" | "svg" | "math"
-                ) {
+/// Elements whose content is not text a reader sees.
+fn is_hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "svg" | "math"
+    )
+}
+
+/// Elements that separate words: a space before and after their text.
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "br"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "tr"
+            | "td"
+            | "th"
+            | "table"
+            | "blockquote"
+            | "section"
+            | "article"
+            | "figure"
+            | "figcaption"
+            | "header"
+            | "footer"
+            | "hr"
+    )
+}
+
+/// The text under `root`, in document order, walked with ego-tree's open/close edges
+/// (a loop over parent/sibling links: no stack grows with the depth).
+fn collect_text(root: scraper::ElementRef<'_>, out: &mut String) {
+    use ego_tree::iter::Edge;
+    // The hidden element being skipped, until its closing edge.
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() || node.id() == root.id() {
                     continue;
                 }
-                let block = matches!(
-                    name,
-                    "p" | "br"
-                        | "div"
-                        | "li"
-                        | "ul"
-                        | "ol"
-                        | "h1"
-                        | "h2"
-                        | "h3"
-                        | "h4"
-                        | "h5"
-                        | "h6"
-                        | "tr"
-                        | "td"
-                        | "th"
-                        | "table"
-                        | "blockquote"
-                        | "section"
-                        | "article"
-                        | "figure"
-                        | "figcaption"
-                        | "header"
-                        | "footer"
-                        | "hr"
-                );
-                if block {
-                    out.push(' ');
+                match node.value() {
+                    scraper::Node::Text(t) => out.push_str(t),
+                    scraper::Node::Element(e) if is_hidden(e.name()) => skipping = Some(node.id()),
+                    scraper::Node::Element(e) if is_block(e.name()) => out.push(' '),
+                    _ => {}
                 }
-                if let Some(child_el) = scraper::ElementRef::wrap(child) {
-                    collect_text(child_el, out);
-                }
-                if block {
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && node.id() != root.id()
+                    && let scraper::Node::Element(e) = node.value()
+                    && is_block(e.name())
+                {
                     out.push(' ');
                 }
             }
-            _ => {}
         }
     }
 }
@@ -309,7 +331,7 @@ fn first_image(html: &str) -> Option<String> {
     static IMG: LazyLock<Option<scraper::Selector>> =
         LazyLock::new(|| scraper::Selector::parse("img[src]").ok());
     let sel = IMG.as_ref()?;
-    let frag = scraper::Html::parse_fragment(html);
+    let frag = scraper::Html::parse_fragment(&bounded(html));
     frag.select(sel)
         .find_map(|e| e.value().attr("src"))
         .map(str::to_string)

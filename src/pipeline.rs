@@ -26,6 +26,7 @@ use crate::feeder::{Commit, FeedHandle, Feeder};
 use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators, charset};
 use crate::model::{NewItem, OutcomeKind, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
+use crate::offload;
 use crate::tone::ToneModel;
 
 /// What a refresh learned besides the outcome, for the scheduler.
@@ -67,7 +68,8 @@ pub fn source_url(app: &App, source: &SourceConfig) -> Result<url::Url> {
 }
 
 /// Fetch one source, store what is new or changed, and record the outcome in SQLite.
-/// Errors become a `Failed` outcome; only a failure to record is returned as `Err`.
+/// Errors become a `Failed` outcome (a full disk is kind `disk_full`); a failure to record
+/// it is logged and, for a success, turns it into a failure — never lost.
 /// What follows the store is the caller's next step: [`after_store`] when the outcome
 /// says items were stored or changed.
 pub async fn refresh_source(
@@ -88,27 +90,47 @@ pub async fn refresh_source(
                 info.retry_after = *retry_after;
             }
             tracing::warn!(error = %e, kind = e.kind(), "source failed");
-            (
-                OutcomeKind::Failed {
-                    kind: e.kind().to_string(),
-                    message: e.to_string(),
-                },
-                None,
-            )
+            (failed(&e), None)
         }
     };
-    let outcome = SourceOutcome {
+    let mut outcome = SourceOutcome {
         source_id: source.id().to_string(),
         result,
         duration_ms: clock.elapsed().as_millis() as u64,
     };
     let store = app.store.clone();
     let rec = outcome.clone();
-    tokio::task::spawn_blocking(move || {
+    let recorded = tokio::task::spawn_blocking(move || {
         store.record_outcome(&rec, started_at, validators.as_ref())
     })
-    .await??;
+    .await
+    .map_err(Error::from)
+    .and_then(|r| r);
+    // A full disk (or a failing database) must not swallow the outcome: the pass still
+    // reports this source; a success that could not be recorded is reported as a failure.
+    if let Err(e) = recorded {
+        tracing::error!(source = source.id(), error = %e, "could not record the source's outcome");
+        if !outcome.is_failure() {
+            outcome.result = failed(&e);
+        }
+    }
     Ok((outcome, info))
+}
+
+/// The outcome of a source that failed with `e`; a full disk is said in plain words.
+fn failed(e: &Error) -> OutcomeKind {
+    if e.is_disk_full() {
+        return OutcomeKind::Failed {
+            kind: "disk_full".to_string(),
+            message: format!(
+                "ổ đĩa đầy: không ghi được tin của nguồn này (hãy giải phóng dung lượng thư mục dữ liệu; lần tải sau sẽ thử lại) — {e}"
+            ),
+        };
+    }
+    OutcomeKind::Failed {
+        kind: e.kind().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// True when `outcome` stored new or changed items (so [`after_store`] has work).
@@ -149,22 +171,16 @@ async fn fetch_and_store(
     // Charset, extract, follow-up fetches.
     let collected = collect(app, source, &body).await?;
     info.feed = collected.meta;
-    // Normalize, then judge the tone (CPU work: kept off the async workers).
+    // Normalize and judge the tone (CPU work: off the async workers, within its budget).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
     let (entries, deferred) = (collected.entries, collected.deferred);
     let tone = app.tone();
-    let (items, skipped) = tokio::task::spawn_blocking(move || {
-        let now = Utc::now();
-        let total = entries.len();
-        let items: Vec<NewItem> = entries
-            .into_iter()
-            .filter_map(|e| normalize_entry(&source_id, e, Some(&base), now))
-            .map(|item| with_tone(&tone, item))
-            .collect();
-        let skipped = total - items.len() + deferred;
-        (dedupe_keys(items), skipped)
-    })
+    let (items, skipped, cut_short) = offload::run(
+        body.final_url.as_str(),
+        offload::NORMALIZE_BUDGET * 2,
+        move || Ok(normalize_all(&source_id, entries, &base, deferred, &tone)),
+    )
     .await?;
     // Store.
     let store = app.store.clone();
@@ -177,10 +193,43 @@ async fn fetch_and_store(
         skipped,
         "source stored"
     );
-    Ok((
-        OutcomeKind::Fetched { counts, skipped },
-        Some(body.validators),
-    ))
+    // Entries left out for lack of time come on the next pass: no validators, so that
+    // pass is not answered 304.
+    let validators = (!cut_short).then_some(body.validators);
+    Ok((OutcomeKind::Fetched { counts, skipped }, validators))
+}
+
+/// Normalize a source's entries within [`offload::NORMALIZE_BUDGET`]: the items, how many
+/// entries were skipped (dropped, deferred by the follow-up plan, or left for lack of
+/// time), and whether time ran out.
+fn normalize_all(
+    source_id: &str,
+    entries: Vec<RawEntry>,
+    base: &url::Url,
+    deferred: usize,
+    tone: &ToneModel,
+) -> (Vec<NewItem>, usize, bool) {
+    let now = Utc::now();
+    let deadline = Instant::now() + offload::NORMALIZE_BUDGET;
+    let total = entries.len();
+    let mut items = Vec::with_capacity(total);
+    let mut cut_short = false;
+    for (i, entry) in entries.into_iter().enumerate() {
+        if Instant::now() > deadline {
+            tracing::warn!(
+                source = source_id,
+                left = total - i,
+                "normalizing ran out of its time budget; the rest waits for the next pass"
+            );
+            cut_short = true;
+            break;
+        }
+        items.extend(
+            normalize_entry(source_id, entry, Some(base), now).map(|item| with_tone(tone, item)),
+        );
+    }
+    let skipped = total - items.len() + deferred;
+    (dedupe_keys(items), skipped, cut_short)
 }
 
 /// From a fetched body to the entries of one source: decode it once (`fetch::charset`),
@@ -202,7 +251,7 @@ pub async fn collect(app: &App, source: &SourceConfig, body: &Body) -> Result<Co
     Ok(out)
 }
 
-/// Decode and parse a source's body (off the async workers).
+/// Decode and parse a source's body (off the async workers, within its budget).
 async fn parse_body(
     app: &App,
     source: &SourceConfig,
@@ -216,7 +265,7 @@ async fn parse_body(
         _ => None,
     };
     let tz = app.config().display.timezone;
-    tokio::task::spawn_blocking(move || {
+    offload::run(body.final_url.as_str(), offload::PARSE_BUDGET, move || {
         let decoded = charset::decode(&bytes, content_type.as_deref());
         tracing::debug!(
             url = %base,
@@ -232,7 +281,7 @@ async fn parse_body(
             None => parse_feed(charset::xml_as_utf8(&decoded.text).as_bytes(), &base),
         }
     })
-    .await?
+    .await
 }
 
 /// The follow-up fetches: which entries the source already has (the store), the plan,
@@ -298,11 +347,11 @@ pub async fn fetch_article(
             message: "304 without validators".into(),
         });
     };
-    tokio::task::spawn_blocking(move || {
+    offload::run(link.as_str(), offload::ARTICLE_BUDGET, move || {
         let text = charset::decode(&body.bytes, body.content_type.as_deref()).text;
         extract_article(&text, &body.final_url, body_selector.as_ref(), tz)
     })
-    .await?
+    .await
 }
 
 /// `item` with its tone judged by `tone` (title, lead, body).
@@ -311,51 +360,11 @@ pub fn with_tone(tone: &ToneModel, mut item: NewItem) -> NewItem {
     item
 }
 
-/// Items scored per back-fill batch.
-const TONE_BATCH: usize = 500;
-
-/// Give a tone to every stored item that has none (rows from before tones existed, or
-/// stored by a path that left it to the store). When the lexicon changed since the stored
-/// tones were computed, every item is scored again. Each scored item moves to the end of
-/// the change log, so the index takes its tone. Blocking; returns how many were scored.
+/// Give a tone to every stored item that has none, scoring every item again when the
+/// lexicon changed (see [`crate::app::backfill_tones`]). Blocking; returns how many were
+/// scored.
 pub fn backfill_tones(app: &App) -> Result<usize> {
-    let model = app.tone();
-    let fingerprint = model.fingerprint();
-    if app.store.tone_fingerprint()?.as_deref() != Some(fingerprint) {
-        let reset = app.store.reset_tones(fingerprint)?;
-        if reset > 0 {
-            tracing::info!(
-                items = reset,
-                "tone lexicon changed; scoring every item again"
-            );
-        }
-    }
-    let mut done = 0;
-    loop {
-        let batch = app.store.items_without_tone(TONE_BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
-        let tones: Vec<_> = batch
-            .into_iter()
-            .map(|(id, hash, title, summary, text)| {
-                (id, hash, model.judge(&title, &summary, &text))
-            })
-            .collect();
-        let written = app.store.set_tones(&tones)?;
-        done += written;
-        if written == 0 {
-            // Every row changed under us; the next step takes them.
-            break;
-        }
-        if done % 20_000 < TONE_BATCH {
-            tracing::info!(items = done, "tones computed");
-        }
-    }
-    if done > 0 {
-        tracing::info!(items = done, "tone back-fill done");
-    }
-    Ok(done)
+    crate::app::backfill_tones(&app.store, &app.tone())
 }
 
 /// A feed may list the same entry twice; keep the last occurrence of each key.

@@ -7,8 +7,12 @@
 //! fetcher bounds concurrency overall and per host. The daemon's index feeder (`feeder`,
 //! committing after each change) brings tantivy up to date after each stored change.
 //! Shutdown stops new work, gives fetches in flight a grace period, then commits the index.
+//! The time it reads and waits on comes from a `Clock`: the system clock in the daemon, a
+//! clock the test moves in tests, so a schedule is asserted exactly rather than timed.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +30,27 @@ use crate::pipeline::{RefreshInfo, after_store, refresh_source, stored_changes};
 
 /// Longest sleep between two looks at the schedule (config reloads, clock jumps).
 const MAX_TICK: Duration = Duration::from_secs(30);
+
+/// Where the scheduler reads the time and how it waits for a moment to come.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+    /// Completes once `now()` has reached `at` (at once when it already has).
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// The system clock and tokio's timer: what the daemon runs on.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        Box::pin(tokio::time::sleep(wait))
+    }
+}
 
 /// When to check a source again after `outcome`. `failures` counts consecutive failures
 /// including this one. `jitter_unit` is a random number in [-1, 1].
@@ -74,6 +99,17 @@ pub fn next_check(
 
 /// Run the scheduler until `shutdown` is cancelled.
 pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Result<()> {
+    run_with_clock(app, metrics, shutdown, Arc::new(SystemClock)).await
+}
+
+/// [`run`] on `clock`: every "now" of the schedule is read from it and every wait for a
+/// source to come due is a wait on it.
+pub async fn run_with_clock(
+    app: App,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+    clock: Arc<dyn Clock>,
+) -> Result<()> {
     let gauge = metrics.clone();
     let feeder = Feeder::spawn(
         app.index.clone(),
@@ -91,7 +127,7 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
         if shutdown.is_cancelled() {
             break;
         }
-        let now = Utc::now();
+        let now = clock.now();
         let schedules = {
             let store = app.store.clone();
             tokio::task::spawn_blocking(move || store.schedules()).await??
@@ -112,23 +148,22 @@ pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -
                 _ => {
                     running.insert(sch.id.clone());
                     let (app, metrics, feed) = (app.clone(), metrics.clone(), feeder.handle());
-                    let source = source.clone();
+                    let (source, clock) = (source.clone(), clock.clone());
                     let failures = sch.consecutive_failures;
                     tasks.spawn(async move {
                         let id = source.id().to_string();
-                        let r = refresh_and_plan(&app, &metrics, &feed, &source, failures).await;
+                        let r = refresh_and_plan(&app, &metrics, &feed, &source, failures, &*clock)
+                            .await;
                         (id, r)
                     });
                 }
             }
         }
-        let sleep_for = soonest
-            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(MAX_TICK)
-            .min(MAX_TICK);
+        let longest = clock.now() + chrono::Duration::from_std(MAX_TICK).unwrap_or_default();
+        let wake = soonest.map_or(longest, |t| t.min(longest));
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = tokio::time::sleep(sleep_for) => {}
+            _ = clock.sleep_until(wake) => {}
             // A reload (new or edited sources) is looked at at once.
             Ok(()) = changes.changed() => {}
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
@@ -186,6 +221,7 @@ async fn refresh_and_plan(
     feed: &FeedHandle,
     source: &SourceConfig,
     failures_before: i64,
+    clock: &dyn Clock,
 ) -> Result<()> {
     let (outcome, info) = refresh_source(app, source).await?;
     if stored_changes(&outcome)
@@ -200,7 +236,7 @@ async fn refresh_and_plan(
         0
     };
     let at = next_check(
-        Utc::now(),
+        clock.now(),
         source.interval,
         &outcome,
         &info,

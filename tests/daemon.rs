@@ -1,16 +1,24 @@
 //! The daemon's politeness and scheduling, against a real local HTTP server that counts
-//! requests: conditional GET, Retry-After, per-host limits, backoff and recovery.
+//! requests: conditional GET, Retry-After, per-host limits, backoff and recovery. The
+//! scheduler runs on a clock the test moves (`TestClock`), so each next-check time it
+//! computes is asserted to the second instead of being inferred from wall-clock gaps on a
+//! busy machine; real time only bounds how long a step may take (the harm is a hang).
 
 mod support;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, SubsecRound, Utc};
 use gomtin::app::App;
 use gomtin::config::Config;
 use gomtin::metrics::Metrics;
 use gomtin::model::OutcomeKind;
+use gomtin::scheduler::Clock;
 use support::{FixtureServer, Route, TestConfig, feed_source, vietnamese_feed};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 fn vne_feed() -> Vec<u8> {
@@ -33,21 +41,104 @@ fn app_for(cfg: &TestConfig, extra: &str) -> App {
 
 const FAST_SCHEDULER: &str = "\n[scheduler]\nmin_interval = \"1s\"\nbackoff_max = \"8s\"\njitter = 0.0\nshutdown_grace = \"2s\"\n";
 
-/// Run the real scheduler for `secs`, then shut it down cleanly.
-fn run_scheduler(app: &App, secs: f64) {
-    let rt = tokio::runtime::Runtime::new().expect("rt");
-    rt.block_on(async {
+/// How long one step of a scheduler test may take in real time before it is a hang.
+const STEP: Duration = Duration::from_secs(30);
+
+/// A clock the test sets: the scheduler reads `now()` from it and its waits end only when
+/// the test moves it past their time.
+struct TestClock(watch::Sender<DateTime<Utc>>);
+
+impl TestClock {
+    /// Starts at a whole second a day from now (every source synced at the real time is due).
+    fn new() -> Arc<TestClock> {
+        let start = (Utc::now() + chrono::Duration::days(1)).trunc_subsecs(0);
+        Arc::new(TestClock(watch::Sender::new(start)))
+    }
+
+    fn set(&self, t: DateTime<Utc>) {
+        self.0.send_replace(t);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.borrow()
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let mut rx = self.0.subscribe();
+        Box::pin(async move {
+            while *rx.borrow_and_update() < at {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+}
+
+/// The real scheduler running on `clock` in a runtime of its own, until `stop`.
+struct Running {
+    rt: tokio::runtime::Runtime,
+    token: CancellationToken,
+    handle: tokio::task::JoinHandle<gomtin::error::Result<()>>,
+}
+
+impl Running {
+    fn start(app: &App, clock: &Arc<TestClock>) -> Running {
+        let rt = tokio::runtime::Runtime::new().expect("rt");
         let token = CancellationToken::new();
-        let t2 = token.clone();
-        let handle = tokio::spawn(gomtin::scheduler::run(
+        let handle = rt.spawn(gomtin::scheduler::run_with_clock(
             app.clone(),
             Arc::new(Metrics::new()),
             token.clone(),
+            clock.clone(),
         ));
-        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-        t2.cancel();
-        handle.await.expect("join").expect("scheduler ok");
-    });
+        Running { rt, token, handle }
+    }
+
+    /// Clean shutdown (the index is committed).
+    fn stop(self) {
+        self.token.cancel();
+        self.rt
+            .block_on(self.handle)
+            .expect("join")
+            .expect("scheduler ok");
+    }
+}
+
+/// `id`'s stored next check, once it differs from `previous`.
+fn next_check_after(app: &App, id: &str, previous: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let next = app
+            .store
+            .schedules()
+            .expect("schedules")
+            .into_iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.next_check_at);
+        if let Some(at) = next.filter(|at| Some(*at) != previous) {
+            return at;
+        }
+        assert!(Instant::now() < deadline, "{id} was not rescheduled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until `server` has seen `n` requests, then a little more to see that no more come.
+fn requests_settle(server: &FixtureServer, n: usize) {
+    let deadline = Instant::now() + STEP;
+    while server.requests().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} requests, want {n}",
+            server.requests().len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.requests().len(), n, "no request before it is due");
 }
 
 #[test]
@@ -109,32 +200,32 @@ fn retry_after_delays_only_that_source() {
     // Different hosts: 127.0.0.1 and localhost.
     let mut sources = feed_source("limited", &limited.url("/feed.xml"));
     let healthy_url = format!("http://localhost:{}/feed.xml", healthy.addr.port());
-    sources.push_str(&feed_source("healthy", &healthy_url).replace("\"15m\"", "\"1s\""));
-    sources = sources.replace("\"15m\"", "\"1s\"");
-    let cfg = TestConfig::new(&sources);
+    sources.push_str(&feed_source("healthy", &healthy_url));
+    let cfg = TestConfig::new(&sources.replace("\"15m\"", "\"1s\""));
     let app = app_for(&cfg, FAST_SCHEDULER);
-    run_scheduler(&app, 4.5);
+    let clock = TestClock::new();
+    let t0 = clock.now();
+    let run = Running::start(&app, &clock);
+
+    let limited_next = next_check_after(&app, "limited", None);
     assert_eq!(
-        limited.requests().len(),
-        1,
-        "429 + Retry-After: 120 means no retry soon"
+        limited_next - t0,
+        chrono::Duration::seconds(120),
+        "429 + Retry-After: 120 is honoured to the second"
     );
-    assert!(
-        healthy.requests().len() >= 3,
-        "other host keeps its pace: {}",
-        healthy.requests().len()
-    );
-    let sched = app.store.schedules().expect("schedules");
-    let next = sched
-        .iter()
-        .find(|s| s.id == "limited")
-        .and_then(|s| s.next_check_at)
-        .expect("next");
-    let wait = (next - chrono::Utc::now()).num_seconds();
-    assert!(
-        (100..=121).contains(&wait),
-        "next check of limited in {wait}s"
-    );
+    // The other host keeps its 1 s pace while the limited one waits.
+    let mut healthy_next = next_check_after(&app, "healthy", None);
+    for step in 1..=5 {
+        assert_eq!(healthy_next - clock.now(), chrono::Duration::seconds(1));
+        clock.set(healthy_next);
+        requests_settle(&healthy, step + 1);
+        healthy_next = next_check_after(&app, "healthy", Some(healthy_next));
+    }
+    assert_eq!(limited.requests().len(), 1, "no retry before Retry-After");
+    // At the time the server asked for, it is tried again.
+    clock.set(limited_next);
+    requests_settle(&limited, 2);
+    run.stop();
 }
 
 #[test]
@@ -174,39 +265,47 @@ fn failing_source_backs_off_then_recovers() {
         &feed_source("flaky", &server.url("/feed.xml")).replace("\"15m\"", "\"1s\""),
     );
     let app = app_for(&cfg, FAST_SCHEDULER);
-    run_scheduler(&app, 7.5);
-    let times: Vec<_> = server.requests().iter().map(|r| r.at).collect();
-    assert!(times.len() >= 3, "tried several times: {}", times.len());
-    let gaps: Vec<f64> = times
-        .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64())
-        .collect();
-    for w in gaps.windows(2) {
-        assert!(w[1] > w[0] * 1.5, "intervals grow: {gaps:?}");
+    let clock = TestClock::new();
+    let run = Running::start(&app, &clock);
+
+    // interval 1 s, min_interval 1 s, backoff_max 8 s, no jitter: the waits after 1..5
+    // failures in a row are 1, 2, 4, 8 and 8 s (the ceiling holds), counted from the
+    // moment of each failed check.
+    let mut waits = Vec::new();
+    let mut next = None;
+    for n in 1..=5 {
+        requests_settle(&server, n);
+        let checked_at = clock.now();
+        let at = next_check_after(&app, "flaky", next);
+        waits.push((at - checked_at).num_milliseconds());
+        next = Some(at);
+        if n < 5 {
+            clock.set(at);
+        }
     }
-    let status = app
-        .store
-        .source_statuses(chrono::Utc::now())
-        .expect("status");
-    assert!(status[0].consecutive_failures >= 3);
+    assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 8_000]);
+    let status = app.store.source_statuses(Utc::now()).expect("status");
+    assert_eq!(status[0].consecutive_failures, 5);
     assert_eq!(status[0].last_error_kind.as_deref(), Some("http_status"));
 
-    // The server recovers; the next due check succeeds and resets the counter.
+    // The server recovers; the next due check succeeds, resets the counter and the wait.
     server.set(
         "/feed.xml",
         Route::ok(small_feed("flaky"), "application/rss+xml"),
     );
-    app.store
-        .set_next_check("flaky", chrono::Utc::now())
-        .expect("make due");
-    run_scheduler(&app, 1.5);
-    let status = app
-        .store
-        .source_statuses(chrono::Utc::now())
-        .expect("status");
+    clock.set(next.expect("scheduled"));
+    requests_settle(&server, 6);
+    let at = next_check_after(&app, "flaky", next);
+    assert_eq!(
+        at - clock.now(),
+        chrono::Duration::seconds(1),
+        "back to the interval"
+    );
+    let status = app.store.source_statuses(Utc::now()).expect("status");
     assert_eq!(status[0].consecutive_failures, 0);
     assert!(status[0].last_error.is_none());
     assert_eq!(status[0].item_count, 1);
+    run.stop();
     assert_eq!(app.index.doc_count(), 1, "indexed by the daemon's indexer");
 }
 

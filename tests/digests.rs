@@ -1,8 +1,10 @@
 //! Digests against a real SMTP server on 127.0.0.1 (Python's aiosmtpd, see
 //! `support/smtp_sink.py`): one message per recipient per period, outages, a connection
-//! cut after DATA, a rejected recipient, a daemon restart right after a send, and hostile
-//! titles. The digest runner takes `now`, so scheduled periods are driven without waiting
-//! for real cron times.
+//! cut after DATA, a rejected recipient, a temporary refusal retried, giving up after 24
+//! hours, `skip_empty` and `max_items`, a daemon restart right after a send, a CLI send
+//! racing the daemon, STARTTLS required but not offered, STARTTLS and TLS with a login, an
+//! untrusted certificate, a wrong password, and hostile titles. The digest runner takes
+//! `now`, so scheduled periods are driven without waiting for real cron times.
 
 mod support;
 
@@ -14,7 +16,7 @@ use gomtin::config::Config;
 use gomtin::model::RawEntry;
 use gomtin::store::DeliveryStatus;
 use support::digest::DigestHarness;
-use support::smtp::{SmtpSink, free_port};
+use support::smtp::{SinkOptions, SmtpSink, Tls};
 use support::{TestConfig, feed_source};
 
 const TOPICS: &str = r#"
@@ -239,7 +241,7 @@ fn one_period_gives_one_multipart_message_per_recipient() {
 
 #[test]
 fn smtp_down_at_the_scheduled_time_is_delivered_once_when_back() {
-    let mut h = seeded(SmtpSink::down(free_port()), DIGEST);
+    let mut h = seeded(SmtpSink::down(), DIGEST);
 
     let first = h.tick(fire() + chrono::Duration::seconds(5));
     assert_eq!(first.len(), 2);
@@ -573,4 +575,382 @@ fn cli_send_twice_sends_once_and_preview_and_list_tell_the_story() {
         .stderr(predicates::str::contains(
             "không có bản tin nào mã `khong-co`",
         ));
+}
+
+// ---------------------------------------------------------------------------------------
+// What the ledger promises: skip_empty, max_items, temporary refusals, giving up after 24 h.
+
+/// The delivery to the address `email` (of the `fire()` period).
+fn delivery(app: &App, email: &str) -> gomtin::store::Delivery {
+    app.store
+        .digest_deliveries("sang", fire())
+        .expect("ledger")
+        .into_iter()
+        .find(|d| d.recipient.contains(email))
+        .unwrap_or_else(|| panic!("no delivery to {email}"))
+}
+
+#[test]
+fn an_empty_period_is_skipped_with_skip_empty_and_announced_without() {
+    // skip_empty: nothing is sent, the ledger says skipped, later looks send nothing.
+    let skipping = DIGEST.replace("max_items = 10", "max_items = 10\nskip_empty = true");
+    let h = DigestHarness::new(SmtpSink::start(), &sources_topics(&skipping));
+    register(&h);
+    assert!(h.tick(fire() + chrono::Duration::seconds(5)).is_empty());
+    for later in [1, 60, 60 * 12] {
+        assert!(h.tick(fire() + mins(later)).is_empty());
+    }
+    assert!(h.sink.messages().is_empty(), "no email for an empty period");
+    assert!(h.sink.mail_log().is_empty());
+    assert_eq!(
+        statuses(&h.app),
+        vec![
+            (
+                "Chị Bình <b@example.vn>".to_string(),
+                DeliveryStatus::Skipped
+            ),
+            ("a@example.vn".to_string(), DeliveryStatus::Skipped)
+        ]
+    );
+    assert!(
+        h.metrics
+            .encode()
+            .contains("gomtin_digests_total{outcome=\"skipped\"} 2"),
+        "{}",
+        h.metrics.encode()
+    );
+
+    // Without it, each recipient is told there was nothing new.
+    let h = DigestHarness::new(SmtpSink::start(), &sources_topics(DIGEST));
+    register(&h);
+    let sent = h.tick(fire() + chrono::Duration::seconds(5));
+    assert_eq!(sent.len(), 2);
+    let msgs = h.sink.messages();
+    assert_eq!(msgs.len(), 2);
+    for m in &msgs {
+        assert_eq!(m.subject, "Tin tốt buổi sáng 28/11/2026: không có tin mới");
+        assert!(
+            m.part("text/plain")
+                .contains("Không có tin mới trong kỳ này."),
+            "{}",
+            m.part("text/plain")
+        );
+    }
+}
+
+#[test]
+fn max_items_shows_that_many_stories_and_counts_the_rest() {
+    let h = seeded(
+        SmtpSink::start(),
+        &DIGEST.replace("max_items = 10", "max_items = 1"),
+    );
+    h.tick(fire() + chrono::Duration::seconds(5));
+    let msgs = h.sink.messages();
+    assert_eq!(msgs.len(), 2);
+    for m in &msgs {
+        // Two stories in the period: the subject counts both, the body shows one.
+        assert_eq!(m.subject, "Tin tốt buổi sáng 28/11/2026: 2 tin mới");
+        let text = m.part("text/plain");
+        let shown = html_escape::decode_html_entities(m.part("text/html")).to_string();
+        for body in [text, shown.as_str()] {
+            assert!(
+                body.contains("Xã Đăk Ruồng đạt chuẩn nông thôn mới"),
+                "{body}"
+            );
+            assert!(
+                !body.contains("Thanh niên hiến máu tình nguyện"),
+                "over max_items: {body}"
+            );
+            assert!(
+                body.contains("và 1 tin khác"),
+                "the rest is counted: {body}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_temporary_refusal_before_data_is_retried_and_delivered_once() {
+    let sink = SmtpSink::start();
+    sink.tempfail("b@example.vn", true);
+    let h = seeded(sink, DIGEST);
+
+    let first = h.tick(fire() + chrono::Duration::seconds(5));
+    assert_eq!(first.len(), 2);
+    let b = first
+        .iter()
+        .find(|a| a.recipient.contains("b@example.vn"))
+        .expect("b");
+    assert_eq!(b.status, DeliveryStatus::Pending, "a 450 is retried: {b:?}");
+    assert!(b.reply.contains("450"), "{b:?}");
+    let retry_at = b.retry_at.expect("a retry time");
+    assert_eq!(
+        retry_at,
+        fire() + chrono::Duration::seconds(5) + mins(1),
+        "first retry a minute later"
+    );
+    assert_eq!(
+        delivery(&h.app, "a@example.vn").status,
+        DeliveryStatus::Sent
+    );
+    assert!(
+        h.tick(retry_at - chrono::Duration::seconds(1)).is_empty(),
+        "not before its time"
+    );
+
+    h.sink.tempfail("b@example.vn", false);
+    let second = h.tick(retry_at);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].status, DeliveryStatus::Sent);
+    for later in [10, 60, 600] {
+        assert!(h.tick(fire() + mins(later)).is_empty());
+    }
+    let msgs = h.sink.messages();
+    let mut rcpts: Vec<&str> = msgs.iter().map(|m| m.rcpt_tos[0].as_str()).collect();
+    rcpts.sort();
+    assert_eq!(rcpts, ["a@example.vn", "b@example.vn"], "each once");
+    let b = delivery(&h.app, "b@example.vn");
+    assert_eq!((b.status, b.attempts), (DeliveryStatus::Sent, 2));
+}
+
+#[test]
+fn a_recipient_refused_for_24_hours_is_given_up_as_failed() {
+    let sink = SmtpSink::start();
+    sink.tempfail("b@example.vn", true);
+    let h = seeded(sink, DIGEST);
+
+    // Attempts for this period (from 29/11 07:00 on, the next period is sent too).
+    let tick = |at| -> Vec<gomtin::digest::Attempt> {
+        h.tick(at)
+            .into_iter()
+            .filter(|a| a.period_end == fire())
+            .collect()
+    };
+    tick(fire() + chrono::Duration::seconds(5));
+    // Still retried just under a day after the period ended...
+    let late = tick(fire() + mins(23 * 60));
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0].status, DeliveryStatus::Pending);
+    // ...and given up on at the first attempt after 24 hours.
+    let last = tick(fire() + mins(24 * 60 + 1));
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0].status, DeliveryStatus::Failed);
+    assert!(
+        last[0].reply.contains("gave up after 3 attempts over 24h")
+            && last[0].reply.contains("450"),
+        "{:?}",
+        last[0]
+    );
+    for later in [25 * 60, 30 * 60] {
+        assert!(
+            tick(fire() + mins(later)).is_empty(),
+            "no retry after failing"
+        );
+    }
+    let b = delivery(&h.app, "b@example.vn");
+    assert_eq!((b.status, b.attempts), (DeliveryStatus::Failed, 3));
+    assert_eq!(
+        delivery(&h.app, "a@example.vn").status,
+        DeliveryStatus::Sent
+    );
+    assert!(
+        h.sink
+            .messages()
+            .iter()
+            .all(|m| m.rcpt_tos == ["a@example.vn"]),
+        "b never received anything"
+    );
+    assert!(
+        h.metrics
+            .encode()
+            .contains("gomtin_digests_total{outcome=\"failed\"} 1"),
+        "{}",
+        h.metrics.encode()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Mail security through the real binary (the password comes from the environment):
+// STARTTLS required but not offered, STARTTLS and TLS with a login, an untrusted
+// certificate, a wrong password.
+
+const SMTP_USER: &str = "tuyengiao";
+const SMTP_PASSWORD: &str = "mat-khau-hop-thu";
+const PASSWORD_ENV: &str = "GOMTIN_TEST_SMTP_PASSWORD";
+
+/// The CLI tests' config with `keys` in `[smtp]` instead of `security = "none"`.
+fn secured_config(sink: &SmtpSink, keys: &str) -> TestConfig {
+    TestConfig::new(&format!(
+        "{}\n{}",
+        sources_topics(DIGEST),
+        sink.config_with(keys)
+    ))
+}
+
+/// `security`, a login, and (when `trust`) the test CA as `ca_file`.
+fn login_keys(security: &str, trust: bool) -> String {
+    let mut keys = format!(
+        "security = \"{security}\"\nusername = \"{SMTP_USER}\"\npassword_env = \"{PASSWORD_ENV}\"\n"
+    );
+    if trust {
+        let ca = support::smtp::tls_fixture("ca.pem").display().to_string();
+        keys.push_str(&format!(
+            "ca_file = {}\n",
+            serde_json::to_string(&ca).expect("toml string")
+        ));
+    }
+    keys
+}
+
+fn login_sink(tls: Tls) -> SmtpSink {
+    SmtpSink::with(SinkOptions {
+        tls,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        down: false,
+    })
+}
+
+/// `gomtin digest send sang` with `password` in the environment: exit code and stdout.
+fn send_with_password(cfg: &TestConfig, password: &str) -> (i32, String) {
+    let out = cfg
+        .cmd(&["digest", "send", "sang"])
+        .env(PASSWORD_ENV, password)
+        .output()
+        .expect("digest send");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[test]
+fn starttls_required_but_not_offered_sends_nothing_in_the_clear() {
+    let sink = SmtpSink::start();
+    let cfg = secured_config(&sink, "security = \"starttls\"\n");
+    seed_real_period(&cfg);
+    let (code, out) = send_with_password(&cfg, SMTP_PASSWORD);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("does not offer STARTTLS") && out.contains("chờ gửi lại"),
+        "{out}"
+    );
+    assert!(
+        sink.mail_log().is_empty(),
+        "an envelope went out in the clear"
+    );
+    assert!(sink.messages().is_empty());
+}
+
+#[test]
+fn starttls_and_a_login_deliver_over_an_encrypted_connection() {
+    let sink = login_sink(Tls::Starttls);
+    let cfg = secured_config(&sink, &login_keys("starttls", true));
+    seed_real_period(&cfg);
+    let (code, out) = send_with_password(&cfg, SMTP_PASSWORD);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("a@example.vn: đã gửi"), "{out}");
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 2);
+    for m in &msgs {
+        assert!(m.tls, "sent in the clear");
+        assert_eq!(m.login.as_deref(), Some(SMTP_USER));
+    }
+    let log = sink.mail_log();
+    assert!(
+        log.len() == 2 && log.iter().all(|l| l.ends_with("tls=True")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn tls_from_the_first_byte_and_a_login_deliver() {
+    let sink = login_sink(Tls::Implicit);
+    let cfg = secured_config(&sink, &login_keys("tls", true));
+    seed_real_period(&cfg);
+    let (code, out) = send_with_password(&cfg, SMTP_PASSWORD);
+    assert_eq!(code, 0, "{out}");
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 2);
+    assert!(
+        msgs.iter()
+            .all(|m| m.tls && m.login.as_deref() == Some(SMTP_USER))
+    );
+}
+
+#[test]
+fn a_certificate_nobody_vouches_for_is_refused() {
+    // The server's certificate is signed by the test CA, which is not trusted here.
+    let sink = login_sink(Tls::Implicit);
+    let cfg = secured_config(&sink, &login_keys("tls", false));
+    seed_real_period(&cfg);
+    let (code, out) = send_with_password(&cfg, SMTP_PASSWORD);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.to_lowercase().contains("certificate"), "{out}");
+    assert!(sink.mail_log().is_empty() && sink.messages().is_empty());
+}
+
+#[test]
+fn a_wrong_password_is_refused_for_good() {
+    let sink = login_sink(Tls::Starttls);
+    let cfg = secured_config(&sink, &login_keys("starttls", true));
+    let end = seed_real_period(&cfg);
+    let (code, out) = send_with_password(&cfg, "sai-mat-khau");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("lỗi") && out.contains("535"), "{out}");
+    assert!(sink.messages().is_empty());
+    let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
+    for d in store.digest_deliveries("sang", end).expect("ledger") {
+        assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 1), "{d:?}");
+    }
+}
+
+#[test]
+fn a_cli_send_racing_the_daemon_sends_each_copy_once() {
+    let sink = SmtpSink::start();
+    // Each message takes a second and a half: the daemon is still sending the first
+    // copy when the command starts.
+    sink.slow_data(1.5);
+    let cfg = cli_config(&sink);
+    let end = seed_real_period(&cfg);
+    let mut daemon = cfg.serve();
+    wait_for(
+        "the daemon to start sending",
+        Duration::from_secs(60),
+        || !sink.mail_log().is_empty(),
+    );
+    let out = cfg
+        .cmd(&["digest", "send", "sang"])
+        .output()
+        .expect("digest send");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}: {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("digest send during the daemon's send: {stdout}");
+    wait_for("both copies", Duration::from_secs(60), || {
+        sink.messages().len() >= 2
+    });
+    // Give the loser of the race time to send a duplicate, if it were going to.
+    std::thread::sleep(Duration::from_secs(3));
+    daemon.terminate(Duration::from_secs(60)).expect("exit");
+    let msgs = sink.messages();
+    let mut rcpts: Vec<&str> = msgs.iter().map(|m| m.rcpt_tos[0].as_str()).collect();
+    rcpts.sort();
+    assert_eq!(
+        rcpts,
+        ["a@example.vn", "b@example.vn"],
+        "each copy once; the command said: {stdout}"
+    );
+    let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
+    for d in store.digest_deliveries("sang", end).expect("ledger") {
+        assert_eq!((d.status, d.attempts), (DeliveryStatus::Sent, 1), "{d:?}");
+    }
+    cfg.cmd(&["digest", "send", "sang"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("không gửi lại"));
+    assert_eq!(sink.messages().len(), 2);
 }

@@ -114,7 +114,8 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(csp.contains("default-src 'none'"), "{csp}");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
-        assert!(h.contains_key(header::REFERRER_POLICY), "{path}");
+        assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{path}");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
     }
     // No inline script anywhere in the pages: every <script> has a src.
     let s = app.login(STAFF).await;
@@ -291,11 +292,13 @@ async fn search_page_keeps_the_query_in_links_and_pages() {
         !html.contains("Cổng thông tin huyện</span>"),
         "filtered to one source"
     );
+    // Past the last page: the last page (issue 15), not an empty one, and a 200 (`text`).
     let html = s.text("/?q=nong+thon+moi&page=2").await;
     assert!(
-        !html.contains("class=\"hit"),
-        "page 2 of 4 results is empty"
+        html.contains("class=\"hit"),
+        "page 2 of 4 results (one page) shows that page"
     );
+    assert!(html.contains("id=\"total\""), "the results page: {html}");
     let html = s
         .text("/?q=nong+thon+moi&from=2000-01-01&to=2000-01-02")
         .await;

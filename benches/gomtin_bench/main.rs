@@ -52,11 +52,14 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Precision@10 and MRR of the judged queries, gomtin vs FTS5
+    /// Precision@10 and MRR of the judged queries, gomtin vs FTS5; the held-out queries apart
     Relevance {
         /// Judged queries (default: tests/relevance/queries.tsv of this checkout)
         #[arg(long)]
         judgments: Option<PathBuf>,
+        /// Held-out judged queries, reported apart (default: tests/relevance/heldout.tsv)
+        #[arg(long)]
+        heldout: Option<PathBuf>,
     },
     /// Tone precision/recall and confusion against the hand-judged set
     Tone {
@@ -145,9 +148,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = corpus::load(&corpus_path, None)?;
     eprintln!("{} articles", base.len());
     match args.command {
-        Cmd::Relevance { judgments } => {
+        Cmd::Relevance { judgments, heldout } => {
             let judgments = judgments.unwrap_or_else(default_judgments);
-            run_relevance(&base, &work, &judgments, args.json)?
+            let heldout = heldout.unwrap_or_else(default_heldout);
+            run_relevance(&base, &work, &judgments, &heldout, args.json)?
         }
         Cmd::Tone {
             judged,
@@ -188,6 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &base,
                 &work.join("relevance"),
                 &default_judgments(),
+                &default_heldout(),
                 args.json,
             )?;
             tone::run(&base, &tone_eval::default_judged(), None, false, args.json)?;
@@ -225,29 +230,55 @@ fn default_judgments() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/queries.tsv")
 }
 
+fn default_heldout() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/relevance/heldout.tsv")
+}
+
+/// The JSON of `relevance`: the tuned set's report as before, the held-out one beside it.
+#[derive(serde::Serialize)]
+struct RelevanceOutput<'a> {
+    #[serde(flatten)]
+    judged: &'a relevance::Report,
+    heldout: &'a relevance::Report,
+}
+
 fn run_relevance(
     base: &[corpus::Article],
     work: &std::path::Path,
     judgments: &std::path::Path,
+    heldout: &std::path::Path,
     json: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(work)?;
-    let judgments = relevance::load_judgments(judgments)?;
+    let judged = relevance::load_judgments(judgments)?;
+    let held = relevance::load_judgments(heldout)?;
     eprintln!("indexing {} articles for the relevance check", base.len());
     let app = corpus::open_app(work, 4, "")?;
     corpus::ingest_direct(&app, base, 4)?;
     let sources: Vec<String> = base.iter().map(|a| a.source(4)).collect();
     let fts = fts::Fts::build(&work.join("fts5.sqlite"), base, &sources)?;
-    let report = relevance::evaluate(&app, &fts, &judgments);
+    let articles: std::collections::HashMap<&str, &corpus::Article> =
+        base.iter().map(|a| (a.id.as_str(), a)).collect();
+    let report = relevance::evaluate(&app, &fts, &judged, &articles);
+    let held_report = relevance::evaluate(&app, &fts, &held, &articles);
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        let out = RelevanceOutput {
+            judged: &report,
+            heldout: &held_report,
+        };
+        println!("{}", serde_json::to_string(&out)?);
     } else {
         println!(
             "\n## Relevance ({} judged queries, {} articles)\n",
-            judgments.len(),
+            judged.len(),
             base.len()
         );
         relevance::print(&report);
+        println!(
+            "\n## Held-out ({} judged queries kept out of tuning, reported apart)\n",
+            held.len()
+        );
+        relevance::print(&held_report);
     }
     Ok(())
 }

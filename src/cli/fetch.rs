@@ -28,7 +28,7 @@ fn outcome_line(o: &SourceOutcome) -> String {
             };
             if *skipped > 0 {
                 s.push_str(&format!(
-                    " ({skipped} mục bỏ qua vì không có tiêu đề/liên kết)"
+                    " ({skipped} mục bỏ qua: không có tiêu đề/liên kết, hoặc để lần tải sau)"
                 ));
             }
             s
@@ -42,8 +42,8 @@ fn outcome_line(o: &SourceOutcome) -> String {
 
 /// Run `gomtin fetch`.
 pub async fn run(config: Config, ids: &[String], json: bool) -> Result<Exit> {
-    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
-    let app = App::open(config)?;
+    let lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let app = App::open_locked(config, &lock)?;
     let tty = std::io::stdout().is_terminal() && !json;
     let total = if ids.is_empty() {
         app.config().sources.iter().filter(|s| s.enabled).count()
@@ -64,7 +64,14 @@ pub async fn run(config: Config, ids: &[String], json: bool) -> Result<Exit> {
         None
     };
     let bar_cb = bar.clone();
-    let outcomes = crate::pipeline::fetch_pass(&app, ids, move |o| {
+    // Outcomes as they arrive: printed even when the pass ends with an error (the index
+    // catch-up on a full disk), so every source is reported.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<SourceOutcome>::new()));
+    let seen_cb = seen.clone();
+    let pass = crate::pipeline::fetch_pass(&app, ids, move |o| {
+        if let Ok(mut v) = seen_cb.lock() {
+            v.push(o.clone());
+        }
         if json {
             return;
         }
@@ -77,10 +84,14 @@ pub async fn run(config: Config, ids: &[String], json: bool) -> Result<Exit> {
             None => println!("{line}"),
         }
     })
-    .await?;
+    .await;
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
+    let (outcomes, pass_error) = match pass {
+        Ok(outcomes) => (outcomes, None),
+        Err(e) => (seen.lock().map(|v| v.clone()).unwrap_or_default(), Some(e)),
+    };
     let failed = outcomes.iter().filter(|o| o.is_failure()).count();
     if json {
         let v = serde_json::json!({ "sources": outcomes, "failed": failed });
@@ -100,6 +111,10 @@ pub async fn run(config: Config, ids: &[String], json: bool) -> Result<Exit> {
             new,
             app.index.doc_count()
         );
+    }
+    if let Some(e) = pass_error {
+        let _ = app.index.close();
+        return Err(e);
     }
     app.index.close()?;
     Ok(if failed > 0 { Exit::Partial } else { Exit::Ok })

@@ -1,7 +1,9 @@
 //! `gomtin post add --source ID [--url URL] [--title T] --text TEXT [--published DATE]`:
 //! a post that staff paste by hand (say from a commune's Facebook page) stored as an item
 //! of a `kind = "manual"` source; `--text -` reads the text from stdin. The checks and
-//! the storing are `admin`'s; this prints the one line that says what happened.
+//! the storing are `admin`'s; this prints the one line that says what happened. When
+//! `gomtin serve` runs on the same data folder (it holds the folder's lock and the index
+//! writer), the post is only stored: the daemon's feeder indexes it within seconds.
 
 use clap::Subcommand;
 
@@ -60,10 +62,21 @@ pub async fn run(config: Config, command: PostCommand) -> Result<Exit> {
         title,
         text,
         published,
+        image: None,
     };
     let item = admin::prepare_post(&config, &post)?;
+    let lock = match crate::app::lock_data_dir(&config.data_dir()) {
+        Ok(lock) => Some(lock),
+        Err(Error::Locked { .. }) => None,
+        Err(e) => return Err(e),
+    };
     let app = App::open(config)?;
-    let stored = admin::store_post(&app, item).await?;
+    let stored = if lock.is_some() {
+        admin::store_post(&app, item).await?
+    } else {
+        tracing::info!("gomtin serve holds the data folder; it indexes the post");
+        admin::store_post_beside_daemon(&app, item).await?
+    };
     let verb = match stored.outcome {
         PostOutcome::Added => "Đã thêm",
         PostOutcome::Updated => "Đã cập nhật",

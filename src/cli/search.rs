@@ -39,6 +39,12 @@ pub async fn run(config: Config, query: &str, options: Options) -> Result<Exit> 
     let app2 = app.clone();
     let results = tokio::task::spawn_blocking(move || {
         let mut r = app2.search(&req)?;
+        // No daemon feeds this process's view: say when the index is behind SQLite too.
+        if r.notices.is_empty()
+            && let Some(notice) = app2.index_notice(true)?
+        {
+            r.notices.insert(0, notice);
+        }
         if collapse {
             crate::search::collapse::collapse(&mut r, &app2.store)?;
         }
@@ -54,6 +60,9 @@ pub async fn run(config: Config, query: &str, options: Options) -> Result<Exit> 
     let tty = std::io::stdout().is_terminal();
     for n in &results.notices {
         writeln!(out, "! {n}").ok();
+    }
+    if let Some(s) = &results.suggestion {
+        writeln!(out, "? Có phải bạn muốn tìm: {s}").ok();
     }
     if results.total == 0 {
         writeln!(out, "Không tìm thấy tin nào cho \"{query}\".").ok();
@@ -123,16 +132,12 @@ fn highlight_for_terminal(snippet: &str, ranges: &[[usize; 2]], tty: bool) -> St
 }
 
 /// Run `gomtin reindex`.
+/// The new index is built beside the old folder and swapped in, so any state of the old
+/// one (garbled, missing segments, deleted) is repaired.
 pub async fn reindex(config: Config) -> Result<Exit> {
-    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
-    let app = App::open(config)?;
-    let app2 = app.clone();
-    let n = tokio::task::spawn_blocking(move || {
-        crate::pipeline::backfill_tones(&app2)?;
-        app2.index.rebuild(&app2.store)
-    })
-    .await??;
-    app.index.close()?;
+    let lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let n =
+        tokio::task::spawn_blocking(move || crate::app::rebuild_index(&config, &lock)).await??;
     println!("Đã dựng lại chỉ mục: {n} tin.");
     Ok(Exit::Ok)
 }

@@ -1,7 +1,8 @@
 //! `gomtin serve`, the daemon: under the data-folder lock it catches the index up with
 //! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs four things
-//! until SIGINT/SIGTERM — the web app (`web::router`), the fetch scheduler, the digest
-//! runner and the alert runner — then stops them together and says so on stdout.
+//! until SIGINT/SIGTERM — the web app (`web::router` on `web::listen`'s accept loop, with
+//! `[server.limits]`), the fetch scheduler, the digest runner and the alert runner — then
+//! stops them together and says so on stdout.
 //!
 //! It lives in `cli` rather than beside `scheduler` as a flow: it is the one place that
 //! wires the web face to the flows, so as a flow it would make a lower layer import `web`;
@@ -16,9 +17,9 @@ use crate::exit::Exit;
 
 /// Run `gomtin serve` until SIGINT or SIGTERM.
 pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result<Exit> {
-    let _lock = crate::app::lock_data_dir(&config.data_dir())?;
+    let lock = crate::app::lock_data_dir(&config.data_dir())?;
     let addr = listen.unwrap_or(config.server.listen);
-    let app = App::open(config)?;
+    let app = App::open_locked(config, &lock)?;
     // Alerts exist from now on (before the scheduler stores anything).
     {
         let app = app.clone();
@@ -51,11 +52,11 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
     let state = crate::web::AppState::new(app.clone(), metrics.clone());
-    // Connect info gives the login rate limiter the client address.
-    let service =
-        crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server_config = app.config().server.clone();
+    let caps = crate::web::listen::Caps::new(&server_config.limits, server_config.behind_proxy);
+    // The accept loop gives handlers the client address (the login brake needs it).
     let server =
-        axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        crate::web::listen::serve(listener, crate::web::router(state), caps, shutdown.clone());
     let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
     let alerts = crate::alerts::run(app.clone(), metrics.clone(), shutdown.clone());
     let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());

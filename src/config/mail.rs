@@ -3,6 +3,7 @@
 //! five-field cron schedules, topics that exist, a query in the search language.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -46,6 +47,11 @@ pub struct SmtpConfig {
     /// Outer limit on one whole SMTP exchange (connect, hello, auth, envelope, data, reply).
     #[serde(default = "default_smtp_timeout", deserialize_with = "de_duration")]
     pub timeout: Duration,
+    /// A PEM file of CA certificates trusted for the server's certificate besides the
+    /// system's (an office mail server signed by its own authority). Relative to the
+    /// config folder once loaded.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_smtp_timeout() -> Duration {
@@ -146,6 +152,20 @@ impl Config {
                 return Err(invalid(format!(
                     "dòng {line}: [smtp] có `username` nhưng thiếu `password_env` (tên biến môi trường chứa mật khẩu)"
                 )));
+            }
+            if let Some(ca) = &smtp.ca_file {
+                let read = std::fs::read(ca)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pem| {
+                        lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                            .map_err(|e| e.to_string())
+                    });
+                if let Err(e) = read {
+                    return Err(invalid(format!(
+                        "dòng {line}: smtp.ca_file `{}` không đọc được chứng chỉ PEM ({e})",
+                        ca.display()
+                    )));
+                }
             }
             if smtp.timeout < Duration::from_secs(1) {
                 return Err(invalid(format!(

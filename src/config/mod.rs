@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 
 mod alerts;
 mod de;
+mod limits;
 mod mail;
 mod sources;
 mod tone;
@@ -30,6 +31,7 @@ use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
 };
+pub use limits::ServerLimits;
 pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
 pub use tone::ToneConfig;
@@ -108,6 +110,9 @@ pub struct ServerConfig {
     /// How long a web login lasts.
     #[serde(default = "default_session_ttl", deserialize_with = "de_duration")]
     pub session_ttl: Duration,
+    /// `[server.limits]`: header timeout and connection caps (`limits`).
+    #[serde(default)]
+    pub limits: ServerLimits,
 }
 
 impl Default for ServerConfig {
@@ -116,6 +121,7 @@ impl Default for ServerConfig {
             listen: default_listen(),
             behind_proxy: false,
             session_ttl: default_session_ttl(),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -369,6 +375,10 @@ impl Config {
             .map(Path::to_path_buf)
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("."));
+        let base = config.base_dir.clone();
+        if let Some(ca) = config.smtp.as_mut().and_then(|s| s.ca_file.as_mut()) {
+            *ca = resolve(&base, ca);
+        }
         config.validate(&lines)?;
         Ok(config)
     }
@@ -407,6 +417,9 @@ impl Config {
         }
         self.validate_mail(lines, &topic_ids)?;
         self.validate_alerts(lines)?;
+        if let Some(message) = self.server.limits.check() {
+            return Err(invalid(message));
+        }
         let f = &self.fetch;
         if f.user_agent.trim().is_empty() {
             return Err(invalid("fetch.user_agent không được để trống".into()));

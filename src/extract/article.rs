@@ -15,6 +15,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use crate::config::Sel;
 use crate::error::{Error, Result};
+use crate::extract::bounded::bounded;
 use crate::extract::feed::absolutize;
 use crate::extract::page::{parse_date, text_of};
 use crate::model::RawEntry;
@@ -93,6 +94,8 @@ pub fn extract_article(
     body_selector: Option<&Sel>,
     tz: chrono_tz::Tz,
 ) -> Result<Article> {
+    // No tree deeper than `bounded::MAX_DEPTH` is built from a page (see `bounded`).
+    let html = &*bounded(html);
     let doc = Html::parse_document(html);
     let meta = meta_map(&doc);
     let ld = json_ld(&doc);

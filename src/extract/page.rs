@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use scraper::{ElementRef, Html, Selector};
 
 use crate::error::{Error, Result};
+use crate::extract::bounded::bounded;
 use crate::extract::feed::absolutize;
 use crate::model::RawEntry;
 
@@ -71,7 +72,8 @@ pub fn extract_list(
     sel: &CompiledSelectors,
     tz: chrono_tz::Tz,
 ) -> Result<Vec<RawEntry>> {
-    let doc = Html::parse_document(html);
+    // No tree deeper than `bounded::MAX_DEPTH` is built from a page (see `bounded`).
+    let doc = Html::parse_document(&bounded(html));
     let items: Vec<ElementRef<'_>> = match &sel.item {
         Some(item) => doc.select(&item.css).collect(),
         None => doc.select(&sel.link.css).collect(),

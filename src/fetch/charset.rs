@@ -8,6 +8,13 @@
 //! appendix F), the document's own declaration (`<?xml encoding=…?>` or `<meta charset>`),
 //! then valid UTF-8, then detection by chardetng. encoding_rs does the decoding (it covers
 //! windows-1258 and the other legacy code pages); UTF-32, which it lacks, is decoded here.
+//!
+//! A label is not believed when the bytes contradict it, as browsers and feedparser do
+//! not either (Vietnamese sites get this wrong often, and mojibake stored is stored for
+//! good): bytes labelled with a single-byte code page (ISO-8859-1, windows-1252, …) that
+//! are valid UTF-8 with non-ASCII text in it are UTF-8; bytes labelled UTF-8 that are not
+//! (mostly invalid, not a stray byte in UTF-8 text) are whatever chardetng finds —
+//! windows-1258, with the `.vn` hint. Both are [`Signal::LabelContradicted`].
 
 use std::sync::LazyLock;
 
@@ -28,6 +35,10 @@ pub enum Signal {
     ValidUtf8,
     /// chardetng's guess.
     Detected,
+    /// A label (header or declaration) named one encoding and the bytes proved another:
+    /// valid UTF-8 labelled as a single-byte code page, or a legacy code page labelled
+    /// UTF-8 (then chardetng's guess).
+    LabelContradicted,
 }
 
 /// The encodings we can decode: encoding_rs's, plus UTF-32 which it does not cover.
@@ -156,7 +167,7 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> (Charset, Signal) {
         return (cs, Signal::Bom);
     }
     if let Some(cs) = content_type.and_then(http_charset) {
-        return (cs, Signal::HttpHeader);
+        return believe_label(bytes, cs, Signal::HttpHeader);
     }
     if let Some(cs) = xml_pattern(bytes) {
         // The declaration may still tell the byte order apart; the pattern is enough.
@@ -164,27 +175,69 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> (Charset, Signal) {
     }
     if let Some(cs) = xml_declared(bytes) {
         // A document that parsed as ASCII cannot really be UTF-16/32 (declared but not so).
-        return match cs {
+        let cs = match cs {
             Charset::Whatwg(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => {
-                (Charset::Whatwg(encoding_rs::UTF_8), Signal::XmlDeclaration)
+                Charset::Whatwg(encoding_rs::UTF_8)
             }
-            Charset::Utf32Be | Charset::Utf32Le => {
-                (Charset::Whatwg(encoding_rs::UTF_8), Signal::XmlDeclaration)
-            }
-            other => (other, Signal::XmlDeclaration),
+            Charset::Utf32Be | Charset::Utf32Le => Charset::Whatwg(encoding_rs::UTF_8),
+            other => other,
         };
+        return believe_label(bytes, cs, Signal::XmlDeclaration);
     }
     if let Some(cs) = meta_declared(bytes) {
-        return (cs, Signal::HtmlMeta);
+        return believe_label(bytes, cs, Signal::HtmlMeta);
     }
     if std::str::from_utf8(bytes).is_ok() {
         return (Charset::Whatwg(encoding_rs::UTF_8), Signal::ValidUtf8);
     }
+    (Charset::Whatwg(detect(bytes)), Signal::Detected)
+}
+
+/// chardetng's guess for `bytes`, with `.vn` as the TLD hint (windows-1258 is the
+/// favoured legacy guess).
+fn detect(bytes: &[u8]) -> &'static Encoding {
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     det.feed(bytes, true);
-    // `.vn` as the TLD hint makes windows-1258 the favoured legacy guess.
-    let guess = det.guess(Some(b"vn"), chardetng::Utf8Detection::Allow);
-    (Charset::Whatwg(guess), Signal::Detected)
+    det.guess(Some(b"vn"), chardetng::Utf8Detection::Allow)
+}
+
+/// What the bytes say about UTF-8: how many non-ASCII characters are well formed, and how
+/// many invalid sequences there are.
+fn utf8_evidence(bytes: &[u8]) -> (usize, usize) {
+    let (mut good, mut bad) = (0, 0);
+    for chunk in bytes.utf8_chunks() {
+        good += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        bad += usize::from(!chunk.invalid().is_empty());
+    }
+    (good, bad)
+}
+
+/// `label` (from `signal`) unless the bytes contradict it (see the module doc).
+fn believe_label(bytes: &[u8], label: Charset, signal: Signal) -> (Charset, Signal) {
+    let Charset::Whatwg(enc) = label else {
+        return (label, signal);
+    };
+    if enc == encoding_rs::UTF_8 {
+        let (good, bad) = utf8_evidence(bytes);
+        // A stray byte in real UTF-8 text stays a U+FFFD; a legacy page is mostly "bad".
+        if bad > 0 && good < bad * 8 {
+            let guess = detect(bytes);
+            if guess != encoding_rs::UTF_8 {
+                return (Charset::Whatwg(guess), Signal::LabelContradicted);
+            }
+        }
+        return (label, signal);
+    }
+    if enc.is_single_byte() {
+        let (good, bad) = utf8_evidence(bytes);
+        if good > 0 && bad == 0 {
+            return (
+                Charset::Whatwg(encoding_rs::UTF_8),
+                Signal::LabelContradicted,
+            );
+        }
+    }
+    (label, signal)
 }
 
 /// Decode `bytes` once, choosing the encoding as described in the module doc.
@@ -345,5 +398,66 @@ mod tests {
         let d = decode(&bytes, None);
         assert_eq!(d.charset, Charset::Utf32Be);
         assert_eq!(d.text, s);
+    }
+
+    #[test]
+    fn utf8_labelled_latin1_is_utf8() {
+        let text = "Nông thôn mới ở Kon Rẫy";
+        for (ct, body) in [
+            (
+                Some("application/rss+xml; charset=ISO-8859-1"),
+                format!("<rss><t>{text}</t></rss>"),
+            ),
+            (
+                None,
+                format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><t>{text}</t></rss>"),
+            ),
+            (
+                Some("text/xml; charset=windows-1252"),
+                format!("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><t>{text}</t>"),
+            ),
+            (
+                Some("text/html; charset=iso-8859-1"),
+                format!("<p>{text}</p>"),
+            ),
+        ] {
+            let d = decode(body.as_bytes(), ct);
+            assert!(d.text.contains(text), "{ct:?}: {}", d.text);
+            assert_eq!(d.signal, Signal::LabelContradicted);
+        }
+        // Real Latin-1 (é as one byte) stays Latin-1.
+        let d = decode(
+            b"<t>caf\xe9 cr\xe8me</t>",
+            Some("text/xml; charset=iso-8859-1"),
+        );
+        assert_eq!(d.text, "<t>café crème</t>");
+        assert_eq!(d.signal, Signal::HttpHeader);
+    }
+
+    #[test]
+    fn windows_1258_labelled_utf8_is_detected() {
+        let text = "Nông thôn mới: các xã đạt chuẩn, người dân phấn khởi vì đường sá được làm mới";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1258.encode(text);
+        for ct in [Some("text/xml; charset=utf-8"), None] {
+            let mut body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>".to_vec();
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(b"</t>");
+            let d = decode(&body, ct);
+            assert_eq!(d.charset.name(), "windows-1258", "{ct:?}");
+            assert_eq!(d.signal, Signal::LabelContradicted);
+            assert!(!d.text.contains('\u{FFFD}'), "{}", d.text);
+            assert_eq!(
+                crate::vietnamese::clean(&d.text),
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>{text}</t>")
+            );
+        }
+        // One stray byte in UTF-8 text is not a reason to read it all as another code page.
+        let mut body = "Tiếng Việt có dấu, rất nhiều chữ có dấu ở đây"
+            .as_bytes()
+            .to_vec();
+        body.push(0xff);
+        let d = decode(&body, Some("text/html; charset=utf-8"));
+        assert_eq!(d.charset.name(), "utf-8");
+        assert!(d.text.starts_with("Tiếng Việt"));
     }
 }

@@ -184,7 +184,9 @@ impl Fetcher {
             let url = attempt.url();
             if !matches!(url.scheme(), "http" | "https") {
                 let scheme = url.scheme().to_string();
-                return attempt.error(format!("redirect to unsupported scheme {scheme}"));
+                return attempt.error(format!(
+                    "chuyển hướng tới địa chỉ không phải http(s) ({scheme}:), không theo"
+                ));
             }
             if !allow_private
                 && let Some(ip) = host_ip(url)
@@ -317,6 +319,23 @@ impl Fetcher {
         let hints = cache_hints(resp.headers());
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified { hints });
+        }
+        if status.is_redirection()
+            && let Some(target) = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| resp.url().join(l.trim()).ok())
+            && !matches!(target.scheme(), "http" | "https")
+        {
+            // reqwest hands back a redirect it will not follow (file:, data:, …) as is.
+            return Err(Error::Network {
+                url: url_s,
+                message: format!(
+                    "chuyển hướng tới địa chỉ không phải http(s) ({}:), không theo",
+                    target.scheme()
+                ),
+            });
         }
         if !status.is_success() {
             return Err(Error::HttpStatus {

@@ -4,13 +4,20 @@
 //! exactly the gap, and `rebuild` recreates everything from SQLite. An upsert is
 //! `delete_term(id)` + `add_document` in the same commit, so an item is indexed once.
 //!
+//! The index is derived data, so a damaged one is never a dead end: [`SearchIndex::open`]
+//! says so and names `gomtin reindex`; [`SearchIndex::open_or_reset`] (for the processes
+//! that hold the data folder's lock) starts over empty, to be refilled from SQLite by the
+//! catch-up; [`SearchIndex::rebuild_in`] builds a new index beside the old one and swaps
+//! it in, whatever state the old folder is in (garbled `meta.json`, a missing segment,
+//! deleted).
+//!
 //! The schema and text analysis are in `schema`. Items are tagged with their topics as
 //! they are added, by a `Tagger` this module declares and `topics` implements (wired in
 //! `app`), so the index needs neither the topics nor the search that tags them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
@@ -58,12 +65,38 @@ pub struct SearchIndex {
     fed_seq: AtomicI64,
     /// One catch-up at a time, so two callers never feed the same batch.
     catching_up: Mutex<()>,
+    /// Opstamp of the commit the reader was last reloaded on (see `refresh_if_changed`).
+    seen_opstamp: AtomicU64,
 }
 
 impl SearchIndex {
     /// Open the index in `dir`, creating it if needed. An index with an older schema is
-    /// derived data: it is wiped and rebuilt from SQLite by the next `reconcile`.
+    /// derived data: it is wiped and rebuilt from SQLite by the next `reconcile`. A damaged
+    /// one (unreadable `meta.json`, missing segment files) is an error that names the repair.
     pub fn open(dir: &Path) -> Result<SearchIndex> {
+        Self::open_inner(dir).map_err(|e| {
+            Error::Index(format!(
+                "chỉ mục {} không mở được ({e}); chạy gomtin reindex để dựng lại từ cơ sở dữ liệu",
+                dir.display()
+            ))
+        })
+    }
+
+    /// [`open`](Self::open), and when the index is damaged, start over with an empty one
+    /// (the next catch-up refills it from SQLite, from the first change). Only for a
+    /// process holding the data folder's lock: no other writer can be using the folder.
+    pub fn open_or_reset(dir: &Path) -> Result<SearchIndex> {
+        match Self::open_inner(dir) {
+            Ok(index) => Ok(index),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "index damaged; starting it over, to be refilled from SQLite");
+                remove_dir(dir)?;
+                Self::open(dir)
+            }
+        }
+    }
+
+    fn open_inner(dir: &Path) -> Result<SearchIndex> {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io {
             path: dir.to_path_buf(),
             source,
@@ -74,10 +107,7 @@ impl SearchIndex {
             Ok(index) => index,
             Err(tantivy::TantivyError::SchemaError(msg)) => {
                 tracing::warn!(dir = %dir.display(), %msg, "index schema changed; rebuilding index from SQLite");
-                std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
+                remove_dir(dir)?;
                 std::fs::create_dir_all(dir).map_err(|source| Error::Io {
                     path: dir.to_path_buf(),
                     source,
@@ -101,7 +131,41 @@ impl SearchIndex {
             tagger: RwLock::new(None),
             fed_seq: AtomicI64::new(0),
             catching_up: Mutex::new(()),
+            seen_opstamp: AtomicU64::new(0),
         })
+    }
+
+    /// Build a new index of the whole store in a folder beside `dir`, tagged by `tagger`,
+    /// then put it in `dir`'s place — the old folder is never opened, so this works
+    /// whatever state it is in. Only under the data folder's lock. Returns the items indexed.
+    pub fn rebuild_in(
+        dir: &Path,
+        store: &Store,
+        tagger: impl Tagger + 'static,
+        threads: usize,
+    ) -> Result<usize> {
+        let fresh = dir.with_extension("new");
+        let old = dir.with_extension("old");
+        remove_dir(&fresh)?;
+        remove_dir(&old)?;
+        let n = {
+            let index = Self::open(&fresh)?
+                .with_topics(tagger)
+                .with_writer_threads(threads);
+            let n = index.rebuild(store)?;
+            index.close()?;
+            n
+        };
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        if dir.exists() {
+            std::fs::rename(dir, &old).map_err(io(dir))?;
+        }
+        std::fs::rename(&fresh, dir).map_err(io(&fresh))?;
+        remove_dir(&old)?;
+        Ok(n)
     }
 
     /// Indexing threads for this machine: two where there are two cores (a fetch pass
@@ -182,8 +246,22 @@ impl SearchIndex {
 
     /// Reload the reader so that the latest commit is visible (also from another process).
     pub fn refresh(&self) -> Result<()> {
+        let opstamp = self.index.load_metas()?.opstamp;
         self.reader.reload()?;
+        self.seen_opstamp.store(opstamp, Ordering::Release);
         Ok(())
+    }
+
+    /// Reload the reader only when the index on disk has a commit it has not seen (one
+    /// made by another process). True when it reloaded.
+    pub fn refresh_if_changed(&self) -> Result<bool> {
+        let opstamp = self.index.load_metas()?.opstamp;
+        if opstamp == self.seen_opstamp.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.reader.reload()?;
+        self.seen_opstamp.store(opstamp, Ordering::Release);
+        Ok(true)
     }
 
     /// Number of documents visible to searches.
@@ -244,7 +322,8 @@ impl SearchIndex {
         self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
             prepared.set_payload(&format!("seq:{seq};topics:{}", self.topics_fingerprint()));
-            prepared.commit()?;
+            let opstamp = prepared.commit()?;
+            self.seen_opstamp.store(opstamp, Ordering::Release);
             Ok(())
         })?;
         self.reader.reload()?;
@@ -322,5 +401,17 @@ impl SearchIndex {
             w.wait_merging_threads()?;
         }
         Ok(())
+    }
+}
+
+/// Remove `dir` and everything in it; nothing to do when it does not exist.
+fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        }),
     }
 }

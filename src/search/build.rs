@@ -5,13 +5,18 @@
 //! diacritics must match the folded form and scores extra when the exact (tone-normalized)
 //! form matches too. Adjacent words get a phrase boost and titles weigh more than bodies.
 //! Spelling variants (i/y, `Đăk`/`Đắk`, `TP.HCM`...) are added as alternatives; the fuzzy
-//! reading (edit distance 1 on the folded form) is the runner's last retry.
+//! reading (edit distance 1 on the folded form) is the runner's last retry. A quoted
+//! phrase typed with diacritics matches its exact (tone-normalized) form only, so
+//! `"chuyển đổi số"` does not match "chuyển đổi sở hữu"; typed without, the folded form.
+//!
+//! Filters on item ids (`status:`, the web's "chưa chia sẻ") come resolved from the store
+//! as [`IdFilters`] and become one term-set clause each, which add nothing to the score.
 
 use std::ops::Bound;
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Score, Term};
@@ -52,6 +57,24 @@ fn analyse(text: &str) -> Vec<QWord> {
         .collect()
 }
 
+/// Item-id filters resolved from the store (`status:` and the web's "chưa chia sẻ").
+#[derive(Debug, Clone, Default)]
+pub(super) struct IdFilters {
+    /// Each set is required: a document must be in every one.
+    pub(super) within: Vec<Vec<i64>>,
+    /// Documents left out.
+    pub(super) without: Vec<i64>,
+}
+
+/// The documents of these item ids.
+fn id_set(f: Fields, ids: &[i64]) -> TermSetQuery {
+    TermSetQuery::new(
+        ids.iter()
+            .filter_map(|id| u64::try_from(*id).ok())
+            .map(|id| Term::from_field_u64(f.id, id)),
+    )
+}
+
 /// Builds the tantivy query of a parsed query on the index's fields.
 pub(super) struct Builder<'a> {
     pub(super) f: Fields,
@@ -59,6 +82,8 @@ pub(super) struct Builder<'a> {
     pub(super) fuzzy: bool,
     /// The index searched, to estimate which required clause is rarest (see `build`).
     pub(super) searcher: Option<&'a tantivy::Searcher>,
+    /// Item-id filters (none for topic tagging).
+    pub(super) ids: Option<&'a IdFilters>,
 }
 
 /// Whether any of `ways` is a phrase: without document frequencies to go by, such a
@@ -295,6 +320,23 @@ impl Builder<'_> {
         if words.is_empty() {
             return None;
         }
+        if u.kind == UnitKind::Phrase && words.iter().any(|w| w.diacritics) {
+            // Typed with its marks: that exact (tone-normalized) form only.
+            let exact: Vec<String> = words.iter().map(|w| w.exact.clone()).collect();
+            let ways = [
+                ProximityBoost {
+                    field: self.f.title,
+                    words: exact.clone(),
+                    boost: TITLE_BOOST * EXACT_BOOST,
+                },
+                ProximityBoost {
+                    field: self.f.body,
+                    words: exact,
+                    boost: EXACT_BOOST,
+                },
+            ];
+            return Some(self.union_of(&ways, has_phrase(&ways)));
+        }
         let alts: Vec<Vec<QWord>> = if words.len() == 1 {
             vietnamese::variants::iy_variant(&u.text)
                 .map(|v| analyse(&v))
@@ -428,16 +470,18 @@ impl Builder<'_> {
                 .unwrap_or(Bound::Unbounded);
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
-        for id in &extra.exclude_ids {
-            if let Ok(id) = u64::try_from(*id) {
-                clauses.push((
-                    Occur::MustNot,
-                    Box::new(TermQuery::new(
-                        Term::from_field_u64(self.f.id, id),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
+        // Id filters match or exclude; they add nothing to the score.
+        let mut without: Vec<i64> = extra.exclude_ids.clone();
+        if let Some(ids) = self.ids {
+            without.extend_from_slice(&ids.without);
+            for within in &ids.within {
+                let set = Box::new(id_set(self.f, within));
+                clauses.push((Occur::Must, Box::new(BoostQuery::new(set, 0.0))));
             }
+        }
+        if !without.is_empty() {
+            let set = id_set(self.f, &without);
+            clauses.push((Occur::MustNot, Box::new(set)));
         }
         if !has_positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -466,6 +510,7 @@ pub fn build_query(pq: &ParsedQuery, fields: Fields, variants: &Variants) -> Box
         variants,
         fuzzy: false,
         searcher: None,
+        ids: None,
     }
     .build(pq, &SearchRequest::new("", 1))
     .main

@@ -10,7 +10,8 @@
 //! - `run`: the search itself, with its corrections (Telex/VNI keystrokes, then fuzzy),
 //!   using `parallel` (one search on every core), `collect` (count, facets, best matches,
 //!   the recency factor), `any_of` (a lazy union) and `proximity` (phrase boosts);
-//! - `snippet`: the marked-up excerpt of each hit.
+//! - `snippet`: the marked-up excerpt of each hit;
+//! - `suggest`: "Có phải bạn muốn tìm: …" for a query that finds nothing or little.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,9 +29,10 @@ mod proximity;
 pub mod query;
 mod run;
 mod snippet;
+mod suggest;
 
 pub use build::build_query;
-pub use query::{MAX_QUERY_CHARS, MAX_UNITS, ParsedQuery, SortOrder, parse_query};
+pub use query::{MAX_QUERY_CHARS, MAX_UNITS, ParsedQuery, SortOrder, Status, parse_query};
 
 /// Largest page size.
 pub const MAX_LIMIT: usize = 200;
@@ -50,8 +52,11 @@ pub struct SearchRequest {
     pub tones: Vec<crate::model::Tone>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
-    /// Item ids left out of the results (the web's "chưa chia sẻ" filter).
+    /// Item ids left out of the results.
     pub exclude_ids: Vec<i64>,
+    /// `status:` filters given outside the query text (the web's "chưa chia sẻ" box,
+    /// `/api/search?status=…`); every one must hold, as in the query.
+    pub statuses: Vec<Status>,
 }
 
 impl SearchRequest {
@@ -66,6 +71,7 @@ impl SearchRequest {
             after: None,
             before: None,
             exclude_ids: Vec::new(),
+            statuses: Vec::new(),
         }
     }
 }
@@ -116,6 +122,10 @@ pub struct SearchResults {
     pub corrected_query: Option<String>,
     /// Human-readable notes (Vietnamese): ignored parts, corrections.
     pub notices: Vec<String>,
+    /// When the query found nothing or little: a query with its syllables corrected that
+    /// finds more ("Có phải bạn muốn tìm: …"), filters kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
     pub offset: usize,
     pub limit: usize,
     pub sort: SortOrder,

@@ -1,20 +1,24 @@
 //! Running a search: parse the request, build and run its query over the index's
 //! segments, rescore the best matches with their proximity boosts, and fill the page's
 //! hits from the store. A query with no hits is retried once read as Telex/VNI
-//! keystrokes, then with edit-distance-1 fuzzy matching on the folded form.
+//! keystrokes, then with edit-distance-1 fuzzy matching on the folded form; one with no
+//! or few hits also gets a spelling suggestion (`suggest`). `status:` filters are
+//! resolved here, from the store, into item-id filters for the query.
 
 use chrono::Utc;
 use tantivy::query::Query;
 use tantivy::{DocAddress, Score};
 
-use super::build::{Builder, Built};
+use super::build::{Builder, Built, IdFilters};
 use super::collect::{Gathered, Matches, Rank, recency_factor};
 use super::parallel;
 use super::proximity::{ProximityBoost, ProximityScorer};
-use super::query::{ParsedQuery, SortOrder, parse_query};
+use super::query::{ParsedQuery, SortOrder, Status, parse_query};
 use super::snippet::Snippets;
+use super::suggest;
 use super::{FacetCount, Hit, MAX_LIMIT, MAX_OFFSET, SearchRequest, SearchResults, Searcher};
 use crate::error::{Error, Result};
+use crate::store::ProposalState;
 use crate::vietnamese::telex;
 
 /// How many of the best documents by the main query get their proximity boosts scored
@@ -23,6 +27,9 @@ use crate::vietnamese::telex;
 /// a document ranked below this many by its words alone is assumed not to be lifted onto
 /// the page by its phrases.
 const RESCORE_WINDOW: usize = 200;
+
+/// Fewer hits than this and a spelling suggestion is looked for.
+const FEW_HITS: usize = 5;
 
 /// Add the proximity boosts to the scores of `docs` (scored by the main query, recency
 /// included); the bonus of a document gets its recency factor too.
@@ -69,7 +76,8 @@ impl Searcher<'_> {
         let offset = req.offset.min(MAX_OFFSET);
         let mut notices = pq.notices.clone();
         let mut corrected = None;
-        let mut page = self.run(&pq, req, limit, offset, false)?;
+        let ids = self.id_filters(&pq, req)?;
+        let mut page = self.run(&pq, req, &ids, limit, offset, false)?;
         if page.total == 0 && !pq.is_match_all() {
             // 1. Raw Telex / VNI keystrokes.
             let plain = pq.plain_text();
@@ -78,7 +86,7 @@ impl Searcher<'_> {
             if let Some(reading) = reading {
                 let rebuilt = rebuild_query(&req.query, &plain, &reading);
                 if let Ok(pq2) = parse_query(&rebuilt, self.tz) {
-                    let p2 = self.run(&pq2, req, limit, offset, false)?;
+                    let p2 = self.run(&pq2, req, &ids, limit, offset, false)?;
                     if p2.total > 0 {
                         notices.push(format!("Đã hiểu là: {reading}"));
                         corrected = Some(reading);
@@ -88,7 +96,7 @@ impl Searcher<'_> {
             }
             // 2. Fuzzy, edit distance 1 on the folded form.
             if page.total == 0 {
-                let p3 = self.run(&pq, req, limit, offset, true)?;
+                let p3 = self.run(&pq, req, &ids, limit, offset, true)?;
                 if p3.total > 0 {
                     notices.push(format!(
                         "Không có kết quả khớp đúng cho \"{plain}\"; hiển thị kết quả gần đúng."
@@ -99,22 +107,95 @@ impl Searcher<'_> {
             }
         }
         let hits = self.hydrate(&page)?;
+        let suggestion = if page.total < FEW_HITS && !pq.is_match_all() {
+            self.suggestion(&pq, &req.query, page.total)?
+        } else {
+            None
+        };
         Ok(SearchResults {
             total: page.total,
             hits,
             facets: page.facets,
             corrected_query: corrected,
             notices,
+            suggestion,
             offset,
             limit,
             sort: pq.sort,
         })
     }
 
+    /// The item-id filters of the query's and the request's `status:` filters.
+    fn id_filters(&self, pq: &ParsedQuery, req: &SearchRequest) -> Result<IdFilters> {
+        let mut ids = IdFilters::default();
+        let mut shared: Option<Vec<i64>> = None;
+        let mut seen = Vec::new();
+        for &status in pq.statuses.iter().chain(&req.statuses) {
+            if seen.contains(&status) {
+                continue;
+            }
+            seen.push(status);
+            match status {
+                Status::Shared | Status::Unshared => {
+                    let set = match &shared {
+                        Some(s) => s.clone(),
+                        None => {
+                            let s = self.store.shared_item_ids()?;
+                            shared = Some(s.clone());
+                            s
+                        }
+                    };
+                    if status == Status::Shared {
+                        ids.within.push(set);
+                    } else {
+                        ids.without.extend(set);
+                    }
+                }
+                Status::Proposed => ids
+                    .within
+                    .push(self.store.proposed_item_ids(ProposalState::Open)?),
+                Status::Approved => ids
+                    .within
+                    .push(self.store.proposed_item_ids(ProposalState::Approved)?),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// A query with its syllables corrected that finds more than `found` documents, in
+    /// the spelling most documents use, with the original's filters and exclusions.
+    fn suggestion(&self, pq: &ParsedQuery, original: &str, found: usize) -> Result<Option<String>> {
+        let plain = pq.plain_text();
+        let searcher = self.index.reader().searcher();
+        let Some(s) = suggest::suggest(&searcher, self.index.fields(), &plain) else {
+            return Ok(None);
+        };
+        if s.count <= found {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = s.examples.iter().map(|id| *id as i64).collect();
+        let items = self.store.items_by_ids(&ids)?;
+        let texts: Vec<String> = items
+            .iter()
+            .map(|i| format!("{}\n{}", i.title, crate::index::schema::body_text(i)))
+            .collect();
+        let reading = suggest::surface(&s.folded, texts.iter().map(String::as_str), &plain);
+        let mut q = rebuild_query(original, &plain, &reading);
+        for t in original.split_whitespace() {
+            // Exclusions (a negated filter is already kept by `rebuild_query`).
+            if t.starts_with('-') && t.len() > 1 && !is_filter(t) {
+                q.push(' ');
+                q.push_str(t);
+            }
+        }
+        Ok(Some(q))
+    }
+
     fn run(
         &self,
         pq: &ParsedQuery,
         req: &SearchRequest,
+        ids: &IdFilters,
         limit: usize,
         offset: usize,
         fuzzy: bool,
@@ -126,6 +207,7 @@ impl Searcher<'_> {
             variants: self.variants,
             fuzzy,
             searcher: Some(&searcher),
+            ids: Some(ids),
         };
         let Built {
             main: query,
@@ -246,18 +328,21 @@ fn tone_of(searcher: &tantivy::Searcher, addr: DocAddress) -> i64 {
         .unwrap_or(0)
 }
 
+/// A `key:value` filter token of the query language (`-tone:negative` too).
+fn is_filter(token: &str) -> bool {
+    token.split_once(':').is_some_and(|(k, _)| {
+        matches!(
+            k.trim_start_matches('-').to_lowercase().as_str(),
+            "source" | "topic" | "status" | "tone" | "after" | "before" | "sort"
+        )
+    })
+}
+
 /// Replace the words part of the original query by the corrected reading, keeping filters.
 fn rebuild_query(original: &str, plain: &str, reading: &str) -> String {
     let filters: Vec<&str> = original
         .split_whitespace()
-        .filter(|t| {
-            t.split_once(':').is_some_and(|(k, _)| {
-                matches!(
-                    k.trim_start_matches('-').to_lowercase().as_str(),
-                    "source" | "topic" | "tone" | "after" | "before" | "sort"
-                )
-            })
-        })
+        .filter(|t| is_filter(t))
         .collect();
     let _ = plain;
     let mut q = reading.to_string();

@@ -25,24 +25,35 @@ pub(super) struct Snippet {
 /// Makes the snippets of one query's hits.
 pub(super) struct Snippets {
     generator: Option<SnippetGenerator>,
+    /// On the exact body, for queries that match it only (a quoted phrase with diacritics).
+    exact: Option<SnippetGenerator>,
 }
 
 impl Snippets {
     /// Snippets of the body field for `query` (none when tantivy cannot make them: then
     /// every hit gets its summary's excerpt).
     pub(super) fn new(searcher: &tantivy::Searcher, query: &dyn Query, f: Fields) -> Snippets {
-        let mut generator = SnippetGenerator::create(searcher, query, f.body_f).ok();
-        if let Some(g) = generator.as_mut() {
+        let make = |field| {
+            let mut g = SnippetGenerator::create(searcher, query, field).ok()?;
             g.set_max_num_chars(SNIPPET_CHARS);
+            Some(g)
+        };
+        Snippets {
+            generator: make(f.body_f),
+            exact: make(f.body),
         }
-        Snippets { generator }
     }
 
     /// The snippet of `item`.
     pub(super) fn of(&self, item: &Item) -> Snippet {
         let body = body_text(item);
-        let (text, ranges) = match self.generator.as_ref().map(|g| g.snippet(&body)) {
-            Some(s) if !s.is_empty() => (s.fragment().to_string(), s.highlighted().to_vec()),
+        let snippet = [&self.generator, &self.exact]
+            .into_iter()
+            .flatten()
+            .map(|g| g.snippet(&body))
+            .find(|s| !s.is_empty());
+        let (text, ranges) = match snippet {
+            Some(s) => (s.fragment().to_string(), s.highlighted().to_vec()),
             _ => (
                 crate::normalize::excerpt(&item.summary, SNIPPET_CHARS),
                 Vec::new(),

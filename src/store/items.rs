@@ -107,10 +107,22 @@ impl Store {
         Ok(out)
     }
 
-    /// The highest `seq` written so far (0 for an empty store).
+    /// The id of the item with this key in this source.
+    pub fn item_id_by_key(&self, source_id: &str, key: &str) -> Result<Option<i64>> {
+        Ok(self
+            .reader()
+            .query_row(
+                "SELECT id FROM items WHERE source_id = ?1 AND item_key = ?2",
+                params![source_id, key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The highest `seq` committed so far (0 for an empty store).
     pub fn max_seq(&self) -> Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| r.get(0))?)
     }
 
@@ -196,6 +208,26 @@ const UPDATE_ITEM: &str = "UPDATE items SET guid = ?4, url = ?5, canonical_url =
         tone_reasons = ?23
      WHERE id = ?1 AND source_id = ?2 AND item_key = ?3";
 
+/// True when `item`'s key is a GUID this source never gave before, but the source already
+/// has an item with the same canonical link and the same content: a feed that makes up a
+/// new GUID on every fetch. That item is the same one, unchanged. The content hash covers
+/// the link as published (fragment included), so forum posts that share a page and
+/// differ by anchor, or distinct items behind one link, stay distinct.
+fn same_story_under_new_guid(tx: &Transaction<'_>, item: &NewItem) -> Result<bool> {
+    let Some(canonical) = item.canonical_url.as_deref() else {
+        return Ok(false);
+    };
+    if !item.key.starts_with("guid:") {
+        return Ok(false);
+    }
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM items WHERE canonical_url = ?1 AND source_id = ?2
+             AND content_hash = ?3 LIMIT 1",
+        )?
+        .exists(params![canonical, item.source_id, item.content_hash])?)
+}
+
 /// Insert or update one item. With `cluster`, the item is also clustered here (see
 /// `store::clusters`): its cluster is chosen before the row is written, so the row is
 /// written once, with its cluster id, and its band keys are filed after it.
@@ -215,6 +247,9 @@ fn upsert_one(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
+    if existing.is_none() && same_story_under_new_guid(tx, item)? {
+        return Ok(Upsert::Unchanged);
+    }
     let (upsert, id, published) = match existing {
         Some((_, hash, _)) if hash == item.content_hash => return Ok(Upsert::Unchanged),
         Some((id, _, stored_published)) => {
@@ -382,5 +417,38 @@ mod tests {
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].title, "Một (sửa)");
         assert_eq!(changed[0].seq, 3);
+    }
+
+    #[test]
+    fn a_guid_made_up_on_every_fetch_is_still_one_item() {
+        let s = store_with_source();
+        let now = Utc::now();
+        let story = |guid: &str, url: &str, text: &str| {
+            let mut i = item(&format!("guid:{guid}"), "Tin");
+            i.guid = Some(guid.into());
+            i.url = Some(url.into());
+            i.canonical_url = Some(url.split('#').next().unwrap_or(url).into());
+            i.content_hash = format!("h-{url}-{text}");
+            i
+        };
+        for n in 0..3 {
+            let c = s
+                .upsert_items(&[story(&format!("g{n}"), "https://a.vn/1", "x")], now)
+                .expect("upsert");
+            assert_eq!(c.new, usize::from(n == 0), "fetch {n}");
+        }
+        assert_eq!(s.item_count().expect("count"), 1);
+        // Same link, other content: another item. Same page, other anchor: another item.
+        s.upsert_items(&[story("g9", "https://a.vn/1", "y")], now)
+            .expect("other content");
+        s.upsert_items(
+            &[
+                story("p1", "https://a.vn/t#post-1", "+1"),
+                story("p2", "https://a.vn/t#post-2", "+1"),
+            ],
+            now,
+        )
+        .expect("forum posts");
+        assert_eq!(s.item_count().expect("count"), 4);
     }
 }

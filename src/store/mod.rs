@@ -7,6 +7,8 @@ mod alerts;
 mod clusters;
 mod digests;
 mod items;
+mod proposals;
+mod reading;
 mod related;
 mod shares;
 mod sources;
@@ -24,8 +26,10 @@ use crate::error::{Error, Result};
 pub use alerts::{AlertBatch, AlertDelivery, AlertMatch, AlertSummary};
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
+pub use proposals::{Proposal, ProposalState, Proposed};
+pub use reading::{SavedItem, VISIT_GAP_SECS};
 pub use related::{ClusterMember, RelatedItem};
-pub use shares::{NewShare, Share};
+pub use shares::{LedgerRow, NewShare, REPEAT_WINDOW_SECS, Share, ShareOwner, StoryShare};
 pub use tone::{ToneShare, Untoned};
 pub use users::{Role, User, valid_user_name};
 
@@ -201,7 +205,37 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX minhash_bands_item;
     "#,
-    // 8 (issue 17, tone and alerts): each item's tone (label, score, the phrases that
+    // 8 (issue 15, the staff's day): items saved for later per user, proposals to share
+    // (open -> approved | dismissed, decided by an admin), each user's visits for "Tin
+    // mới", and the shares of one person looked up by item (a repeated click).
+    r#"
+    CREATE TABLE saved_items (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        saved_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, item_id)
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        user_name TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        proposed_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'dismissed')),
+        decided_by TEXT,
+        decided_at INTEGER
+    );
+    CREATE INDEX proposals_item ON proposals(item_id, status);
+    CREATE INDEX proposals_status ON proposals(status, proposed_at);
+    CREATE TABLE user_visits (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        last_seen_at INTEGER NOT NULL,
+        since_at INTEGER NOT NULL
+    );
+    CREATE INDEX shares_item_user ON shares(item_id, user_id, shared_at);
+    "#,
+    // 9 (issue 17, tone and alerts): each item's tone (label, score, the phrases that
     // decided, as JSON; NULL until scored, found by a partial index) and the lexicon's
     // fingerprint; the alert ledger: how far each alert has looked (`seq`), one match per
     // (alert, item), the batches a minute of matches makes, one delivery per batch and

@@ -2,7 +2,11 @@
 //! near-duplicate cluster, or the same canonical URL). "Also posted by" (`also_posted`,
 //! and on the web `related_items`, `related_counts`) and search collapsing
 //! (`search::collapse`: `story_keys`, `story_members`) read a story through these
-//! functions; none spells the rule again.
+//! functions; none spells the rule again. Shares and search filters that must cover a
+//! whole story (`store::shares`, `status:shared|unshared`) use [`stories_of`] for a few
+//! items and [`story_closure_sql`] for a set given by SQL — the same rule, as one query.
+//!
+//! [`stories_of`]: Store::stories_of
 
 use std::collections::{HashMap, HashSet};
 
@@ -77,7 +81,42 @@ fn with_key(conn: &Connection, key: &StoryKey) -> Result<Vec<ClusterMember>> {
     Ok(rows)
 }
 
+/// SQL selecting the id of every item that tells the same story as an item of `ids_sql`
+/// (a `SELECT id …` subquery; the items themselves included): the [`StoryKey`] rule —
+/// same cluster, or same non-empty canonical URL — over a set, as one statement that
+/// walks the `items_cluster` and `items_canonical_url` indexes.
+pub(super) fn story_closure_sql(ids_sql: &str) -> String {
+    format!(
+        "SELECT id FROM items WHERE id IN ({ids_sql})
+         UNION SELECT m.id FROM items m JOIN items t ON m.cluster_id = t.cluster_id
+             WHERE t.id IN ({ids_sql}) AND t.cluster_id IS NOT NULL
+         UNION SELECT m.id FROM items m JOIN items t ON m.canonical_url = t.canonical_url
+             WHERE t.id IN ({ids_sql}) AND t.canonical_url IS NOT NULL AND t.canonical_url <> ''"
+    )
+}
+
 impl Store {
+    /// For each of these items, the ids of every item of its story (itself included).
+    pub fn stories_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+        let conn = self.reader();
+        let mut out = HashMap::new();
+        for &id in ids {
+            let Some(keys) = keys_of(&conn, id)? else {
+                continue;
+            };
+            let mut members = vec![id];
+            for key in &keys {
+                for m in with_key(&conn, key)? {
+                    if !members.contains(&m.id) {
+                        members.push(m.id);
+                    }
+                }
+            }
+            out.insert(id, members);
+        }
+        Ok(out)
+    }
+
     /// The story keys of each of these items (items not found are absent).
     pub fn story_keys(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<StoryKey>>> {
         let conn = self.reader();

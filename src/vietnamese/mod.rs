@@ -9,6 +9,7 @@
 //! Vietnamese keyboard switched off, and [`variants`] expands known spelling variants
 //! (`Đăk`/`Đắk`, `kĩ`/`kỹ`, `TP.HCM`) at query time.
 
+pub mod collate;
 pub mod telex;
 pub mod variants;
 
@@ -142,13 +143,29 @@ fn prepare_char(c: char) -> Option<char> {
     if c.is_ascii() {
         return Some(if c.is_ascii_control() { ' ' } else { c });
     }
-    if c.is_whitespace() || c.is_control() {
+    if let Some(w) = windows_1252_c1(c) {
+        Some(w)
+    } else if c.is_whitespace() || c.is_control() {
         Some(' ')
     } else if is_invisible(c) {
         None
     } else {
         Some(lookalike(c))
     }
+}
+
+/// A C1 control character (U+0080–U+009F) as the Windows-1252 character it stands for:
+/// text from Windows tools reaches us with those bytes read as Latin-1, or written as
+/// numeric references (`&#146;`, which XML reads as U+0092 and HTML5 as `’`). NEL
+/// (U+0085, a line break in Unicode) and the five codes Windows-1252 leaves undefined
+/// stay controls (`None`).
+fn windows_1252_c1(c: char) -> Option<char> {
+    const C1: [char; 32] = [
+        '€', '\0', '‚', 'ƒ', '„', '\0', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\0', 'Ž', '\0', //
+        '\0', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\0', 'ž', 'Ÿ',
+    ];
+    let i = (c as u32).checked_sub(0x80).filter(|i| *i < 32)?;
+    Some(C1[i as usize]).filter(|w| *w != '\0')
 }
 
 /// Format characters that carry nothing for search and would otherwise split or hide words.
@@ -853,9 +870,23 @@ mod tests {
             "Kon Rẫy huyện"
         );
         assert_eq!(clean("a\u{3000}b\u{2009}c\u{0085}d\u{2028}e"), "a b c d e");
-        assert_eq!(clean("a\u{0000}b\u{0007}c\u{009C}d"), "a b c d");
+        assert_eq!(clean("a\u{0000}b\u{0007}c\u{009D}d"), "a b c d");
         assert_eq!(clean(" \u{200B} \u{00A0} "), "");
         assert_eq!(clean(""), "");
+    }
+
+    #[test]
+    fn clean_reads_c1_controls_as_windows_1252() {
+        // feedparser's demoronize-2: `don&#146;t` in XML is U+0092, meant as `’`.
+        assert_eq!(clean("don\u{0092}t"), "don’t");
+        assert_eq!(
+            clean("\u{0093}Kon Rẫy\u{0094} \u{0096} 5 \u{0080}"),
+            "“Kon Rẫy” – 5 €"
+        );
+        assert_eq!(clean("\u{0099}"), "™");
+        // NEL is a line break; the undefined codes are controls.
+        assert_eq!(clean("a\u{0085}b\u{0081}c\u{009D}d"), "a b c d");
+        assert_eq!(clean("don\u{0092}t"), clean_reference("don\u{0092}t"));
     }
 
     // --- tokenize ----------------------------------------------------------------------

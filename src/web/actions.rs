@@ -1,9 +1,14 @@
-//! The web app's use-cases, shared by the pages (`pages`, `feeds`) and the JSON API
-//! (`api`) so each is written once: search parameters to a search request and its
-//! results (every hit, for exports), an item with its shares and the other sources'
-//! copies, the display names of sources, recording and undoing a share, the sources'
-//! health, and "fetch this source now". They return data or a [`WebError`] with the
-//! status the answer should have; the handlers choose the page or JSON around them.
+//! The web app's use-cases, shared by the pages (`pages`, `feeds`, `shares`, `capture`)
+//! and the JSON API (`api`) so each is written once: search parameters to a search
+//! request and its results (every hit, for exports), an item with its shares, its story's
+//! share and the other sources' copies, the display names of sources, recording and
+//! undoing a share, the sources' health, and "fetch this source now". The team's work
+//! (proposals, saved items, "Tin mới", the ledger) is in `team`, capturing posts in
+//! `capture`. They return data or a [`WebError`] with the status the answer should have;
+//! the handlers choose the page or JSON around them.
+
+pub mod capture;
+pub mod team;
 
 use std::collections::HashMap;
 
@@ -15,8 +20,8 @@ use super::state::AppState;
 use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
 use crate::model::{Item, SourceOutcome, SourceStatus};
-use crate::search::{SearchRequest, SearchResults};
-use crate::store::{NewShare, RelatedItem, Share, ToneShare, User};
+use crate::search::{SearchRequest, SearchResults, Status};
+use crate::store::{NewShare, Proposal, RelatedItem, Share, StoryShare, ToneShare, User};
 
 // ---------------------------------------------------------------------------------------
 // Search
@@ -44,6 +49,9 @@ pub struct SearchParams {
     /// `positive`, `neutral`, `negative` (comma-separated for several): the items' tone.
     #[serde(default)]
     pub tone: String,
+    /// `status:` filters (`proposed`, `approved`, `shared`, `unshared`), comma-separated.
+    #[serde(default)]
+    pub status: String,
     #[serde(default)]
     pub page: Option<usize>,
     #[serde(default)]
@@ -75,6 +83,18 @@ impl SearchParams {
             .is_ok_and(|t| t == [crate::model::Tone::Positive])
     }
 
+    /// True when a filter beside the query text is set.
+    pub fn has_filters(&self) -> bool {
+        !(self.source.is_empty()
+            && self.topic.is_empty()
+            && self.from.is_empty()
+            && self.to.is_empty()
+            && self.before.is_empty()
+            && self.status.is_empty()
+            && self.tone.is_empty()
+            && !self.unshared())
+    }
+
     /// The parameters as a query string, without paging (for links that keep the search).
     pub fn query_string(&self) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -86,6 +106,7 @@ impl SearchParams {
             ("to", &self.to),
             ("before", &self.before),
             ("tone", &self.tone),
+            ("status", &self.status),
         ] {
             if !v.is_empty() {
                 s.append_pair(k, v);
@@ -112,14 +133,16 @@ fn day_start(s: &str, tz: chrono_tz::Tz, what: &str) -> Result<Option<DateTime<U
     Ok(Some(local.with_timezone(&Utc)))
 }
 
-/// Turn parameters into a search request (limit/offset are the caller's).
+/// Turn parameters into a search request (limit/offset are the caller's), with the
+/// notices of what was read differently from what was given (dates the wrong way round).
 fn build_request(
     state: &AppState,
     p: &SearchParams,
     limit: usize,
     offset: usize,
-) -> Result<SearchRequest> {
+) -> Result<(SearchRequest, Vec<String>)> {
     let tz = state.timezone();
+    let mut notices = Vec::new();
     let mut req = SearchRequest::new(p.q.trim(), limit);
     req.offset = offset;
     if !p.source.is_empty() {
@@ -128,16 +151,43 @@ fn build_request(
     if !p.topic.is_empty() {
         req.topics.push(p.topic.clone());
     }
-    req.after = day_start(&p.from, tz, "từ ngày")?;
-    req.before = match day_start(&p.to, tz, "đến ngày")? {
+    let (mut from, mut to) = (
+        day_start(&p.from, tz, "từ ngày")?,
+        day_start(&p.to, tz, "đến ngày")?,
+    );
+    if let (Some(a), Some(b)) = (from, to)
+        && a > b
+    {
+        notices.push(format!(
+            "Ngày bắt đầu ({}) sau ngày kết thúc ({}): đã đổi chỗ hai ngày.",
+            p.from.trim(),
+            p.to.trim()
+        ));
+        (from, to) = (Some(b), Some(a));
+    }
+    req.after = from;
+    req.before = match to {
         Some(d) => Some(d + chrono::Duration::days(1)),
         None => day_start(&p.before, tz, "before")?,
     };
-    if p.unshared() {
-        req.exclude_ids = state.app.store.shared_item_ids()?;
+    for s in p
+        .status
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let status = Status::parse(s).ok_or_else(|| {
+            Error::Query(format!(
+                "status={s} không được hỗ trợ; dùng proposed, approved, shared hoặc unshared"
+            ))
+        })?;
+        req.statuses.push(status);
     }
     req.tones = p.tones()?;
-    Ok(req)
+    if p.unshared() {
+        req.statuses.push(Status::Unshared);
+    }
+    Ok((req, notices))
 }
 
 /// Run a search off the async workers.
@@ -147,9 +197,11 @@ pub async fn run_search(
     limit: usize,
     offset: usize,
 ) -> std::result::Result<SearchResults, WebError> {
-    let req = build_request(state, p, limit, offset)?;
+    let (req, notices) = build_request(state, p, limit, offset)?;
     let app = state.app.clone();
-    Ok(tokio::task::spawn_blocking(move || app.search(&req)).await??)
+    let mut results = tokio::task::spawn_blocking(move || app.search(&req)).await??;
+    results.notices.splice(0..0, notices);
+    Ok(results)
 }
 
 /// Every hit of a search (up to `max`), walking pages.
@@ -168,6 +220,90 @@ pub async fn all_hits(
     }
     first.hits.truncate(max);
     Ok(first)
+}
+
+/// What a result list shows beside each hit: its ready-to-post text (for the one-tap
+/// copy), its story's latest share, its current proposal, and how many other sources
+/// posted its story.
+#[derive(Default)]
+pub struct HitDetails {
+    pub share_text: HashMap<i64, String>,
+    pub story_shares: HashMap<i64, StoryShare>,
+    pub proposals: HashMap<i64, Proposal>,
+    pub also: HashMap<i64, usize>,
+}
+
+/// The [`HitDetails`] of items `ids` (what cannot be read is left out).
+pub async fn hit_details(state: &AppState, ids: &[i64]) -> HitDetails {
+    let store = state.app.store.clone();
+    let ids = ids.to_vec();
+    let loaded = tokio::task::spawn_blocking(move || -> Result<_> {
+        Ok((
+            store.items_by_ids(&ids)?,
+            store.story_shares(&ids)?,
+            store.current_proposals(&ids)?,
+            store.related_counts(&ids)?,
+        ))
+    })
+    .await;
+    let Ok(Ok((items, story_shares, proposals, also))) = loaded else {
+        return HitDetails::default();
+    };
+    let config = state.app.config();
+    let names = source_names(state);
+    let share_text = items
+        .iter()
+        .map(|i| {
+            let name = names.get(&i.source_id).unwrap_or(&i.source_id);
+            (i.id, share_text(&config, i, name))
+        })
+        .collect();
+    HitDetails {
+        share_text,
+        story_shares,
+        proposals,
+        also,
+    }
+}
+
+/// A source as the search filter offers it.
+pub struct SourceChoice {
+    pub id: String,
+    pub name: String,
+    /// Its last fetch failed.
+    pub failing: bool,
+    /// It has no item yet.
+    pub empty: bool,
+}
+
+/// The configured sources for the search filter, in Vietnamese alphabetical order, with
+/// the failing and empty ones marked.
+pub fn source_choices(state: &AppState) -> Vec<SourceChoice> {
+    let statuses: HashMap<String, SourceStatus> = state
+        .app
+        .store
+        .source_statuses(Utc::now())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let mut out: Vec<SourceChoice> = state
+        .app
+        .config()
+        .sources
+        .iter()
+        .map(|s| {
+            let status = statuses.get(s.id());
+            SourceChoice {
+                id: s.id().to_string(),
+                name: s.name.clone(),
+                failing: status.is_some_and(|st| st.last_error.is_some()),
+                empty: status.is_none_or(|st| st.item_count == 0),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| crate::vietnamese::collate::compare(&a.name, &b.name));
+    out
 }
 
 /// Display names of sources (config first, SQLite rows for retired ones).
@@ -192,6 +328,10 @@ pub struct LoadedItem {
     pub item: Item,
     /// Its live shares, newest first.
     pub shares: Vec<Share>,
+    /// The latest live share of any copy of its story.
+    pub story_share: Option<StoryShare>,
+    /// Its current (open or approved) proposal.
+    pub proposal: Option<Proposal>,
     /// The other sources' copies of the story.
     pub related: Vec<RelatedItem>,
     /// Display name of its source.
@@ -211,10 +351,16 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
         let Some(item) = store.item(id)? else {
             return Ok(None);
         };
-        Ok(Some((item, store.shares_of(id)?, store.related_items(id)?)))
+        Ok(Some((
+            item,
+            store.shares_of(id)?,
+            store.related_items(id)?,
+            store.story_shares(&[id])?.remove(&id),
+            store.current_proposals(&[id])?.remove(&id),
+        )))
     })
     .await??;
-    let (item, shares, related) = loaded.ok_or_else(|| no_such_item(id))?;
+    let (item, shares, related, story_share, proposal) = loaded.ok_or_else(|| no_such_item(id))?;
     let source_name = source_names(state)
         .remove(&item.source_id)
         .unwrap_or(item.source_id.clone());
@@ -222,6 +368,8 @@ pub async fn load_item(state: &AppState, id: i64) -> std::result::Result<LoadedI
     Ok(LoadedItem {
         item,
         shares,
+        story_share,
+        proposal,
         related,
         source_name,
         share_text,
@@ -250,38 +398,66 @@ pub fn validate_share(channel: &str, link: &str) -> std::result::Result<NewShare
     })
 }
 
-/// Record that `user` shared item `id` (404 when there is no such item).
+/// Record that `user` shared item `id` (404 when there is no such item). A repeated click
+/// (the same share again within a minute) records nothing new: the flag is false and the
+/// share is the one already recorded.
 pub async fn record_share(
     state: &AppState,
     user: &User,
     id: i64,
     share: NewShare,
-) -> std::result::Result<Share, WebError> {
+) -> std::result::Result<(Share, bool), WebError> {
     let store = state.app.store.clone();
     let user = user.clone();
-    let recorded = tokio::task::spawn_blocking(move || -> Result<Option<Share>> {
+    let recorded = tokio::task::spawn_blocking(move || -> Result<Option<(Share, bool)>> {
         if store.item(id)?.is_none() {
             return Ok(None);
         }
         Ok(Some(store.add_share(id, &user, &share, Utc::now())?))
     })
     .await??;
-    recorded.ok_or_else(|| no_such_item(id))
+    let recorded = recorded.ok_or_else(|| no_such_item(id))?;
+    if recorded.1 {
+        tracing::info!(user = %recorded.0.user, item = id, channel = %recorded.0.channel, "shared");
+    }
+    Ok(recorded)
 }
 
-/// Undo share `share` of item `id` (404 when there is no such live share).
+/// Whether `who` may undo a share recorded by account `owner_id` named `owner`: the
+/// sharer themself or an admin.
+pub fn may_undo(who: &User, owner_id: Option<i64>, owner: &str) -> bool {
+    who.is_admin() || owner_id.map_or(who.name == owner, |o| o == who.id)
+}
+
+/// Undo share `share` of item `id` as `who` (404 when there is no such live share, 403
+/// unless `who` recorded it or is an admin).
 pub async fn undo_share(
     state: &AppState,
+    who: &User,
     id: i64,
     share: i64,
 ) -> std::result::Result<(), WebError> {
     let store = state.app.store.clone();
+    let owner = tokio::task::spawn_blocking(move || store.share_owner(share)).await??;
+    let gone = || WebError::not_found("Không có lượt chia sẻ này (có thể đã được hoàn tác).");
+    let owner = owner.filter(|o| o.item_id == id).ok_or_else(gone)?;
+    if !may_undo(who, owner.user_id, &owner.user) {
+        return Err(WebError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            format!(
+                "Chỉ {} (người đã chia sẻ) hoặc quản trị viên được hoàn tác lượt chia sẻ này.",
+                owner.user
+            ),
+        ));
+    }
+    let store = state.app.store.clone();
     let undone =
         tokio::task::spawn_blocking(move || store.undo_share(id, share, Utc::now())).await??;
     if undone {
+        tracing::info!(user = %who.name, item = id, share, "share undone");
         Ok(())
     } else {
-        Err(WebError::not_found("Không có lượt chia sẻ này."))
+        Err(gone())
     }
 }
 

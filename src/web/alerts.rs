@@ -85,6 +85,6 @@ pub async fn page(State(state): State<AppState>, Admin(who): Admin) -> Result<Re
     Ok(state.render(
         StatusCode::OK,
         "alerts.html",
-        minijinja::context! { chrome => Chrome::of(&who), alerts => alerts },
+        minijinja::context! { chrome => Chrome::at(&who, "alerts"), alerts => alerts },
     ))
 }

@@ -1,6 +1,6 @@
 //! What the web app ships inside the binary: the minijinja templates (auto-escaping HTML)
-//! and the static files served under `/static/` (one CSS, one script; no inline script, so
-//! the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
+//! and the static files served under `/static/` (stylesheets, scripts and the app's icons;
+//! no inline script, so the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
 //! one file (see README, Deployment), and the escaping guarantees cannot be undone by an
 //! edited template on disk.
 
@@ -21,24 +21,61 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("error.html", include_str!("assets/templates/error.html")),
     ("alerts.html", include_str!("assets/templates/alerts.html")),
+    (
+        "capture.html",
+        include_str!("assets/templates/capture.html"),
+    ),
+    (
+        "proposals.html",
+        include_str!("assets/templates/proposals.html"),
+    ),
+    ("saved.html", include_str!("assets/templates/saved.html")),
+    ("news.html", include_str!("assets/templates/news.html")),
+    ("again.html", include_str!("assets/templates/again.html")),
 ];
 
 /// Static files: (name, content type, body).
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("assets/app.css"),
+        include_bytes!("assets/app.css"),
     ),
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_str!("assets/app.js"),
+        include_bytes!("assets/app.js"),
+    ),
+    // The staff's day (issue 15): share first, shortcuts, phone layout, capture.
+    (
+        "staff.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/staff.css"),
+    ),
+    (
+        "staff.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/staff.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("assets/icon.svg"),
+    ),
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("assets/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("assets/icon-512.png"),
     ),
     (
         "tone.css",
         "text/css; charset=utf-8",
-        include_str!("assets/tone.css"),
+        include_bytes!("assets/tone.css"),
     ),
 ];
 

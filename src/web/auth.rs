@@ -3,7 +3,9 @@
 //! token into an [`Identity`] put in the request, answers 401 (with the login page for
 //! browsers) when there is none, and refuses any state-changing request whose CSRF token
 //! does not match the session's (403). Handlers then ask for the caller with the
-//! extractors [`Staff`] (any logged-in user) and [`Admin`] (403 for staff). The login and
+//! extractors [`Staff`] (any logged-in user) and [`Admin`] (403 for staff). A link
+//! followed from another site gets one same-site hop first (the session cookie is
+//! `SameSite=Strict`, so the browser withholds it from such a navigation). The login and
 //! logout handlers and the login page live here too; passwords, tokens and sessions are
 //! `accounts`' and the login brake is `limiter`'s.
 
@@ -18,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
 use super::error::WebError;
-use super::state::AppState;
+use super::state::{AppState, Chrome};
 use crate::accounts::{self, same_secret};
 use crate::error::Result;
 use crate::store::User;
@@ -165,6 +167,33 @@ fn is_feed(path: &str) -> bool {
     path == "/feed.atom" || path == "/sources.opml"
 }
 
+/// Whether the request carries a valid session cookie or API token — for the public
+/// pages that show more to staff (`/healthz`). Lookup errors count as "no".
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let session = cookie(headers, SESSION_COOKIE);
+    if bearer.is_none() && session.is_none() {
+        return false;
+    }
+    let store = state.app.store.clone();
+    tokio::task::spawn_blocking(move || -> Result<bool> {
+        let now = Utc::now();
+        if let Some(t) = bearer {
+            return Ok(accounts::api_token_user(&store, &t, now)?.is_some());
+        }
+        match session {
+            Some(s) => Ok(accounts::session_user(&store, &s, now)?.is_some()),
+            None => Ok(false),
+        }
+    })
+    .await
+    .is_ok_and(|r| r.unwrap_or(false))
+}
+
 /// Resolve the caller, enforce login and CSRF; handlers then take [`Staff`] or [`Admin`].
 pub async fn require_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
@@ -222,6 +251,17 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
+        // A link followed from another site (the bookmarklet on a Facebook page) arrives
+        // without the `SameSite=Strict` session cookie: go once more to the same address
+        // from this site, which sends it; only then is a login asked for.
+        if *req.method() == Method::GET
+            && req
+                .headers()
+                .get("sec-fetch-site")
+                .is_some_and(|v| v.as_bytes() == b"cross-site")
+        {
+            return same_site_again(&state, &next_url);
+        }
         return login_page(
             &state,
             req.headers(),
@@ -243,8 +283,27 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .into_response();
         }
     }
+    // The error pages (drawn outside this gate, by `error::render_errors`) keep the menu.
+    let chrome = Chrome {
+        user: identity.user.name.clone(),
+        is_admin: identity.user.is_admin(),
+        csrf: identity.csrf.clone().unwrap_or_default(),
+        current: "",
+    };
     req.extensions_mut().insert(identity);
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(chrome);
+    resp
+}
+
+/// A page that goes on to `next` (a local path) from this site, so the browser sends the
+/// session cookie it withheld from a navigation that started on another site.
+fn same_site_again(state: &AppState, next: &str) -> Response {
+    state.render(
+        StatusCode::OK,
+        "again.html",
+        minijinja::context! { next => safe_next(next) },
+    )
 }
 
 /// Check the CSRF token in the header or, for HTML forms, in the `csrf` field. The body is
@@ -285,9 +344,12 @@ fn login_page(
     next: &str,
     message: Option<&str>,
 ) -> Response {
-    let existing = cookie(headers, LOGIN_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-    let token = match existing.map(Ok).unwrap_or_else(accounts::random_token) {
+    let now = Utc::now();
+    let existing = cookie(headers, LOGIN_COOKIE).filter(|t| state.form_tokens.verify(t, now));
+    let token = match existing
+        .map(Ok)
+        .unwrap_or_else(|| state.form_tokens.issue(now))
+    {
         Ok(t) => t,
         Err(e) => return WebError::internal(e).into_response(),
     };
@@ -296,7 +358,13 @@ fn login_page(
         "login.html",
         minijinja::context! { csrf => token, next => next, message => message },
     );
-    add_cookie(&mut resp, state, LOGIN_COOKIE, &token, Some(3600));
+    add_cookie(
+        &mut resp,
+        state,
+        LOGIN_COOKIE,
+        &token,
+        Some(accounts::FormTokens::MAX_AGE as u64),
+    );
     resp
 }
 
@@ -315,13 +383,38 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths may be a post-login destination.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".to_string()
+/// The post-login destination: `next` when it is a path on this site, else `/`. Browsers
+/// drop tabs and newlines inside URLs and read a backslash as `/`, so `/<TAB>/evil.example/`
+/// or `/\evil.example` would leave the site: any control character, whitespace or
+/// backslash refuses `next` outright; the rest is resolved as a path (dot segments
+/// removed, as the browser will) and must not start with `//`. The fragment is dropped.
+pub fn safe_next(next: &str) -> String {
+    let refused = || "/".to_string();
+    if !next.starts_with('/')
+        || next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return refused();
     }
+    let Ok(base) = url::Url::parse("http://gomtin.invalid/") else {
+        return refused();
+    };
+    let Ok(resolved) = base.join(next) else {
+        return refused();
+    };
+    if resolved.origin() != base.origin() {
+        return refused();
+    }
+    let mut out = resolved.path().to_string();
+    if out.starts_with("//") {
+        return refused();
+    }
+    if let Some(q) = resolved.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 /// `GET /login`.
@@ -330,13 +423,8 @@ pub async fn login_form(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Response {
-    login_page(
-        &state,
-        &headers,
-        StatusCode::OK,
-        q.next.as_deref().unwrap_or("/"),
-        None,
-    )
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    login_page(&state, &headers, StatusCode::OK, &next, None)
 }
 
 /// `POST /login`: check the form's CSRF value and the brake, then the password.
@@ -347,8 +435,9 @@ pub async fn login_submit(
     axum::extract::Form(form): axum::extract::Form<LoginForm>,
 ) -> Response {
     let next = safe_next(&form.next);
+    // Double submit, and the value must be one this server issued (not one planted).
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_secret(&form.csrf, &expected) {
+    if !state.form_tokens.verify(&expected, Utc::now()) || !same_secret(&form.csrf, &expected) {
         return login_page(
             &state,
             &headers,
@@ -439,5 +528,22 @@ mod tests {
         assert_eq!(safe_next("//evil.example/"), "/");
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        for bad in [
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/ /evil.example",
+            "/.//evil.example/",
+            "/a/..//evil.example",
+            "/x\\..\\evil",
+            "/\u{0}",
+            "",
+            "evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next("/items/3?q=n%C3%B4ng#x"), "/items/3?q=n%C3%B4ng");
+        assert_eq!(safe_next("/a/../sources"), "/sources");
     }
 }

@@ -4,14 +4,15 @@
 //! the [`render_errors`] layer turns it into the escaped error page on every route outside
 //! `/api/`. The same layer answers axum's own rejections (a bad id in the path, a
 //! malformed form or JSON body: plain text that may quote the input) the same way, and
-//! [`not_found`] is the router's fallback.
+//! [`not_found`] is the router's fallback. The error page keeps the menu of the person
+//! logged in (the gate leaves their `Chrome` on the response) and says what to do next.
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::state::AppState;
+use super::state::{AppState, Chrome};
 use crate::error::Error;
 
 /// How an error is shown.
@@ -98,12 +99,43 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// The error page, `message` escaped.
-fn page(state: &AppState, status: StatusCode, message: &str) -> Response {
+/// What to do after an error with this status, in words.
+fn what_to_do(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Kiểm tra lại điều vừa nhập (câu tìm kiếm, ngày, liên kết) rồi thử lại.",
+        401 => "Hãy đăng nhập rồi thử lại.",
+        403 => "Tải lại trang rồi thử lại; nếu cần quyền quản trị, hãy nhờ quản trị viên.",
+        404 => {
+            "Địa chỉ này không còn hoặc chưa bao giờ có: tìm tin ở ô tìm kiếm, hoặc quay lại trang trước."
+        }
+        413 => "Nội dung gửi lên quá lớn: hãy rút ngắn rồi gửi lại.",
+        429 => "Chờ vài phút rồi thử lại.",
+        501 => "Việc này chưa làm được trên web: xem hướng dẫn bên dưới.",
+        _ => "Thử lại sau ít phút; nếu vẫn lỗi, hãy báo quản trị viên (kèm giờ xảy ra lỗi).",
+    }
+}
+
+/// The error page, `message` escaped, with the menu when someone is logged in.
+fn page(state: &AppState, status: StatusCode, message: &str, chrome: Option<Chrome>) -> Response {
+    let title = match status.as_u16() {
+        400 => "Yêu cầu chưa đúng",
+        401 => "Cần đăng nhập",
+        403 => "Không được phép",
+        404 => "Không tìm thấy",
+        429 => "Quá nhiều lần thử",
+        501 => "Chưa làm được trên web",
+        _ => "Có lỗi xảy ra",
+    };
     state.render(
         status,
         "error.html",
-        minijinja::context! { status => status.as_u16(), message => message },
+        minijinja::context! {
+            status => status.as_u16(),
+            title => title,
+            message => message,
+            advice => what_to_do(status),
+            chrome => chrome,
+        },
     )
 }
 
@@ -112,13 +144,14 @@ fn page(state: &AppState, status: StatusCode, message: &str) -> Response {
 pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
     let resp = next.run(req).await;
+    let chrome = resp.extensions().get::<Chrome>().cloned();
     if let Some(e) = resp.extensions().get::<WebError>() {
         let format = e
             .format
             .unwrap_or(if api { Format::Json } else { Format::Page });
         return match format {
             Format::Json => resp,
-            Format::Page => page(&state, e.status, &e.message),
+            Format::Page => page(&state, e.status, &e.message, chrome),
         };
     }
     let plain = resp
@@ -138,7 +171,7 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     if api {
         WebError::new(status, message).into_response()
     } else {
-        page(&state, status, &message)
+        page(&state, status, &message, chrome)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The read-only file outputs of the web app: a search exported as CSV (with a BOM and
-//! spreadsheet formulas defused) or Markdown, a search as an Atom feed (newest first), and
-//! the sources as OPML for other feed readers (`opml::export_for_readers`, http(s)
-//! addresses only). Feed readers may authenticate with `?token=` (see `auth`).
+//! spreadsheet formulas defused) or Markdown, a search as an Atom feed (newest first), the
+//! sources as OPML for other feed readers (`opml::export_for_readers`, http(s) addresses
+//! only), and the share ledger as CSV (every share, undone ones included). Feed readers
+//! may authenticate with `?token=` (see `auth`).
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -118,6 +119,48 @@ pub async fn export(
     Ok((
         [
             (header::CONTENT_TYPE, ct.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /shares.csv`: the share ledger — who shared which item, when, on which channel,
+/// where, and when it was undone — newest first.
+pub async fn shares_csv(State(state): State<AppState>) -> Result<Response, WebError> {
+    let rows = actions::team::ledger(&state).await?;
+    let tz = state.timezone();
+    let names = actions::source_names(&state);
+    let mut body = String::from(
+        "\u{feff}ma_chia_se,ma_tin,tieu_de,nguon,lien_ket_tin,nguoi_chia_se,kenh,lien_ket_bai_chia_se,thoi_gian,hoan_tac_luc\r\n",
+    );
+    for r in &rows {
+        let row = [
+            r.id.to_string(),
+            r.item_id.to_string(),
+            csv_field(&r.title),
+            csv_field(names.get(&r.source_id).unwrap_or(&r.source_id)),
+            csv_field(safe_url(r.url.as_deref()).as_deref().unwrap_or("")),
+            csv_field(&r.user),
+            csv_field(&r.channel),
+            csv_field(r.link.as_deref().unwrap_or("")),
+            csv_field(&full_time(r.shared_at, tz)),
+            csv_field(&r.undone_at.map(|t| full_time(t, tz)).unwrap_or_default()),
+        ];
+        body.push_str(&row.join(","));
+        body.push_str("\r\n");
+    }
+    let file = format!(
+        "gomtin-chia-se-{}.csv",
+        Utc::now().with_timezone(&tz).format("%Y%m%d-%H%M")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{file}\""),

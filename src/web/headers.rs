@@ -11,10 +11,11 @@ use axum::response::Response;
 
 /// The Content-Security-Policy of every response: scripts and styles only from this
 /// server (no inline script at all, so no nonce is needed), images also from news sites
-/// (thumbnails), no frames, no plugins, forms only back to us.
+/// (thumbnails), the app manifest and service worker from here, no frames, no plugins,
+/// forms only back to us.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-    frame-ancestors 'none'; object-src 'none'";
+    img-src 'self' https: http:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+    form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
 
 /// Security headers on every response of the server.
 pub async fn security_headers(req: Request, next: Next) -> Response {

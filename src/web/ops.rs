@@ -1,10 +1,12 @@
 //! The daemon's operational endpoints, public and outside the login gate: `/healthz`, a
-//! JSON summary (items, index documents and lag behind SQLite, failing sources), 200
-//! while the process can answer and the store reads, 503 otherwise; and `/metrics`, the
+//! JSON summary (items, index documents and lag behind SQLite, how many sources fail),
+//! 200 while the process can answer and the store reads, 503 otherwise — which sources
+//! fail and their error text only for a logged-in caller or an API token, since a
+//! stranger should not read the office's source list or its errors; and `/metrics`, the
 //! Prometheus/OpenMetrics text, with the read-not-counted gauges refreshed first.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -28,7 +30,9 @@ struct Health {
     index_lag: i64,
     sources: usize,
     sources_failing: usize,
-    failing: Vec<FailingSource>,
+    /// Only with a login or an API token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failing: Option<Vec<FailingSource>>,
 }
 
 /// Refresh the gauges that are read rather than counted.
@@ -58,8 +62,9 @@ fn refresh_gauges(state: &AppState) -> crate::error::Result<(i64, i64, Vec<Faili
     Ok((items, lag, failing, total))
 }
 
-/// `GET /healthz`.
-pub async fn healthz(State(state): State<AppState>) -> Response {
+/// `GET /healthz`: counts for anyone; which sources fail, and why, for staff.
+pub async fn healthz(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let staff = super::auth::signed_in(&state, &headers).await;
     let s = state.clone();
     let res = tokio::task::spawn_blocking(move || refresh_gauges(&s)).await;
     match res {
@@ -73,15 +78,23 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
                 index_lag: lag,
                 sources: total,
                 sources_failing: failing.len(),
-                failing,
+                failing: staff.then_some(failing),
             };
             axum::Json(body).into_response()
         }
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "error", "error": e.to_string()})),
-        )
-            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check failed");
+            let error = if staff {
+                e.to_string()
+            } else {
+                e.kind().to_string()
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "error", "error": error})),
+            )
+                .into_response()
+        }
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({"status": "error", "error": e.to_string()})),

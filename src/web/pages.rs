@@ -1,24 +1,27 @@
-//! The staff pages, rendered on the server: search (with filters, badges, pagination and
-//! a bookmarkable URL), one item (sanitized article, share text, share history, the
-//! "mark shared" and undo forms), and the sources health page (with "fetch now" for
-//! admins). What they show is built by `view` from what `actions` loads; errors are
-//! [`WebError`]s, shown as the error page.
+//! The staff pages rendered on the server that list things: search (with filters behind
+//! a "Bộ lọc" button on a phone, badges for the story's share and proposal, a one-tap
+//! copy per result, spelling help and tips when nothing is found, a pager with first and
+//! last pages that clamps out-of-range pages, and a bookmarkable URL) and the sources
+//! health page (with "fetch now" for admins). The item page is `item`'s. What they show
+//! is built by `view` from what `actions` loads; errors are [`WebError`]s, shown as the
+//! error page.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::actions::{self, SearchParams};
+use super::actions::{self, SearchParams, team};
 use super::auth::{Admin, Staff};
 use super::error::WebError;
 use super::state::AppState;
 use super::view::{
-    Chrome, error_in_words, facebook_link, full_time, relative_time, safe_url, sanitize_html,
-    sparkline_points, urlencode, zalo_link,
+    Chrome, error_in_words, full_time, relative_time, safe_url, shared_words, sparkline_points,
+    tone_why, urlencode,
 };
+use crate::search::MAX_OFFSET;
+use crate::store::ProposalState;
 
 /// Results per page on the search page.
 const PAGE_SIZE: usize = 20;
@@ -39,7 +42,12 @@ struct HitView {
     snippet_html: String,
     image_url: Option<String>,
     shared: bool,
+    /// "bản của Báo X, bởi Lan, 2 giờ trước".
+    shared_by: Option<String>,
+    /// `open` or `approved` when it has a current proposal.
+    proposal: Option<&'static str>,
     also: usize,
+    share_text: String,
     /// `positive`, `neutral`, `negative` (a CSS class and the badge).
     tone: &'static str,
     tone_label: &'static str,
@@ -59,6 +67,68 @@ struct PageLink {
     number: usize,
     href: String,
     current: bool,
+    /// A gap ("…") comes before this link.
+    gap_before: bool,
+}
+
+/// Query-text filters that "Bỏ bộ lọc" removes.
+fn is_filter_token(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(k, _)| {
+        matches!(
+            k.trim_start_matches('-').to_lowercase().as_str(),
+            "source"
+                | "nguon"
+                | "nguồn"
+                | "topic"
+                | "chude"
+                | "chủđề"
+                | "status"
+                | "trangthai"
+                | "trạngthái"
+                | "tone"
+                | "sacthai"
+                | "sắcthái"
+                | "after"
+                | "sau"
+                | "before"
+                | "truoc"
+                | "trước"
+        )
+    })
+}
+
+/// The search page's link for these parameters.
+fn search_href(p: &SearchParams) -> String {
+    let qs = p.query_string();
+    if qs.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/?{qs}")
+    }
+}
+
+/// Which page numbers the pager shows: the first, the last, and three either side of
+/// the current one.
+fn pager(page: usize, last: usize, href: impl Fn(usize) -> String) -> Vec<PageLink> {
+    let mut numbers: Vec<usize> = vec![1];
+    numbers.extend(page.saturating_sub(3).max(1)..=(page + 3).min(last));
+    numbers.push(last);
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut prev = 0;
+    numbers
+        .into_iter()
+        .map(|n| {
+            let link = PageLink {
+                number: n,
+                href: href(n),
+                current: n == page,
+                gap_before: prev != 0 && n > prev + 1,
+            };
+            prev = n;
+            link
+        })
+        .collect()
 }
 
 /// `GET /`: the search page (also the home page, with an empty query).
@@ -67,10 +137,23 @@ pub async fn search(
     Staff(who): Staff,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    let page = p.page.unwrap_or(1).max(1);
-    let offset = (page - 1) * PAGE_SIZE;
+    let mut page = p.page.unwrap_or(1).max(1);
     let tz = state.timezone();
-    let (results, error) = match actions::run_search(&state, &p, PAGE_SIZE, offset).await {
+    let mut outcome = actions::run_search(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE).await;
+    let last_page = |total: usize| {
+        total
+            .div_ceil(PAGE_SIZE)
+            .clamp(1, MAX_OFFSET / PAGE_SIZE + 1)
+    };
+    // A page past the last shows the last one.
+    if let Ok(r) = &outcome
+        && page > last_page(r.total)
+    {
+        page = last_page(r.total);
+        outcome = actions::run_search(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE).await;
+    }
+    let offset = (page - 1) * PAGE_SIZE;
+    let (results, error) = match outcome {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.message().to_string())),
     };
@@ -79,24 +162,18 @@ pub async fn search(
     let mut hits = Vec::new();
     let mut total = 0;
     let mut notices = Vec::new();
+    let mut suggestion = None;
     if let Some(r) = &results {
         total = r.total;
         notices = r.notices.clone();
+        suggestion = r.suggestion.clone();
         let ids: Vec<i64> = r.hits.iter().map(|h| h.id).collect();
-        let store = state.app.store.clone();
-        let ids2 = ids.clone();
-        let (shared, also) = tokio::task::spawn_blocking(move || {
-            (
-                store.shared_among(&ids2).unwrap_or_default(),
-                store.related_counts(&ids2).unwrap_or_default(),
-            )
-        })
-        .await
-        .unwrap_or_default();
+        let mut details = actions::hit_details(&state, &ids).await;
         for h in &r.hits {
             let published = DateTime::parse_from_rfc3339(&h.published)
                 .map(|d| d.with_timezone(&Utc))
                 .unwrap_or(now);
+            let story = details.story_shares.remove(&h.id);
             hits.push(HitView {
                 id: h.id,
                 title: h.title.clone(),
@@ -108,15 +185,24 @@ pub async fn search(
                 when_iso: published.to_rfc3339(),
                 snippet_html: h.snippet_html.clone(),
                 image_url: safe_url(h.image_url.as_deref()),
-                shared: shared.contains(&h.id),
-                also: also.get(&h.id).copied().unwrap_or(0),
+                shared: story.is_some(),
+                shared_by: story.as_ref().map(|s| {
+                    let name = names.get(&s.source_id).unwrap_or(&s.source_id);
+                    shared_words(s, name, now, tz)
+                }),
+                proposal: details.proposals.get(&h.id).map(|p| match p.state {
+                    ProposalState::Approved => "approved",
+                    _ => "open",
+                }),
+                also: details.also.get(&h.id).copied().unwrap_or(0),
+                share_text: details.share_text.remove(&h.id).unwrap_or_default(),
                 tone: h.tone.as_str(),
                 tone_label: h.tone.label_vi(),
                 tone_why: tone_why(&h.tone_reasons),
             });
         }
     }
-    let pages_total = total.div_ceil(PAGE_SIZE).max(1);
+    let pages_total = last_page(total);
     let base = p.query_string();
     let href = |n: usize| {
         if base.is_empty() {
@@ -125,28 +211,22 @@ pub async fn search(
             format!("/?{base}&page={n}")
         }
     };
-    let first = page.saturating_sub(3).max(1);
-    let last = (page + 3).min(pages_total);
-    let page_links: Vec<PageLink> = (first..=last)
-        .map(|n| PageLink {
-            number: n,
-            href: href(n),
-            current: n == page,
-        })
-        .collect();
-    let mut sources: Vec<Choice> = state
-        .app
-        .config()
-        .sources
-        .iter()
+    let page_links = pager(page, pages_total, href);
+    let sources: Vec<Choice> = actions::source_choices(&state)
+        .into_iter()
         .map(|s| Choice {
-            value: s.id().to_string(),
-            label: s.name.clone(),
-            selected: s.id() == p.source,
+            selected: s.id == p.source,
+            label: if s.failing {
+                format!("{} (đang lỗi)", s.name)
+            } else if s.empty {
+                format!("{} (chưa có tin)", s.name)
+            } else {
+                s.name
+            },
+            value: s.id,
         })
         .collect();
-    sources.sort_by(|a, b| a.label.cmp(&b.label));
-    let topics: Vec<Choice> = state
+    let mut topics: Vec<Choice> = state
         .app
         .config()
         .topics
@@ -157,11 +237,55 @@ pub async fn search(
             selected: t.id() == p.topic,
         })
         .collect();
+    topics.sort_by(|a, b| crate::vietnamese::collate::compare(&a.label, &b.label));
+    let statuses: Vec<Choice> = [
+        ("proposed", "Được đề xuất"),
+        ("approved", "Đã duyệt"),
+        ("shared", "Đã chia sẻ"),
+    ]
+    .into_iter()
+    .map(|(value, label)| Choice {
+        value: value.into(),
+        label: label.into(),
+        selected: p.status == value,
+    })
+    .collect();
     let export_base = if base.is_empty() {
         String::new()
     } else {
         format!("{base}&")
     };
+    // "Bỏ bộ lọc": the words alone.
+    let words: Vec<&str> =
+        p.q.split_whitespace()
+            .filter(|t| !is_filter_token(t))
+            .collect();
+    let filtered = p.has_filters() || p.q.split_whitespace().any(is_filter_token);
+    let clear_filters = filtered.then(|| {
+        search_href(&SearchParams {
+            q: words.join(" "),
+            ..SearchParams::default()
+        })
+    });
+    let suggestion_href = suggestion.as_ref().map(|s| {
+        search_href(&SearchParams {
+            q: s.clone(),
+            ..p.clone()
+        })
+    });
+    let active_filters = [
+        !p.source.is_empty(),
+        !p.topic.is_empty(),
+        !p.from.is_empty(),
+        !p.to.is_empty(),
+        p.unshared(),
+        !p.status.is_empty(),
+        !p.tone.is_empty(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    let news = team::news_count(&state, &who.user).await;
     state.render(
         if error.is_some() {
             StatusCode::BAD_REQUEST
@@ -170,7 +294,7 @@ pub async fn search(
         },
         "search.html",
         minijinja::context! {
-            chrome => Chrome::of(&who),
+            chrome => Chrome::at(&who, "search"),
             p => p,
             unshared => p.unshared(),
             positive_only => p.positive_only(),
@@ -178,6 +302,10 @@ pub async fn search(
             total => total,
             notices => notices,
             error => error,
+            suggestion => suggestion,
+            suggestion_href => suggestion_href,
+            clear_filters => clear_filters,
+            active_filters => active_filters,
             shown_from => if total == 0 { 0 } else { offset + 1 },
             shown_to => offset + hits.len(),
             page => page,
@@ -187,138 +315,12 @@ pub async fn search(
             next_href => (page < pages_total).then(|| href(page + 1)),
             sources => sources,
             topics => topics,
+            statuses => statuses,
             export_base => export_base,
+            news => news,
             searched => !p.q.trim().is_empty() || !base.is_empty(),
         },
     )
-}
-
-/// "Vì có: khánh thành (+12), tai nạn (−2)": why a hit got its tone, for its badge.
-fn tone_why(reasons: &[crate::model::ToneReason]) -> String {
-    if reasons.is_empty() {
-        return "Không có cụm từ nào quyết định sắc thái.".to_string();
-    }
-    let v = crate::model::ToneVerdict {
-        label: crate::model::Tone::Neutral,
-        score: 0.0,
-        reasons: reasons.to_vec(),
-    };
-    format!("Vì có: {}", v.reasons_line())
-}
-
-// ---------------------------------------------------------------------------------------
-// Item page
-
-#[derive(Serialize)]
-struct ShareView {
-    id: i64,
-    user: String,
-    channel: String,
-    link: Option<String>,
-    when: String,
-    when_full: String,
-}
-
-/// Names of channels offered in the "mark shared" form.
-pub const CHANNELS: &[&str] = &["Facebook", "Zalo", "Cổng thông tin", "Khác"];
-
-/// `GET /items/{id}`: one item, its share text and share history.
-pub async fn item(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Path(id): Path<i64>,
-) -> Result<Response, WebError> {
-    let loaded = actions::load_item(&state, id).await?;
-    let (item, source_name) = (&loaded.item, &loaded.source_name);
-    let tz = state.timezone();
-    let now = Utc::now();
-    let names = actions::source_names(&state);
-    let url = safe_url(item.url.as_deref());
-    let content = if item.content_html.trim().is_empty() {
-        html_escape::encode_text(&item.summary).to_string()
-    } else {
-        sanitize_html(&item.content_html)
-    };
-    let share_views: Vec<ShareView> = loaded
-        .shares
-        .iter()
-        .map(|s| ShareView {
-            id: s.id,
-            user: s.user.clone(),
-            channel: s.channel.clone(),
-            link: safe_url(s.link.as_deref()),
-            when: relative_time(s.shared_at, now, tz),
-            when_full: full_time(s.shared_at, tz),
-        })
-        .collect();
-    let related: Vec<minijinja::Value> = loaded
-        .related
-        .iter()
-        .map(|r| {
-            minijinja::context! {
-                id => r.id,
-                title => r.title,
-                source_name => names.get(&r.source_id).cloned().unwrap_or(r.source_id.clone()),
-            }
-        })
-        .collect();
-    Ok(state.render(
-        StatusCode::OK,
-        "item.html",
-        minijinja::context! {
-            chrome => Chrome::of(&who),
-            item => minijinja::context! {
-                id => item.id,
-                title => item.title,
-                author => item.author,
-                source => item.source_id,
-                source_name => source_name,
-                when => relative_time(item.published_at, now, tz),
-                when_full => full_time(item.published_at, tz),
-                image_url => safe_url(item.image_url.as_deref()),
-                content_html => content,
-                tone => item.tone.as_ref().map_or("neutral", |t| t.label.as_str()),
-                tone_label => item.tone.as_ref().map_or("Trung tính", |t| t.label.label_vi()),
-                tone_why => tone_why(item.tone.as_ref().map_or(&[][..], |t| &t.reasons[..])),
-            },
-            url => url,
-            share_text => loaded.share_text,
-            facebook => url.as_deref().map(facebook_link),
-            zalo => url.as_deref().map(zalo_link),
-            shares => share_views,
-            related => related,
-            channels => CHANNELS,
-        },
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct ShareForm {
-    #[serde(default)]
-    channel: String,
-    #[serde(default)]
-    link: String,
-}
-
-/// `POST /items/{id}/shares`: mark the item shared (form), back to its page.
-pub async fn add_share(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Path(id): Path<i64>,
-    Form(form): Form<ShareForm>,
-) -> Result<Response, WebError> {
-    let share = actions::validate_share(&form.channel, &form.link)?;
-    actions::record_share(&state, &who.user, id, share).await?;
-    Ok(Redirect::to(&format!("/items/{id}#chia-se")).into_response())
-}
-
-/// `POST /items/{id}/shares/{share}/undo`: undo a share (form), back to the item's page.
-pub async fn undo_share(
-    State(state): State<AppState>,
-    Path((id, share)): Path<(i64, i64)>,
-) -> Result<Response, WebError> {
-    actions::undo_share(&state, id, share).await?;
-    Ok(Redirect::to(&format!("/items/{id}#chia-se")).into_response())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 //! app handles (config, store, index, fetcher), the daemon's metrics and start time, the
 //! compiled templates, and the login limiter. `render` turns a template and its context
 //! into an HTML response; everything a page shows goes through it, auto-escaped.
+//! [`Chrome`], what every logged-in page's menu needs, lives here so that the login gate
+//! can hand it to the error pages (`error`) as well as to the pages (`view::Chrome::of`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +17,16 @@ use super::limiter::LoginLimiter;
 use crate::app::App;
 use crate::metrics::Metrics;
 
+/// Values every logged-in page needs (menu, logout form), the error pages included.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Chrome {
+    pub user: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    /// The menu entry of the page shown ("" for none).
+    pub current: &'static str,
+}
+
 /// What the web app shares, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +35,8 @@ pub struct AppState {
     /// When the server started (for `/healthz`'s uptime).
     pub started: Instant,
     pub limiter: Arc<LoginLimiter>,
+    /// The login form's CSRF values this server issued (`accounts::FormTokens`).
+    pub form_tokens: Arc<crate::accounts::FormTokens>,
     templates: Arc<Environment<'static>>,
 }
 
@@ -34,6 +48,11 @@ impl AppState {
             metrics,
             started: Instant::now(),
             limiter: Arc::new(LoginLimiter::default()),
+            form_tokens: Arc::new(crate::accounts::FormTokens::new().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "no system randomness for the login form key");
+                let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+                crate::accounts::FormTokens::from_seed(seed.as_bytes())
+            })),
             templates: Arc::new(assets::templates()),
         }
     }

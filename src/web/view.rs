@@ -1,12 +1,13 @@
 //! Turning stored data into what people see, for the pages, the API and the file exports
 //! alike: safe links (http(s) only), HTML sanitized again on the way out, times in
 //! `[display] timezone` ("12 phút trước", "hôm qua 14:05"), excerpts of two or three
-//! sentences, the ready-to-post share text from `[share] template` and the share links,
+//! sentences without the photo captions and credits a page starts with ("Ảnh minh họa",
+//! "Ảnh: …", "(Ảnh: …)", "Theo …"), the ready-to-post share text from `[share]
+//! template` and the share links,
 //! fetch errors in plain words, the sources page's sparkline, and the values every
 //! logged-in page needs (menu, logout form). Pure functions: no store, no request.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::auth::Identity;
 use crate::config::Config;
@@ -15,12 +16,13 @@ use crate::model::Item;
 pub use crate::normalize::safe_url;
 
 /// Stored HTML is sanitized on the way in; it is sanitized again on the way out so that a
-/// row written by anything else still renders inert.
+/// row written by anything else still renders inert (and no deeper than
+/// `extract::bounded::MAX_DEPTH`).
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .url_schemes(["http", "https"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(html)
+        .clean(&crate::extract::bounded::bounded(html))
         .to_string()
 }
 
@@ -89,17 +91,95 @@ pub fn excerpt(text: &str) -> String {
     format!("{cut}…")
 }
 
+static NOT_TEXT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?is)<(figure|figcaption|table|script|style)\b.*?</(figure|figcaption|table|script|style)\s*>",
+    )
+    .expect("regex")
+});
+static BLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)</?(p|div|li|ul|ol|h[1-6]|blockquote|br|section|article|header|footer|hr)\b[^>]*>",
+    )
+    .expect("regex")
+});
+static TAG: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"<[^>]*>").expect("regex"));
+/// A photo credit in brackets anywhere: "(Ảnh: Văn Quang)", "(Ảnh minh họa)".
+static CREDIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\s*[(\[]\s*(ảnh|ảnh minh họa|ảnh minh hoạ|nguồn ảnh|video|clip)\b[^)\]]{0,120}[)\]]",
+    )
+    .expect("regex")
+});
+/// A block that is a caption or a credit, not the article: "Ảnh minh họa", "Ảnh: …",
+/// "Theo Báo Kon Tum".
+static JUNK_BLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(ảnh minh họa|ảnh minh hoạ|ảnh tư liệu|ảnh\s*[:\-–]|nguồn ảnh|video\s*:|clip\s*:)|[.!?…]\s*(ảnh|nguồn)\s*:\s*\S+(\s+\S+){0,5}$",
+    )
+    .expect("regex")
+});
+
+/// Whether `block` (a paragraph of the article's start) is a caption or credit.
+fn is_junk_block(block: &str) -> bool {
+    let words = block.split_whitespace().count();
+    if JUNK_BLOCK.is_match(block) && words <= 45 {
+        return true;
+    }
+    // "Theo Báo Kon Tum", "Theo TTXVN": a short credit line, not "Theo kế hoạch, …".
+    let theo = block
+        .strip_prefix("Theo ")
+        .or_else(|| block.strip_prefix("theo "));
+    theo.is_some_and(|rest| {
+        words <= 8 && !rest.contains(',') && !rest.trim_end_matches('.').contains(['.', '!', '?'])
+    })
+}
+
+/// The article's text for an excerpt: its paragraphs without figures and tables, photo
+/// credits in brackets removed, and the caption and credit paragraphs at its start left out.
+pub fn article_text(item: &Item) -> String {
+    let blocks: Vec<String> = if item.content_html.trim().is_empty() {
+        vec![if item.content_text.trim().is_empty() {
+            item.summary.clone()
+        } else {
+            item.content_text.clone()
+        }]
+    } else {
+        let html = NOT_TEXT.replace_all(&item.content_html, " ");
+        let html = BLOCK.replace_all(&html, "\n");
+        let text = TAG.replace_all(&html, " ");
+        let text = html_escape::decode_html_entities(&text);
+        text.lines()
+            .map(crate::vietnamese::clean)
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut leading = true;
+    for b in blocks {
+        let b = CREDIT.replace_all(&b, "");
+        let b = b.split_whitespace().collect::<Vec<_>>().join(" ");
+        if b.is_empty() || (leading && is_junk_block(&b)) {
+            continue;
+        }
+        leading = false;
+        out.push(b);
+    }
+    let text = out.join(" ");
+    if text.is_empty() {
+        item.summary.clone()
+    } else {
+        text
+    }
+}
+
 /// The ready-to-post text, from `[share] template`.
 pub fn share_text(config: &Config, item: &Item, source_name: &str) -> String {
     let tz = config.display.timezone;
-    let body = if item.content_text.trim().is_empty() {
-        &item.summary
-    } else {
-        &item.content_text
-    };
     let ctx = minijinja::context! {
         title => item.title,
-        excerpt => excerpt(body),
+        excerpt => excerpt(&article_text(item)),
         source => source_name,
         url => safe_url(item.url.as_deref()).unwrap_or_default(),
         published => full_time(item.published_at, tz),
@@ -115,6 +195,20 @@ pub fn share_text(config: &Config, item: &Item, source_name: &str) -> String {
             format!("{}\n{}", item.title, item.url.as_deref().unwrap_or(""))
         }
     }
+}
+
+/// What a story's share says on every copy: "bản của Báo X, bởi Lan, 2 giờ trước".
+pub fn shared_words(
+    share: &crate::store::StoryShare,
+    source_name: &str,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> String {
+    format!(
+        "bản của {source_name}, bởi {}, {}",
+        share.share.user,
+        relative_time(share.share.shared_at, now, tz)
+    )
 }
 
 /// Facebook's share dialog for a link.
@@ -168,20 +262,37 @@ pub fn sparkline_points(values: &[i64]) -> String {
         .join(" ")
 }
 
-/// Values every logged-in page needs (menu, logout form).
-#[derive(Serialize)]
-pub struct Chrome {
-    pub user: String,
-    pub is_admin: bool,
-    pub csrf: String,
+/// "Vì có: khánh thành (+12), tai nạn (−2)": why a hit got its tone, for its badge.
+pub fn tone_why(reasons: &[crate::model::ToneReason]) -> String {
+    if reasons.is_empty() {
+        return "Không có cụm từ nào quyết định sắc thái.".to_string();
+    }
+    let v = crate::model::ToneVerdict {
+        label: crate::model::Tone::Neutral,
+        score: 0.0,
+        reasons: reasons.to_vec(),
+    };
+    format!("Vì có: {}", v.reasons_line())
 }
 
+pub use super::state::Chrome;
+
 impl Chrome {
+    /// The menu of a page for `who`.
     pub fn of(who: &Identity) -> Chrome {
         Chrome {
             user: who.user.name.clone(),
             is_admin: who.user.is_admin(),
             csrf: who.csrf.clone().unwrap_or_default(),
+            current: "",
+        }
+    }
+
+    /// The menu of a page for `who`, with menu entry `current` marked.
+    pub fn at(who: &Identity, current: &'static str) -> Chrome {
+        Chrome {
+            current,
+            ..Chrome::of(who)
         }
     }
 }
@@ -256,5 +367,53 @@ mod tests {
         let pts = sparkline_points(&[0, 5, 10]);
         assert_eq!(pts, "0.0,26.0 60.0,14.0 120.0,2.0");
         assert_eq!(sparkline_points(&[0; 30]).split(' ').count(), 30);
+    }
+
+    fn item_with(html: &str) -> Item {
+        Item {
+            id: 1,
+            source_id: "a".into(),
+            key: "k".into(),
+            guid: None,
+            url: None,
+            canonical_url: None,
+            title: "Tin".into(),
+            author: None,
+            summary: "Tóm tắt.".into(),
+            content_html: html.into(),
+            content_text: crate::normalize::html_to_text(html),
+            image_url: None,
+            published_at: Utc::now(),
+            updated_at: None,
+            first_seen_at: Utc::now(),
+            seq: 1,
+            tone: None,
+        }
+    }
+
+    #[test]
+    fn excerpts_drop_captions_and_credits_at_the_start() {
+        let cases = [
+            "<p>Ảnh minh họa</p><p>Xã Đăk Tờ Re đạt chuẩn nông thôn mới. Người dân vui mừng.</p>",
+            "<figure><img src=\"https://a.vn/x.jpg\"><figcaption>Lãnh đạo xã kiểm tra đường</figcaption></figure><p>Xã Đăk Tờ Re đạt chuẩn nông thôn mới. Người dân vui mừng.</p>",
+            "<p>Lãnh đạo xã kiểm tra tuyến đường mới. Ảnh: Văn Quang</p><p>Xã Đăk Tờ Re đạt chuẩn nông thôn mới. Người dân vui mừng.</p>",
+            "<p>Theo Báo Kon Tum</p><p>Xã Đăk Tờ Re đạt chuẩn nông thôn mới (Ảnh: Thu Hà). Người dân vui mừng.</p>",
+            "<p>Ảnh: TTXVN</p><p>Xã Đăk Tờ Re đạt chuẩn nông thôn mới. Người dân vui mừng.</p>",
+        ];
+        for html in cases {
+            assert_eq!(
+                excerpt(&article_text(&item_with(html))),
+                "Xã Đăk Tờ Re đạt chuẩn nông thôn mới. Người dân vui mừng.",
+                "{html}"
+            );
+        }
+        // A sentence that starts with "Theo" is text, not a credit.
+        let kept = "<p>Theo kế hoạch, tỉnh làm thêm mười xã kiểu mẫu.</p>";
+        assert_eq!(
+            article_text(&item_with(kept)),
+            "Theo kế hoạch, tỉnh làm thêm mười xã kiểu mẫu."
+        );
+        // Without HTML: the plain text, else the summary.
+        assert_eq!(article_text(&item_with("")), "Tóm tắt.");
     }
 }

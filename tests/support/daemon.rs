@@ -60,7 +60,20 @@ impl Daemon {
 
     /// As `start`, with extra environment variables (e.g. `GOMTIN_LOG`).
     pub fn start_with_env(bin: &Path, config: &Path, env: &[(&str, &str)]) -> io::Result<Daemon> {
-        let mut cmd = Command::new(bin);
+        Self::spawn(Command::new(bin), config, env)
+    }
+
+    /// As `start`, with the open-file limit (`ulimit -n`) of the daemon set to `nofile`
+    /// (through `sh`, which then execs the binary: the pid stays the daemon's).
+    pub fn start_with_fd_limit(bin: &Path, config: &Path, nofile: u64) -> io::Result<Daemon> {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+            .arg(bin);
+        Self::spawn(cmd, config, &[])
+    }
+
+    fn spawn(mut cmd: Command, config: &Path, env: &[(&str, &str)]) -> io::Result<Daemon> {
         cmd.arg("--config")
             .arg(config)
             .args(["serve", "--listen", "127.0.0.1:0"])

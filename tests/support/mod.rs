@@ -9,6 +9,7 @@
 pub mod corpus;
 pub mod daemon;
 pub mod digest;
+pub mod hostile;
 pub mod smtp;
 pub mod tone_eval;
 pub mod web;

@@ -1,7 +1,10 @@
 //! A real SMTP server for digest tests: `smtp_sink.py` (Python's aiosmtpd) on 127.0.0.1,
-//! started on a chosen port, steered through files (reject a recipient, cut the connection
-//! after DATA), recording each message it accepts as raw bytes plus a parse by Python's
-//! email package.
+//! on a port it binds itself and keeps (started "down", it refuses connections until told
+//! to listen), optionally with STARTTLS or TLS from the first byte (a certificate from
+//! `tests/fixtures/tls/`) and a required login; steered through files (reject or
+//! temporarily refuse a recipient, cut the connection after DATA, answer slowly),
+//! recording each MAIL FROM and each message it accepts as raw bytes plus a parse by
+//! Python's email package.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,6 +15,10 @@ use std::process::{Child, Command, Stdio};
 pub struct Received {
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
+    /// The connection was encrypted (STARTTLS or SMTPS).
+    pub tls: bool,
+    /// Who logged in (AUTH), if anyone.
+    pub login: Option<String>,
     pub subject: String,
     pub from: String,
     pub to: String,
@@ -42,18 +49,51 @@ impl Received {
     }
 }
 
+/// How the server protects the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    None,
+    /// STARTTLS offered, and required before MAIL.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Implicit,
+}
+
+/// What the server is started with.
+#[derive(Clone, Debug)]
+pub struct SinkOptions {
+    pub tls: Tls,
+    /// AUTH required with these credentials (user, password).
+    pub auth: Option<(String, String)>,
+    /// Bound but not listening until `up` (connections refused).
+    pub down: bool,
+}
+
+impl Default for SinkOptions {
+    fn default() -> Self {
+        SinkOptions {
+            tls: Tls::None,
+            auth: None,
+            down: false,
+        }
+    }
+}
+
 /// The SMTP server process and its folder.
 pub struct SmtpSink {
     pub port: u16,
     pub dir: PathBuf,
     child: Option<Child>,
+    stdout: Option<BufReader<std::process::ChildStdout>>,
     _tmp: tempfile::TempDir,
 }
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// The certificate files of `tests/fixtures/tls/` (a CA made for these tests only, and a
+/// server certificate it signed for 127.0.0.1).
+pub fn tls_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name)
 }
 
 fn script() -> PathBuf {
@@ -75,54 +115,118 @@ pub fn require_aiosmtpd() {
 }
 
 impl SmtpSink {
-    /// A sink folder without a server yet (the server is "down").
-    pub fn down(port: u16) -> SmtpSink {
+    /// A server on its own port that refuses connections until `up` (the port stays bound
+    /// meanwhile, so nothing else can take it).
+    pub fn down() -> SmtpSink {
+        SmtpSink::with(SinkOptions {
+            down: true,
+            ..Default::default()
+        })
+    }
+
+    /// A plain server on a free port, accepting at once.
+    pub fn start() -> SmtpSink {
+        SmtpSink::with(SinkOptions::default())
+    }
+
+    /// A server started with `opts`: ready (or bound, when `down`) when this returns.
+    pub fn with(opts: SinkOptions) -> SmtpSink {
         require_aiosmtpd();
         let tmp = tempfile::tempdir().expect("tmp");
-        SmtpSink {
-            port,
-            dir: tmp.path().to_path_buf(),
-            child: None,
-            _tmp: tmp,
+        let mut cmd = Command::new("python3");
+        cmd.arg(script())
+            .args(["--port", "0", "--dir"])
+            .arg(tmp.path());
+        match opts.tls {
+            Tls::None => {}
+            Tls::Starttls | Tls::Implicit => {
+                cmd.args([
+                    "--tls",
+                    if opts.tls == Tls::Starttls {
+                        "starttls"
+                    } else {
+                        "implicit"
+                    },
+                ])
+                .arg("--cert")
+                .arg(tls_fixture("server.pem"))
+                .arg("--key")
+                .arg(tls_fixture("server.key"));
+            }
         }
-    }
-
-    /// Start a server on a free port.
-    pub fn start() -> SmtpSink {
-        let mut s = SmtpSink::down(free_port());
-        s.up();
-        s
-    }
-
-    /// Start the server (again) on this sink's port and folder.
-    pub fn up(&mut self) {
-        assert!(self.child.is_none(), "already up");
-        let mut child = Command::new("python3")
-            .arg(script())
-            .args(["--port", &self.port.to_string(), "--dir"])
-            .arg(&self.dir)
+        if let Some((user, password)) = &opts.auth {
+            cmd.args(["--auth", &format!("{user}:{password}")]);
+        }
+        if opts.down {
+            cmd.arg("--down");
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start python3 smtp_sink.py");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read READY");
-        assert!(
-            line.starts_with("READY"),
-            "smtp_sink.py did not start (got {line:?}); is aiosmtpd installed?"
-        );
-        self.child = Some(child);
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let ready = read_line(&mut stdout);
+        let port = ready
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| {
+                panic!("smtp_sink.py did not start (got {ready:?}); is aiosmtpd installed?")
+            });
+        let mut sink = SmtpSink {
+            port,
+            dir: tmp.path().to_path_buf(),
+            child: Some(child),
+            stdout: Some(stdout),
+            _tmp: tmp,
+        };
+        if !opts.down {
+            sink.wait_listening();
+        }
+        sink
     }
 
-    /// Stop the server (connections are refused until `up`).
+    fn wait_listening(&mut self) {
+        let line = read_line(self.stdout.as_mut().expect("server running"));
+        assert_eq!(line.trim(), "LISTENING", "smtp_sink.py did not listen");
+    }
+
+    /// Start accepting connections (a server started `down`).
+    pub fn up(&mut self) {
+        std::fs::write(self.dir.join("up"), "1").expect("up flag");
+        self.wait_listening();
+    }
+
+    /// Stop the server for good (connections are refused; the port is released).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+        self.stdout = None;
+    }
+
+    /// RCPT TO `address` gets a temporary refusal (450) while `on`.
+    pub fn tempfail(&self, address: &str, on: bool) {
+        let file = self.dir.join("tempfail");
+        if on {
+            std::fs::write(file, format!("{address}\n")).expect("write tempfail");
+        } else {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+
+    /// Each message is recorded (and answered) `secs` after its data arrives.
+    pub fn slow_data(&self, secs: f64) {
+        std::fs::write(self.dir.join("slow_data"), secs.to_string()).expect("slow_data");
+    }
+
+    /// Every MAIL FROM that reached the server, with whether the connection was encrypted
+    /// (`"a@b tls=True"`).
+    pub fn mail_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("mail_log"))
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
     }
 
     pub fn reject(&self, address: &str) {
@@ -162,11 +266,23 @@ impl SmtpSink {
 
     /// The `[smtp]` block for this server.
     pub fn config(&self) -> String {
+        self.config_with("security = \"none\"\n")
+    }
+
+    /// The `[smtp]` block for this server with `keys` (e.g. `security`, `ca_file`,
+    /// `username`, `password_env`) instead of the plain `security = "none"`.
+    pub fn config_with(&self, keys: &str) -> String {
         format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"Ban Tuyên giáo <tuyengiao@example.vn>\"\ntimeout = \"5s\"\n\n",
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\n{keys}from = \"Ban Tuyên giáo <tuyengiao@example.vn>\"\ntimeout = \"5s\"\n\n",
             self.port
         )
     }
+}
+
+fn read_line(from: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    from.read_line(&mut line).expect("read smtp_sink.py output");
+    line
 }
 
 impl Drop for SmtpSink {

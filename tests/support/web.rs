@@ -214,9 +214,12 @@ impl Session {
         (status, r.text().await.expect("body"))
     }
 
-    /// `GET path`'s body, whatever the status.
+    /// `GET path`'s body; the answer must be a 200 (an error page never passes for a
+    /// page: use `fetch` to look at another status).
     pub async fn text(&self, path: &str) -> String {
-        self.fetch(path).await.1
+        let (status, body) = self.fetch(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
     }
 
     /// `GET path`'s body as JSON.

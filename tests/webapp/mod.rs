@@ -298,6 +298,29 @@ query = "\"nông thôn mới\""
         Session::anonymous(&self.url(""))
     }
 
+    /// `gomtin users add NAME --role ROLE` with `password` (works while serve runs).
+    pub fn add_user(&self, name: &str, role: &str, password: &str) {
+        let mut child = Command::new(gomtin_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(["users", "add", name, "--role", role, "--password-stdin"])
+            .env_remove("GOMTIN_CONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("users add");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("password");
+        assert!(
+            child.wait().expect("users add").success(),
+            "users add {name}"
+        );
+    }
+
     /// `gomtin users token NAME` (works while serve runs).
     pub fn token(&self, name: &str) -> String {
         let out = Command::new(gomtin_bin())

@@ -1,0 +1,65 @@
+//! `[server.limits]`: what one client, or all of them together, may hold of the web
+//! server — how long a connection may take to send its request headers, how many
+//! connections may be open at once, and how many of those one address may hold. They are
+//! read by `web::listen`, which drives each connection itself so that they apply.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::de::de_duration;
+
+/// `[server.limits]` (every key optional).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerLimits {
+    /// Time a connection has to send a complete request head (first request and every
+    /// later one on a kept-alive connection); slower connections are closed.
+    #[serde(default = "default_header_timeout", deserialize_with = "de_duration")]
+    pub header_timeout: Duration,
+    /// Connections open at once; more get a 503. Also kept below the process's
+    /// open-file limit (`ulimit -n`) at start.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections one client address may hold at once (0: no limit); more get a 503.
+    /// An office behind one NAT address shares it: raise it there.
+    /// Not applied behind a reverse proxy (`behind_proxy`), where every connection comes
+    /// from the proxy: limit clients there.
+    #[serde(default = "default_max_per_client")]
+    pub max_connections_per_client: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            header_timeout: default_header_timeout(),
+            max_connections: default_max_connections(),
+            max_connections_per_client: default_max_per_client(),
+        }
+    }
+}
+
+impl ServerLimits {
+    /// The checks on these keys: the message of the first one that fails.
+    pub fn check(&self) -> Option<String> {
+        if self.header_timeout < Duration::from_millis(100) {
+            return Some("server.limits.header_timeout quá ngắn (tối thiểu 100ms)".into());
+        }
+        if self.max_connections == 0 {
+            return Some("server.limits.max_connections phải lớn hơn 0".into());
+        }
+        None
+    }
+}
+
+fn default_header_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+
+fn default_max_per_client() -> usize {
+    128
+}

@@ -1,0 +1,400 @@
+//! Spelling help for Vietnamese queries that find nothing or little: "Có phải bạn muốn
+//! tìm: …". It works on syllables, the unit Vietnamese is typed in, and only offers
+//! syllables that exist: every candidate is looked up in the index's term dictionary of
+//! the folded body and title fields.
+//!
+//! For each typed syllable of two letters or more, the candidates are, cheapest first:
+//! the syllable itself when it exists; the usual slips of Vietnamese typing — Telex/VNI
+//! leftovers (`moiw`, `daa`, `moi5`), a doubled letter (`tumm`), `k`/`c` and `y`/`i`
+//! swapped; then any spelling one edit away (a letter dropped, added, changed or two
+//! swapped). Candidates are combined left to right (a small beam), each combination
+//! ranked by how often it occurs as a phrase in the index, weighted down by the edits it
+//! took, so `nong thon moy` becomes "nong thon moi" rather than "nong thon may". The
+//! winner is shown as most documents write it, diacritics included (`surface`).
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use crate::index::schema::Fields;
+use crate::vietnamese;
+
+/// Queries longer than this get no suggestion (they are rarely one mistyped phrase).
+const MAX_WORDS: usize = 6;
+/// Candidates kept per syllable.
+const PER_WORD: usize = 6;
+/// Combinations kept after each syllable.
+const BEAM: usize = 8;
+/// Weight of a combination per slip of typing, and per other edit.
+const SLIP_WEIGHT: f64 = 0.5;
+const EDIT_WEIGHT: f64 = 0.2;
+
+/// A suggested reading of the query's words.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Suggestion {
+    /// The folded syllables of the suggestion.
+    pub(super) folded: Vec<String>,
+    /// How many documents hold it as a phrase.
+    pub(super) count: usize,
+    /// Some of those documents (item ids), to read its usual spelling from.
+    pub(super) examples: Vec<u64>,
+}
+
+/// One candidate syllable for one typed syllable.
+#[derive(Debug, Clone)]
+struct Candidate {
+    folded: String,
+    weight: f64,
+    doc_freq: u64,
+}
+
+/// Documents of `field` holding `word` (0 when absent).
+fn doc_freq(searcher: &Searcher, field: Field, word: &str) -> u64 {
+    searcher
+        .doc_freq(&Term::from_field_text(field, word))
+        .unwrap_or(0)
+}
+
+/// The slips of Vietnamese typing that turn `w` (folded, ASCII) into something else.
+fn slips(w: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = w.chars().collect();
+    let n = chars.len();
+    // A Telex tone or shape key left at the end (`mois`, `moiw`) or a VNI digit (`moi5`).
+    if n > 2 && matches!(chars[n - 1], 's' | 'f' | 'r' | 'x' | 'j' | 'w' | '1'..='9') {
+        out.push(chars[..n - 1].iter().collect());
+    }
+    // Telex doubles (`aa` = â, `dd` = đ) and plain doubled letters (`tumm`): one of the pair.
+    // `aw`, `ow`, `uw` (ă, ơ, ư): the `w` goes.
+    for i in 1..n {
+        if chars[i] == chars[i - 1] || (chars[i] == 'w' && matches!(chars[i - 1], 'a' | 'o' | 'u'))
+        {
+            let mut s: String = chars[..i].iter().collect();
+            s.extend(&chars[i + 1..]);
+            out.push(s);
+        }
+    }
+    // k/c and y/i, either way.
+    for (i, c) in chars.iter().enumerate() {
+        let swapped = match c {
+            'k' => 'c',
+            'c' => 'k',
+            'y' => 'i',
+            'i' => 'y',
+            _ => continue,
+        };
+        let mut s = chars.clone();
+        s[i] = swapped;
+        out.push(s.into_iter().collect());
+    }
+    out
+}
+
+/// Every spelling one edit away from `w`, over the letters a folded syllable uses.
+fn edits(w: &str) -> Vec<String> {
+    const LETTERS: &str = "abcdeghiklmnopqrstuvxy";
+    let chars: Vec<char> = w.chars().collect();
+    let n = chars.len();
+    let mut out = Vec::with_capacity(n * 45 + 25);
+    let word = |v: &[char]| v.iter().collect::<String>();
+    for i in 0..n {
+        let mut v = chars.clone();
+        v.remove(i);
+        out.push(word(&v));
+        if i + 1 < n {
+            let mut v = chars.clone();
+            v.swap(i, i + 1);
+            out.push(word(&v));
+        }
+        for c in LETTERS.chars() {
+            if c != chars[i] {
+                let mut v = chars.clone();
+                v[i] = c;
+                out.push(word(&v));
+            }
+        }
+    }
+    for i in 0..=n {
+        for c in LETTERS.chars() {
+            let mut v = chars.clone();
+            v.insert(i, c);
+            out.push(word(&v));
+        }
+    }
+    out
+}
+
+/// The candidates for one typed syllable (folded), best first.
+fn candidates(searcher: &Searcher, f: Fields, w: &str) -> Vec<Candidate> {
+    let df = |s: &str| doc_freq(searcher, f.body_f, s) + doc_freq(searcher, f.title_f, s);
+    let mut out: Vec<Candidate> = Vec::new();
+    let own = df(w);
+    if own > 0 {
+        out.push(Candidate {
+            folded: w.to_string(),
+            weight: 1.0,
+            doc_freq: own,
+        });
+    }
+    let editable = w.chars().count() >= 2 && w.chars().all(|c| c.is_ascii_lowercase());
+    if !editable {
+        return out;
+    }
+    let push = |s: String, weight: f64, out: &mut Vec<Candidate>| {
+        if s.is_empty() || s == w || out.iter().any(|c| c.folded == s) {
+            return;
+        }
+        let n = df(&s);
+        if n > 0 {
+            out.push(Candidate {
+                folded: s,
+                weight,
+                doc_freq: n,
+            });
+        }
+    };
+    for s in slips(w) {
+        push(s, SLIP_WEIGHT, &mut out);
+    }
+    let mut others: Vec<Candidate> = Vec::new();
+    for s in edits(w) {
+        if !out.iter().any(|c| c.folded == s) {
+            push(s, EDIT_WEIGHT, &mut others);
+        }
+    }
+    // Of the plain edits, the most common syllables.
+    others.sort_by(|a, b| b.doc_freq.cmp(&a.doc_freq).then(a.folded.cmp(&b.folded)));
+    out.extend(others);
+    out.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(b.doc_freq.cmp(&a.doc_freq))
+    });
+    out.truncate(PER_WORD);
+    out
+}
+
+/// The query matching `words` as a phrase in the folded title or body.
+fn phrase_query(f: Fields, words: &[String]) -> Box<dyn Query> {
+    let on = |field: Field| -> Box<dyn Query> {
+        if words.len() == 1 {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &words[0]),
+                IndexRecordOption::Basic,
+            ))
+        } else {
+            Box::new(PhraseQuery::new(
+                words
+                    .iter()
+                    .map(|w| Term::from_field_text(field, w))
+                    .collect(),
+            ))
+        }
+    };
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, on(f.title_f)),
+        (Occur::Should, on(f.body_f)),
+    ]))
+}
+
+/// Documents holding `words` as a phrase.
+fn phrase_count(searcher: &Searcher, f: Fields, words: &[String]) -> usize {
+    searcher
+        .search(&*phrase_query(f, words), &Count)
+        .unwrap_or(0)
+}
+
+/// A better reading of `typed` (the query's words as typed), or None when every syllable
+/// is already the best one or nothing better occurs.
+pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Suggestion> {
+    let words: Vec<String> = vietnamese::tokenize(typed)
+        .iter()
+        .map(|t| vietnamese::fold(&t.text))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || words.len() > MAX_WORDS {
+        return None;
+    }
+    let per_word: Vec<Vec<Candidate>> = words.iter().map(|w| candidates(searcher, f, w)).collect();
+    if per_word.iter().any(Vec::is_empty) {
+        return None;
+    }
+    // Beam over the syllables: (syllables, weight, count).
+    let mut beam: Vec<(Vec<String>, f64, usize)> = vec![(Vec::new(), 1.0, usize::MAX)];
+    for (i, cands) in per_word.iter().enumerate() {
+        let mut next = Vec::new();
+        for (prefix, weight, _) in &beam {
+            for c in cands {
+                let mut words = prefix.clone();
+                words.push(c.folded.clone());
+                let count = if i == 0 {
+                    usize::try_from(c.doc_freq).unwrap_or(usize::MAX)
+                } else {
+                    phrase_count(searcher, f, &words)
+                };
+                if count > 0 {
+                    next.push((words, weight * c.weight, count));
+                }
+            }
+        }
+        next.sort_by(|a, b| {
+            (b.2 as f64 * b.1)
+                .total_cmp(&(a.2 as f64 * a.1))
+                .then(a.0.cmp(&b.0))
+        });
+        next.truncate(BEAM);
+        if next.is_empty() {
+            return None;
+        }
+        beam = next;
+    }
+    let (best, _, _) = beam.into_iter().next().filter(|(w, _, _)| *w != words)?;
+    // The count of a one-word suggestion was its document frequency: count it exactly.
+    let query = phrase_query(f, &best);
+    let count = searcher.search(&*query, &Count).unwrap_or(0);
+    if count == 0 {
+        return None;
+    }
+    let examples = searcher
+        .search(&*query, &TopDocs::with_limit(5))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(_, addr)| {
+            searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("id")
+                .ok()?
+                .first(addr.doc_id)
+        })
+        .collect();
+    Some(Suggestion {
+        folded: best,
+        count,
+        examples,
+    })
+}
+
+/// How `texts` most often write the folded phrase `folded` (its diacritics), with the
+/// case of `typed`: a capital is kept only where the person typed one or where every word
+/// of the phrase is capitalized (a name, "Kon Tum"). The folded phrase when no text holds it.
+pub(super) fn surface<'a>(
+    folded: &[String],
+    texts: impl IntoIterator<Item = &'a str>,
+    typed: &str,
+) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for text in texts {
+        let tokens = vietnamese::tokenize(text);
+        let folds: Vec<String> = tokens.iter().map(|t| vietnamese::fold(&t.text)).collect();
+        for start in 0..folds.len() {
+            if folds.len() - start < folded.len() {
+                break;
+            }
+            if folds[start..start + folded.len()] == *folded {
+                let form = tokens[start..start + folded.len()]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                match seen.iter_mut().find(|(f, _)| *f == form) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((form, 1)),
+                }
+            }
+        }
+    }
+    let Some((form, _)) = seen
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+    else {
+        return folded.join(" ");
+    };
+    let typed_words: Vec<String> = vietnamese::tokenize(typed)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    let words: Vec<&str> = form.split(' ').collect();
+    let is_capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let a_name = words.iter().all(|w| is_capital(w));
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let typed_capital = typed_words.get(i).is_some_and(|t| is_capital(t));
+            if a_name || typed_capital {
+                w.to_string()
+            } else {
+                w.to_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::schema::in_memory_index;
+    use tantivy::doc;
+
+    fn index_of(texts: &[&str]) -> (tantivy::Index, Fields) {
+        let (index, f, mut writer) = in_memory_index();
+        for (i, t) in texts.iter().enumerate() {
+            writer
+                .add_document(doc!(f.id => i as u64, f.body => *t, f.body_f => *t))
+                .expect("add");
+        }
+        writer.commit().expect("commit");
+        (index, f)
+    }
+
+    #[test]
+    fn slips_cover_telex_doubles_and_swaps() {
+        let s = slips("daa");
+        assert!(s.contains(&"da".to_string()), "{s:?}");
+        assert!(slips("tumm").contains(&"tum".to_string()));
+        assert!(slips("duk").contains(&"duc".to_string()));
+        assert!(slips("moy").contains(&"moi".to_string()));
+        assert!(slips("mois").contains(&"moi".to_string()));
+        assert!(slips("moi5").contains(&"moi".to_string()));
+        assert!(edits("moy").contains(&"may".to_string()));
+    }
+
+    #[test]
+    fn the_phrase_that_occurs_wins() {
+        let (index, f) = index_of(&[
+            "Xây dựng nông thôn mới ở Kon Tum",
+            "Nông thôn mới kiểu mẫu",
+            "Giá vàng hôm nay, may mắn",
+            "Phong trào thể dục, nông thôn mới",
+            "Thông tin giáo dục và bóng đá",
+        ]);
+        let searcher = index.reader().expect("reader").searcher();
+        let s = suggest(&searcher, f, "nong thon moy").expect("a suggestion");
+        assert_eq!(s.folded, vec!["nong", "thon", "moi"]);
+        assert_eq!(s.count, 3);
+        let s = suggest(&searcher, f, "kon tumm").expect("a suggestion");
+        assert_eq!(s.folded, vec!["kon", "tum"]);
+        assert!(suggest(&searcher, f, "nong thon moi").is_none());
+        assert!(suggest(&searcher, f, "zzqq xxvv").is_none());
+    }
+
+    #[test]
+    fn surface_keeps_the_usual_marks_and_the_typed_case() {
+        let folded: Vec<String> = ["nong", "thon", "moi"].map(String::from).to_vec();
+        let texts = [
+            "Nông thôn mới ở xã",
+            "xây dựng nông thôn mới",
+            "nông thôn mới",
+        ];
+        assert_eq!(surface(&folded, texts, "nong thon moy"), "nông thôn mới");
+        let folded: Vec<String> = ["kon", "tum"].map(String::from).to_vec();
+        assert_eq!(
+            surface(&folded, ["Tỉnh Kon Tum hôm nay"], "kon tumm"),
+            "Kon Tum"
+        );
+        assert_eq!(surface(&folded, ["không có"], "kon tumm"), "kon tum");
+    }
+}
