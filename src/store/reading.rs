@@ -73,10 +73,12 @@ impl Store {
             "SELECT {columns}, s.saved_at FROM saved_items s JOIN items i ON i.id = s.item_id
              WHERE s.user_id = ?1 ORDER BY s.saved_at DESC, i.id DESC LIMIT ?2"
         ))?;
+        // `saved_at` comes right after the item's columns.
+        let saved_at = ITEM_COLUMNS.split(',').count();
         let rows = stmt.query_map(params![user_id, limit as i64], |r| {
             Ok(SavedItem {
                 item: item_from_row(r)?,
-                saved_at: from_ts(r.get(16)?),
+                saved_at: from_ts(r.get(saved_at)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
