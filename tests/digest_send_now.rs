@@ -262,3 +262,100 @@ fn a_digest_that_requires_a_tone_leaves_the_other_news_out() {
     );
     assert!(msgs[0].subject.contains("1 tin mới"), "{}", msgs[0].subject);
 }
+
+/// The web admin's "Gửi ngay" (`POST /api/digests/{id}/send`, what the button on
+/// `/admin/digests` calls) and its preview, with `serve` running: the preview shows the
+/// items the daemon just fetched, "Gửi ngay" sends them once, a second press sends nothing
+/// (`nothing_new`); staff cannot.
+#[test]
+fn gui_ngay_on_the_admin_page_sends_what_is_new_once() {
+    let sink = SmtpSink::start();
+    let feed = FixtureServer::start();
+    feed.set("/rss", Route::ok(rss(&[FIRST]), "application/rss+xml"));
+    let toml = format!(
+        "[scheduler]\nmin_interval = \"1s\"\njitter = 0.0\nshutdown_grace = \"2s\"\n\n{}\n{}",
+        feed_toml(&feed, DIGEST).replace("interval = \"15m\"", "interval = \"1s\""),
+        sink.config()
+    );
+    let cfg = TestConfig::new(&toml);
+    for (name, role, pw) in [
+        ("quantri", "admin", "mat-khau-quan-tri"),
+        ("lan", "staff", "mat-khau-cua-lan"),
+    ] {
+        cfg.cmd(&["users", "add", name, "--role", role, "--password-stdin"])
+            .write_stdin(format!("{pw}\n"))
+            .assert()
+            .success();
+    }
+    let mut daemon = cfg.serve();
+    let start = std::time::Instant::now();
+    loop {
+        let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
+        let n: usize = store
+            .source_statuses(Utc::now())
+            .ok()
+            .and_then(|v| v.into_iter().find(|x| x.id == "bao"))
+            .map_or(0, |x| x.item_count as usize);
+        if n >= 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no fetch"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let base = daemon.url("");
+        let staff = support::web::Session::login(&base, ("lan", "mat-khau-cua-lan")).await;
+        let r = staff
+            .post("/api/digests/sang/send")
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("staff");
+        assert_eq!(r.status(), 403, "staff may not send");
+        let admin = support::web::Session::login(&base, ("quantri", "mat-khau-quan-tri")).await;
+        let preview = admin.text("/admin/digests/sang/preview").await;
+        assert!(
+            preview.contains(FIRST),
+            "the preview shows what is new: {preview}"
+        );
+        let r = admin
+            .post("/api/digests/sang/send")
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200);
+        let report: serde_json::Value = r.json().await.expect("report");
+        assert_eq!(report["nothing_new"], false, "{report}");
+        let sent = report["attempts"]
+            .as_array()
+            .expect("attempts")
+            .iter()
+            .filter(|a| a["status"] == "sent")
+            .count();
+        assert_eq!(sent, 2, "{report}");
+        assert_eq!(sink.messages().len(), 2, "one per recipient");
+        assert!(titles_in(&sink, 0).iter().all(|t| t.contains(FIRST)));
+        let page = admin.text("/admin/digests").await;
+        assert!(page.contains("Gửi ngay"), "{page}");
+        // The preview now has nothing new; pressed again: nothing sent.
+        let preview = admin.text("/admin/digests/sang/preview").await;
+        assert!(!preview.contains(FIRST), "{preview}");
+        let r = admin
+            .post("/api/digests/sang/send")
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("again");
+        let report: serde_json::Value = r.json().await.expect("report");
+        assert_eq!(report["nothing_new"], true, "{report}");
+    });
+    assert_eq!(sink.messages().len(), 2, "the second press sent nothing");
+    daemon
+        .terminate(std::time::Duration::from_secs(20))
+        .expect("stop");
+}

@@ -85,6 +85,6 @@ pub async fn page(State(state): State<AppState>, Admin(who): Admin) -> Result<Re
     Ok(state.render(
         StatusCode::OK,
         "alerts.html",
-        minijinja::context! { chrome => Chrome::at(&who, "alerts"), alerts => alerts },
+        minijinja::context! { chrome => Chrome::at(&who, "admin"), open => "alerts", alerts => alerts },
     ))
 }

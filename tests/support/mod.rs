@@ -2,10 +2,11 @@
 //! conditional GETs, can be told to fail, and records every request it sees; helpers to
 //! write a config and run the real `gomtin` binary; and, in submodules, the real
 //! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`),
-//! a real SMTP server (`smtp`), the digest runner's setup (`digest`), the judged tone set
-//! (`tone_eval`) and a webhook receiver (`webhook`).
+//! a real SMTP server (`smtp`), the digest runner's setup (`digest`), headless Chromium
+//! (`browser`), the judged tone set (`tone_eval`) and a webhook receiver (`webhook`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod corpus;
 pub mod daemon;
 pub mod digest;
