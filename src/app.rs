@@ -1,5 +1,5 @@
 //! The handles every command shares: the loaded config, the store, the index, the one
-//! HTTP fetcher and the spelling variants. Opening an `App` opens the data folder; it is
+//! HTTP fetcher, the spelling variants and the tone model. Opening an `App` opens the data folder; it is
 //! what the CLI, the daemon and the tests hand to the pipeline and to search.
 //!
 //! The config and the variants can be replaced while the daemon runs ([`App::reload`]:
@@ -19,6 +19,7 @@ use crate::fetch::Fetcher;
 use crate::index::SearchIndex;
 use crate::search::{SearchRequest, SearchResults, Searcher};
 use crate::store::Store;
+use crate::tone::ToneModel;
 use crate::vietnamese::variants::Variants;
 
 /// Folder of the tantivy index inside the data folder.
@@ -33,6 +34,8 @@ pub struct App {
     /// The one HTTP client; it also holds robots.txt rules per host.
     pub fetcher: Fetcher,
     variants: Arc<ArcSwap<Variants>>,
+    /// The tone lexicon (built-in plus `[tone] lexicon_file`).
+    tone: Arc<ArcSwap<ToneModel>>,
     /// Bumped by every reload; loops that plan from the config watch it.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -54,7 +57,7 @@ impl App {
         let data_dir = config.data_dir();
         let store = Store::open(&data_dir)?;
         store.sync_sources(&config, chrono::Utc::now())?;
-        let (variants, tagger) = derived(&config)?;
+        let (variants, tagger, tone) = derived(&config)?;
         let index_dir = data_dir.join(INDEX_DIR);
         let index = if repair {
             SearchIndex::open_or_reset(&index_dir)?
@@ -71,6 +74,7 @@ impl App {
             index: Arc::new(index),
             fetcher,
             variants: Arc::new(ArcSwap::from_pointee(variants)),
+            tone: Arc::new(ArcSwap::from_pointee(tone)),
             changes: Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
@@ -85,6 +89,12 @@ impl App {
         self.variants.load_full()
     }
 
+    /// The tone model as it is now (a changed lexicon re-scores items on the next
+    /// after-store step).
+    pub fn tone(&self) -> Arc<ToneModel> {
+        self.tone.load_full()
+    }
+
     /// Replace the running config with `config` (already loaded and validated, e.g. by
     /// `Config::load`): the sources are synced into SQLite (a new source is due at once, a
     /// removed one is no longer scheduled; items are kept), the variants and the topics
@@ -92,9 +102,10 @@ impl App {
     /// and the loops watching [`App::config_changes`] are woken. On an error nothing is
     /// replaced and the running config stays.
     pub fn reload(&self, config: Config) -> Result<()> {
-        let (variants, tagger) = derived(&config)?;
+        let (variants, tagger, tone) = derived(&config)?;
         self.store.sync_sources(&config, chrono::Utc::now())?;
         self.variants.store(Arc::new(variants));
+        self.tone.store(Arc::new(tone));
         self.index.set_topics(tagger);
         self.config.store(Arc::new(config));
         self.changes.send_modify(|n| *n += 1);
@@ -150,18 +161,66 @@ impl App {
 }
 
 /// Rebuild the index of the data folder from SQLite, whatever state its folder is in (see
-/// `SearchIndex::rebuild_in`): `gomtin reindex`, under the data folder's lock.
+/// `SearchIndex::rebuild_in`): `gomtin reindex`, under the data folder's lock. Items
+/// without a tone (or scored by another lexicon) are scored first.
 pub fn rebuild_index(config: &Config, _lock: &DataLock) -> Result<usize> {
     let data_dir = config.data_dir();
     let store = Store::open(&data_dir)?;
     store.sync_sources(config, chrono::Utc::now())?;
-    let (_, tagger) = derived(config)?;
+    let (_, tagger, tone) = derived(config)?;
+    backfill_tones(&store, &tone)?;
     SearchIndex::rebuild_in(
         &data_dir.join(INDEX_DIR),
         &store,
         tagger,
         SearchIndex::default_writer_threads(),
     )
+}
+
+/// Items scored per back-fill batch.
+const TONE_BATCH: usize = 500;
+
+/// Give a tone to every stored item that has none (rows from before tones existed, or
+/// stored by a path that left it to the store). When the lexicon changed since the stored
+/// tones were computed, every item is scored again. Each scored item moves to the end of
+/// the change log, so the index takes its tone. Blocking; returns how many were scored.
+pub fn backfill_tones(store: &Store, model: &ToneModel) -> Result<usize> {
+    let fingerprint = model.fingerprint();
+    if store.tone_fingerprint()?.as_deref() != Some(fingerprint) {
+        let reset = store.reset_tones(fingerprint)?;
+        if reset > 0 {
+            tracing::info!(
+                items = reset,
+                "tone lexicon changed; scoring every item again"
+            );
+        }
+    }
+    let mut done = 0;
+    loop {
+        let batch = store.items_without_tone(TONE_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let tones: Vec<_> = batch
+            .into_iter()
+            .map(|(id, hash, title, summary, text)| {
+                (id, hash, model.judge(&title, &summary, &text))
+            })
+            .collect();
+        let written = store.set_tones(&tones)?;
+        done += written;
+        if written == 0 {
+            // Every row changed under us; the next step takes them.
+            break;
+        }
+        if done % 20_000 < TONE_BATCH {
+            tracing::info!(items = done, "tones computed");
+        }
+    }
+    if done > 0 {
+        tracing::info!(items = done, "tone back-fill done");
+    }
+    Ok(done)
 }
 
 /// Held while a process writes to the data folder; released on drop (or process death).
@@ -202,12 +261,30 @@ pub fn lock_data_dir(data_dir: &std::path::Path) -> Result<DataLock> {
     }
 }
 
-/// What a config implies beyond itself: the spelling variants and the topics tagger.
-fn derived(config: &Config) -> Result<(Variants, crate::topics::TopicTagger)> {
+/// What a config implies beyond itself: the spelling variants, the topics tagger and the
+/// tone model.
+fn derived(config: &Config) -> Result<(Variants, crate::topics::TopicTagger, ToneModel)> {
     let variants = load_variants(config)?;
     let tagger =
         crate::topics::TopicTagger::new(&config.topics, variants.clone(), config.display.timezone)?;
-    Ok((variants, tagger))
+    Ok((variants, tagger, load_tone(config)?))
+}
+
+/// The built-in tone lexicon plus the admin's file when `[tone] lexicon_file` is set (a bad
+/// line is reported with the file and its line number).
+pub fn load_tone(config: &Config) -> Result<ToneModel> {
+    let Some(p) = &config.tone.lexicon_file else {
+        return Ok(ToneModel::builtin());
+    };
+    let path = resolve(&config.base_dir, p);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::ConfigRead {
+        path: path.clone(),
+        source,
+    })?;
+    ToneModel::with_extra(&text).map_err(|e| Error::ConfigInvalid {
+        path,
+        message: format!("từ điển sắc thái: {e}"),
+    })
 }
 
 /// The built-in variants plus the admin's file when `[search] variants_file` is set.

@@ -26,7 +26,9 @@
 //! stored) and brings the index up to date. `discover`, `opml` and `admin` are the admin's
 //! tools for adding sources (`gomtin sources add|check|import|export`, `gomtin post add`).
 //! Beside the flow, `digest` turns the items first seen in each scheduled period into an
-//! email per topic and hands it to `mail` (SMTP), recording every delivery in the store.
+//! email per topic and hands it to `mail` (SMTP), recording every delivery in the store;
+//! `tone` judges each item good, neutral or bad news before it is stored, and `alerts`
+//! sends the new matches of a saved query at once (email, webhook).
 
 // Layer 1: plain data and rules (no I/O, nothing from the layers above).
 // `error`: errors of every stage, one enum with context.
@@ -47,6 +49,8 @@ pub mod fetch;
 pub mod extract;
 // `normalize`: entries -> items: keys, canonical URLs, sanitized HTML, plain text.
 pub mod normalize;
+// `tone`: good, neutral or bad news, from a lexicon of weighted phrases, with reasons.
+pub mod tone;
 // `cluster`: near-duplicate stories: signatures and the one "same story" rule.
 pub mod cluster;
 // `store`: SQLite, the source of truth: items, sources, shares, users, digests.
@@ -83,6 +87,8 @@ pub mod feeder;
 pub mod scheduler;
 // `digest`: scheduled digests: schedule, selection, rendering, the delivery ledger.
 pub mod digest;
+// `alerts`: instant alerts on new matches of a query (email, webhook), batched per minute.
+pub mod alerts;
 // `admin`: the admin's use-cases around sources and manual posts (CLI and web).
 pub mod admin;
 

@@ -34,6 +34,7 @@ pub struct Metrics {
     pub items_total: Gauge,
     pub sources_failing: Gauge,
     pub digests: Family<OutcomeLabels, Counter>,
+    pub alerts: Family<OutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -85,6 +86,12 @@ impl Metrics {
         );
         let digests = Family::<OutcomeLabels, Counter>::default();
         registry.register("digests", "Digest deliveries by outcome", digests.clone());
+        let alerts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "alerts",
+            "Alert deliveries (email, webhook) by outcome",
+            alerts.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             fetches,
@@ -95,6 +102,7 @@ impl Metrics {
             items_total,
             sources_failing,
             digests,
+            alerts,
         }
     }
 

@@ -1,9 +1,10 @@
 //! Plain data passed between the pipeline stages: what extraction finds (`RawEntry`),
 //! what normalization makes of it (`NewItem`), what the store keeps (`Item`, `SourceStatus`)
-//! and what a pass reports (`SourceOutcome`). No I/O happens here.
+//! and what a pass reports (`SourceOutcome`), and the tone an item was given (`Tone`,
+//! `ToneVerdict`). No I/O happens here.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One entry as a parser found it, before any cleaning. Text fields may hold HTML.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,6 +78,9 @@ pub struct NewItem {
     pub content_hash: String,
     /// A forum post's thread and place in it.
     pub thread: Option<InThread>,
+    /// The tone the pipeline gave it (`tone::ToneModel::judge`); `None` leaves it to the
+    /// store's back-fill (`pipeline::after_store`).
+    pub tone: Option<ToneVerdict>,
 }
 
 /// An item as stored in SQLite.
@@ -103,6 +107,146 @@ pub struct Item {
     /// A forum post's thread and place in it (absent from JSON for other items).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<InThread>,
+    /// Its tone; `None` until it has been scored (rows stored before tones existed).
+    pub tone: Option<ToneVerdict>,
+}
+
+/// Whether an item is good news to reshare, bad news to notice, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tone {
+    Positive,
+    #[default]
+    Neutral,
+    Negative,
+}
+
+impl Tone {
+    pub const ALL: [Tone; 3] = [Tone::Positive, Tone::Neutral, Tone::Negative];
+
+    /// `positive`, `neutral` or `negative` (stored in SQLite, the API, the query language).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::Positive => "positive",
+            Tone::Neutral => "neutral",
+            Tone::Negative => "negative",
+        }
+    }
+
+    /// The label staff see.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Tone::Positive => "Tích cực",
+            Tone::Neutral => "Trung tính",
+            Tone::Negative => "Tiêu cực",
+        }
+    }
+
+    /// The value of the index's `tone` field: 1, 0, -1 (higher is better news).
+    pub fn rank(self) -> i64 {
+        match self {
+            Tone::Positive => 1,
+            Tone::Neutral => 0,
+            Tone::Negative => -1,
+        }
+    }
+
+    /// Read a tone as people write it: `positive`/`tich-cuc`/`tốt`, `neutral`/`trung-tinh`,
+    /// `negative`/`tieu-cuc`/`xấu` (case and marks do not matter).
+    pub fn parse(s: &str) -> Option<Tone> {
+        let folded: String = s
+            .trim()
+            .to_lowercase()
+            .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+            .map(crate::vietnamese::fold)
+            .collect();
+        match folded.as_str() {
+            "positive" | "pos" | "tichcuc" | "tot" | "good" => Some(Tone::Positive),
+            "neutral" | "trungtinh" => Some(Tone::Neutral),
+            "negative" | "neg" | "tieucuc" | "xau" | "bad" => Some(Tone::Negative),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Tone {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Tone, String> {
+        Tone::parse(s).ok_or_else(|| {
+            format!("sắc thái `{s}` không hợp lệ; dùng positive, neutral hoặc negative")
+        })
+    }
+}
+
+/// One phrase that counted towards an item's tone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToneReason {
+    /// The words as the article writes them (`"khánh thành"`, `"phẫu thuật … thành công"`).
+    pub phrase: String,
+    /// What it added to the score (negative for bad news), after the field's weight;
+    /// 0 when it was negated ("không có người tử vong").
+    pub weight: f32,
+    /// `title`, `lead` or `body`.
+    pub field: String,
+    /// True when a negation before it cancelled it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
+}
+
+/// An item's tone with its score and the phrases that decided it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToneVerdict {
+    pub label: Tone,
+    /// Good minus bad, weighted (0 when nothing matched).
+    pub score: f32,
+    /// The phrases that weighed most, strongest first.
+    pub reasons: Vec<ToneReason>,
+}
+
+impl ToneVerdict {
+    /// The verdict of a text with no tone phrase at all.
+    pub fn neutral() -> ToneVerdict {
+        ToneVerdict {
+            label: Tone::Neutral,
+            score: 0.0,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// The reasons in one line for people: "khánh thành (+18), tai nạn (−2)" — a phrase
+    /// found in several fields (title, lead, body) once, with its weights added up.
+    pub fn reasons_line(&self) -> String {
+        let mut merged: Vec<(String, f32, bool)> = Vec::new();
+        for r in &self.reasons {
+            let key = r.phrase.to_lowercase();
+            match merged
+                .iter_mut()
+                .find(|(k, _, negated)| *k == key && *negated == r.negated)
+            {
+                Some(m) => m.1 += r.weight,
+                None => merged.push((key, r.weight, r.negated)),
+            }
+        }
+        merged
+            .iter()
+            .map(|(phrase, weight, negated)| {
+                if *negated {
+                    format!("{phrase} (phủ định, không tính)")
+                } else if *weight >= 0.0 {
+                    format!("{phrase} (+{})", trim_number(*weight))
+                } else {
+                    format!("{phrase} (−{})", trim_number(-weight))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `12`, `4.5`: a weight without trailing zeros.
+fn trim_number(x: f32) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 /// What storing one item did.

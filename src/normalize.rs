@@ -404,6 +404,7 @@ pub fn normalize_entry(
         updated_at,
         content_hash,
         thread,
+        tone: None,
     })
 }
 

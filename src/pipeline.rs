@@ -1,8 +1,9 @@
 //! The pipeline: `refresh_source` reads as the whole journey of one source's items, each
 //! step below the one before and all the I/O here, in order — fetch (robots.txt first for
 //! page sources that obey it) → charset → extract → follow-up fetches of article pages →
-//! normalize → store — and records the outcome. `after_store` is what follows every store
-//! (clustering, the index), on every path that stores items. `fetch_pass` runs
+//! normalize → tone → store — and records the outcome. `after_store` is what follows every
+//! store (clustering, tones left to compute, alerts, the index), on every path that stores
+//! items. `fetch_pass` runs
 //! `refresh_source` over many sources at once (bounded), never letting one failing source
 //! stop the others, while its index feeder (`feeder`) indexes what they store.
 
@@ -27,6 +28,7 @@ use crate::fetch::{Body, CacheHints, Fetched, Fetcher, RobotsPolicy, Validators,
 use crate::model::{NewItem, OutcomeKind, PageReport, RawEntry, SourceOutcome};
 use crate::normalize::{item_key, normalize_entry};
 use crate::offload;
+use crate::tone::ToneModel;
 
 /// What a refresh learned besides the outcome, for the scheduler.
 #[derive(Debug, Clone, Default)]
@@ -178,15 +180,16 @@ async fn fetch_and_store(
     // Charset, extract, follow-up fetches.
     let collected = collect(app, source, &body, Pass::Store).await?;
     info.feed = collected.meta;
-    // Normalize (CPU work: off the async workers, within its budget).
+    // Normalize and judge the tone (CPU work: off the async workers, within its budget).
     let source_id = source.id().to_string();
     let base = body.final_url.clone();
     let (entries, deferred) = (collected.entries, collected.deferred);
     let (threads, notes) = (collected.threads, collected.notes);
+    let tone = app.tone();
     let (items, skipped, cut_short) = offload::run(
         body.final_url.as_str(),
         offload::NORMALIZE_BUDGET * 2,
-        move || Ok(normalize_all(&source_id, entries, &base, deferred)),
+        move || Ok(normalize_all(&source_id, entries, &base, deferred, &tone)),
     )
     .await?;
     // Store: the items, then what a forum crawl read of each thread (so a failed write,
@@ -229,6 +232,7 @@ fn normalize_all(
     entries: Vec<RawEntry>,
     base: &url::Url,
     deferred: usize,
+    tone: &ToneModel,
 ) -> (Vec<NewItem>, usize, bool) {
     let now = Utc::now();
     let deadline = Instant::now() + offload::NORMALIZE_BUDGET;
@@ -245,7 +249,9 @@ fn normalize_all(
             cut_short = true;
             break;
         }
-        items.extend(normalize_entry(source_id, entry, Some(base), now));
+        items.extend(
+            normalize_entry(source_id, entry, Some(base), now).map(|item| with_tone(tone, item)),
+        );
     }
     let skipped = total - items.len() + deferred;
     (dedupe_keys(items), skipped, cut_short)
@@ -441,6 +447,19 @@ pub async fn fetch_article(
     .await
 }
 
+/// `item` with its tone judged by `tone` (title, lead, body).
+pub fn with_tone(tone: &ToneModel, mut item: NewItem) -> NewItem {
+    item.tone = Some(tone.judge(&item.title, &item.summary, &item.content_text));
+    item
+}
+
+/// Give a tone to every stored item that has none, scoring every item again when the
+/// lexicon changed (see [`crate::app::backfill_tones`]). Blocking; returns how many were
+/// scored.
+pub fn backfill_tones(app: &App) -> Result<usize> {
+    crate::app::backfill_tones(&app.store, &app.tone())
+}
+
 /// A feed may list the same entry twice; keep the last occurrence of each key.
 fn dedupe_keys(items: Vec<NewItem>) -> Vec<NewItem> {
     let mut seen = HashSet::new();
@@ -481,6 +500,11 @@ pub async fn fetch_pass(
         v
     };
     let on_done = Arc::new(on_done);
+    // Alerts exist from before this pass's items: their new matches alert.
+    {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || crate::alerts::register(&app, Utc::now())).await??;
+    }
     let feeder = Feeder::spawn(app.index.clone(), app.store.clone(), Commit::AtEnd, |_| {});
     // Sources in flight at once: what the fetcher lets through, plus as many again being
     // parsed and stored. Starting thousands at once only piles them up on the store
@@ -538,7 +562,10 @@ pub async fn fetch_pass(
 /// fetch pass or the daemon, the web's "fetch now", `gomtin post add`:
 /// 1. cluster whatever was not clustered as it was stored (`Store::cluster_pending`;
 ///    usually nothing, since `Store::upsert_items` clusters in the same transaction);
-/// 2. the index: with a `feeder` (a pass, the daemon), tell it — it feeds tantivy in the
+/// 2. give a tone to items stored without one ([`backfill_tones`]; usually nothing);
+/// 3. look for new matches of the `[[alerts]]` (`alerts::collect`; the daemon's alert
+///    runner sends them);
+/// 4. the index: with a `feeder` (a pass, the daemon), tell it — it feeds tantivy in the
 ///    background and its owner commits at the end; without one, catch up now: feed from
 ///    the change log, tag topics as the index does, rebuild when the topic definitions
 ///    changed, commit.
@@ -554,6 +581,10 @@ pub async fn after_store(app: &App, feeder: Option<&FeedHandle>) -> Result<usize
 /// [`after_store`] for blocking code: it runs on the calling thread.
 pub fn after_store_blocking(app: &App, feeder: Option<&FeedHandle>) -> Result<usize> {
     app.store.cluster_pending()?;
+    backfill_tones(app)?;
+    if let Err(e) = crate::alerts::collect(app, Utc::now()) {
+        tracing::error!(error = %e, "checking alerts failed; the next store looks again");
+    }
     match feeder {
         Some(feeder) => {
             feeder.stored();
@@ -563,10 +594,14 @@ pub fn after_store_blocking(app: &App, feeder: Option<&FeedHandle>) -> Result<us
     }
 }
 
-/// Bring the index up to date with SQLite (off the async workers), without clustering.
-/// When the topic definitions changed since the index was built, everything is re-tagged
-/// (rebuilt).
+/// Bring the index up to date with SQLite (off the async workers), without clustering,
+/// after giving a tone to the items that have none. When the topic definitions changed
+/// since the index was built, everything is re-tagged (rebuilt).
 pub async fn catch_up_index(app: &App) -> Result<usize> {
     let app = app.clone();
-    tokio::task::spawn_blocking(move || crate::feeder::catch_up(&app.index, &app.store)).await?
+    tokio::task::spawn_blocking(move || {
+        backfill_tones(&app)?;
+        crate::feeder::catch_up(&app.index, &app.store)
+    })
+    .await?
 }

@@ -33,11 +33,18 @@ impl TopicTagger {
         let mut parsed = Vec::with_capacity(topics.len());
         let mut h = Sha256::new();
         for t in topics {
-            parsed.push((t.id().to_string(), parse_query(&t.query, tz)?));
+            let mut pq = parse_query(&t.query, tz)?;
+            // `tone = "positive"`: the topic also requires the item's tone.
+            pq.tones.extend(t.tone);
+            parsed.push((t.id().to_string(), pq));
             h.update(t.id().as_bytes());
             h.update([0]);
             h.update(t.query.as_bytes());
             h.update([0]);
+            if let Some(tone) = t.tone {
+                h.update(tone.as_str().as_bytes());
+                h.update([0]);
+            }
         }
         let fingerprint = if topics.is_empty() {
             "none".to_string()

@@ -739,3 +739,136 @@ async fn script_payloads_render_inert() {
     screenshot(c, "sources-desktop.png").await;
     browser.client.clone().close().await.expect("close");
 }
+
+/// Waits until the current URL's query contains `part`.
+async fn wait_url(c: &Client, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.expect("url");
+        if url.query().unwrap_or("").contains(part) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{part} never in {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Tone in the browser (issue 17): a hit's badge shows its reasons when tapped (focus),
+/// "Tin tích cực" keeps the good news only, the sources page shows each source's share of
+/// good news, and admins see the alerts with their deliveries — at 1366×800 and 390×844.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tone_badge_good_news_filter_share_and_alerts_page() {
+    let Some(browser) = launch().await else {
+        return;
+    };
+    let app = WebApp::start_with(
+        "\n[[alerts]]\nid = \"tin-xau\"\nname = \"Tin xấu về Kon Tum\"\nquery = '\"Kon Tum\"'\ntone = \"negative\"\nwebhook = \"http://127.0.0.1:9/gomtin\"\n",
+    );
+    let c = &browser.client;
+    c.set_window_size(1366, 800).await.expect("desktop size");
+    log_in(c, &app, webapp::ADMIN).await;
+    search(c, "nong thon moi").await;
+    let all = hit_ids(c).await;
+    let badge = c
+        .find(Locator::Css("#results .tone-positive"))
+        .await
+        .expect("a good-news badge");
+    let label = badge.text().await.expect("badge");
+    assert!(label.starts_with("Tích cực"), "{label}");
+    let why = badge
+        .attr("title")
+        .await
+        .expect("title")
+        .unwrap_or_default();
+    assert!(why.contains("đạt chuẩn nông thôn mới"), "{why}");
+    // A tap (focus) opens the reasons.
+    badge.click().await.expect("tap the badge");
+    let tip = c
+        .find(Locator::Css("#results .tone-positive .tone-why"))
+        .await
+        .expect("reasons");
+    assert!(
+        tip.is_displayed().await.expect("shown"),
+        "the reasons show on tap"
+    );
+    screenshot(c, "tone-search-desktop.png").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    let badge = c
+        .find(Locator::Css("#results .tone-positive"))
+        .await
+        .expect("badge");
+    badge.click().await.expect("tap");
+    screenshot(c, "tone-search-390.png").await;
+    c.set_window_size(1366, 800).await.expect("desktop size");
+
+    // "Tin tích cực": the good news only.
+    c.find(Locator::Id("f-tone"))
+        .await
+        .expect("good news box")
+        .click()
+        .await
+        .expect("tick");
+    wait_url(c, "tone=positive").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("total"))
+        .await
+        .expect("results");
+    let good = hit_ids(c).await;
+    assert!(
+        !good.is_empty() && good.len() < all.len(),
+        "{good:?} of {all:?}"
+    );
+    let positives = c
+        .find_all(Locator::Css("#results li.hit .tone-positive"))
+        .await
+        .expect("badges");
+    assert_eq!(positives.len(), good.len(), "every hit is good news");
+    assert!(
+        c.find(Locator::Id("f-tone"))
+            .await
+            .expect("box")
+            .prop("checked")
+            .await
+            .expect("checked")
+            .is_some_and(|v| v == "true"),
+        "the box stays ticked"
+    );
+
+    // The sources page: each source's share of good news over 30 days.
+    c.goto(&app.url("/sources")).await.expect("sources");
+    let share = c
+        .find(Locator::Css("#nguon-bao-thu .tone-share"))
+        .await
+        .expect("share of good news")
+        .text()
+        .await
+        .expect("text");
+    assert!(share.contains("% tin tích cực / 30 ngày"), "{share}");
+    screenshot(c, "tone-sources-desktop.png").await;
+
+    // The alerts page, from the menu.
+    c.find(Locator::LinkText("Cảnh báo"))
+        .await
+        .expect("alerts in the menu")
+        .click()
+        .await
+        .expect("open alerts");
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("canh-bao-tin-xau"))
+        .await
+        .expect("the alert")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        row.contains("Tin xấu về Kon Tum") && row.contains("webhook"),
+        "{row}"
+    );
+    screenshot(c, "alerts-desktop.png").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    screenshot(c, "alerts-390.png").await;
+    browser.client.clone().close().await.expect("close");
+}

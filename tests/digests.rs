@@ -930,19 +930,35 @@ fn a_cli_send_racing_the_daemon_sends_each_copy_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!("digest send during the daemon's send: {stdout}");
-    wait_for("both copies", Duration::from_secs(60), || {
-        sink.messages().len() >= 2
-    });
+    // The daemon's scheduled period, and the command's send now: a period of its own,
+    // from where the scheduled one ends (only "tin sau kỳ", first seen after it).
+    wait_for(
+        "both copies of both periods",
+        Duration::from_secs(60),
+        || sink.messages().len() >= 4,
+    );
     // Give the loser of the race time to send a duplicate, if it were going to.
     std::thread::sleep(Duration::from_secs(3));
     daemon.terminate(Duration::from_secs(60)).expect("exit");
     let msgs = sink.messages();
-    let mut rcpts: Vec<&str> = msgs.iter().map(|m| m.rcpt_tos[0].as_str()).collect();
-    rcpts.sort();
-    assert_eq!(
-        rcpts,
-        ["a@example.vn", "b@example.vn"],
-        "each copy once; the command said: {stdout}"
+    for (scheduled, what) in [(true, "the scheduled period"), (false, "the send now")] {
+        let mut rcpts: Vec<&str> = msgs
+            .iter()
+            .filter(|m| m.part("text/plain").contains("Đăk Ruồng") == scheduled)
+            .map(|m| m.rcpt_tos[0].as_str())
+            .collect();
+        rcpts.sort();
+        assert_eq!(
+            rcpts,
+            ["a@example.vn", "b@example.vn"],
+            "{what}: each copy once; the command said: {stdout}"
+        );
+    }
+    assert!(
+        msgs.iter()
+            .filter(|m| !m.part("text/plain").contains("Đăk Ruồng"))
+            .all(|m| m.part("text/plain").contains("Krông Pắc")),
+        "the send now has only what came after the scheduled period"
     );
     let store = gomtin::store::Store::open(&cfg.data_dir()).expect("store");
     for d in store.digest_deliveries("sang", end).expect("ledger") {
@@ -952,5 +968,5 @@ fn a_cli_send_racing_the_daemon_sends_each_copy_once() {
         .assert()
         .success()
         .stdout(predicates::str::contains("không gửi lại"));
-    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(sink.messages().len(), 4);
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --bin gomtin-bench -- relevance          # P@10 / MRR vs FTS5
+//! cargo run --release --bin gomtin-bench -- tone               # tone P/R vs the judged set
 //! cargo run --release --bin gomtin-bench -- all --size 1000000 # everything at 1M items
 //! cargo run --bin gomtin-bench -- all --quick                  # 35k, what CI runs
 //! cargo run --release --bin gomtin-bench -- lucene             # beside Lucene (Java)
@@ -23,6 +24,10 @@ mod memory;
 mod poll;
 mod relevance;
 mod server;
+mod tone;
+#[allow(dead_code)]
+#[path = "../../tests/support/tone_eval.rs"]
+mod tone_eval;
 mod web;
 
 use std::path::PathBuf;
@@ -55,6 +60,18 @@ enum Cmd {
         /// Held-out judged queries, reported apart (default: tests/relevance/heldout.tsv)
         #[arg(long)]
         heldout: Option<PathBuf>,
+    },
+    /// Tone precision/recall and confusion against the hand-judged set
+    Tone {
+        /// Judged set (default: tests/tone/judged.tsv of this checkout)
+        #[arg(long)]
+        judged: Option<PathBuf>,
+        /// Score with this lexicon file instead of the built-in config/tone.txt
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+        /// List every row the scorer got wrong, with the phrases it saw
+        #[arg(long)]
+        misses: bool,
     },
     /// End-to-end ingest over local HTTP vs raw tantivy
     Ingest {
@@ -136,6 +153,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let heldout = heldout.unwrap_or_else(default_heldout);
             run_relevance(&base, &work, &judgments, &heldout, args.json)?
         }
+        Cmd::Tone {
+            judged,
+            lexicon,
+            misses,
+        } => tone::run(
+            &base,
+            &judged.unwrap_or_else(tone_eval::default_judged),
+            lexicon.as_deref(),
+            misses,
+            args.json,
+        )?,
         Cmd::Ingest { size } => ingest::run(&base, &work, size, args.json)?,
         Cmd::Search {
             size,
@@ -167,6 +195,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &default_heldout(),
                 args.json,
             )?;
+            tone::run(&base, &tone_eval::default_judged(), None, false, args.json)?;
             ingest::run(&base, &work.join("ingest"), size, args.json)?;
             // Latency and memory on the index the ingest just built.
             // Every query is repeated `reps` times. At a million items most of this stage

@@ -481,6 +481,7 @@ pub async fn store_post_beside_daemon(app: &App, item: NewItem) -> Result<Stored
 }
 
 async fn store_post_then(app: &App, item: NewItem, index: bool) -> Result<StoredPost> {
+    let item = crate::pipeline::with_tone(&app.tone(), item);
     let store = app.store.clone();
     let key = item.key.clone();
     let counts =

@@ -1,8 +1,9 @@
 //! `gomtin digest list | preview ID | send ID`: the scheduled email digests seen from the
 //! command line — the next run and the last period's deliveries of each (`--json` too),
-//! the latest period's digest as plain text (and its HTML into a file), and a send now
-//! that writes the same ledger as the scheduled runner (`--force` to send a period again).
-//! A recipient not reached makes `send` end partial (1).
+//! what a send now would send as plain text (and its HTML into a file), and the send now
+//! itself: the items first seen since the last period up to now, recorded in the same
+//! ledger as a period of its own (`--force` sends the latest period again). A recipient
+//! not reached makes `send` end partial (1).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ pub enum DigestCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Xem trước bản tin của kỳ gần nhất (chữ thuần ra màn hình)
+    /// Xem trước đúng những gì `digest send` sẽ gửi bây giờ (chữ thuần ra màn hình)
     Preview {
         /// Mã bản tin
         id: String,
@@ -30,11 +31,11 @@ pub enum DigestCommand {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Gửi ngay bản tin của kỳ gần nhất (ghi vào sổ như lần gửi theo lịch)
+    /// Gửi ngay các tin mới từ lần gửi trước tới giờ (ghi vào sổ thành một kỳ riêng)
     Send {
         /// Mã bản tin
         id: String,
-        /// Gửi lại kể cả khi kỳ này đã gửi
+        /// Gửi lại kỳ gần nhất kể cả khi đã gửi
         #[arg(long)]
         force: bool,
     },
@@ -179,13 +180,25 @@ async fn cmd_digest_preview(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Exit> {
     let d = find_digest(app, id)?;
+    let tz = d.timezone;
     let app2 = app.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let end = crate::digest::latest_fire(&d, now)?.unwrap_or(now);
-        let period = crate::digest::period_ending(&app2.store, &d, end)?;
-        crate::digest::prepare(&app2, &d, period)
+    let (period, rendered) = tokio::task::spawn_blocking(move || {
+        // Exactly the period `digest send` would record now.
+        let end = crate::digest::send_now_end(now);
+        let period = crate::digest::send_now_period(&app2.store, &d, end)?;
+        Ok::<_, Error>((period, crate::digest::prepare(&app2, &d, period)?))
     })
     .await??;
+    let fmt = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%H:%M %d/%m/%Y").to_string()
+    };
+    if rendered.total == 0 {
+        println!(
+            "Không có tin mới từ {} tới giờ: `gomtin digest send {id}` sẽ không gửi gì.",
+            fmt(period.start)
+        );
+        return Ok(Exit::Ok);
+    }
     if let Some(path) = html {
         std::fs::write(&path, &rendered.html).map_err(|source| Error::Io {
             path: path.clone(),
@@ -194,6 +207,13 @@ async fn cmd_digest_preview(
         eprintln!("Đã ghi phần HTML vào {}", path.display());
     }
     let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Gửi ngay sẽ gửi kỳ {} → {} ({} tin).",
+        fmt(period.start),
+        fmt(period.end),
+        rendered.total
+    );
     let _ = writeln!(out, "Tiêu đề: {}\n", rendered.subject);
     let _ = write!(out, "{}", rendered.text);
     Ok(Exit::Ok)
@@ -226,6 +246,14 @@ async fn cmd_digest_send(
         fmt(report.period.start),
         fmt(report.period.end)
     );
+    if report.nothing_new {
+        println!(
+            "Bản tin `{}`: không có tin mới kể từ {} (lần gửi trước); không gửi lại.",
+            d.id(),
+            fmt(report.period.start)
+        );
+        return Ok(Exit::Ok);
+    }
     if report.already_done {
         println!(
             "Bản tin `{}` {period} đã được xử lý; không gửi lại (dùng --force để gửi lại):",

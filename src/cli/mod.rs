@@ -1,9 +1,10 @@
 //! The command line: the clap definitions of `gomtin fetch | search | reindex | serve |
-//! sources | digest | users | post`, the config loading every command starts with, and the
+//! sources | digest | alert | users | post`, the config loading every command starts with, and the
 //! dispatch to one file per command group, each of which runs its command and prints for
 //! people (Vietnamese) or machines (`--json`). Errors travel back to `main`, which prints
 //! them once and picks the exit code (`exit`).
 
+mod alert;
 mod digest;
 mod fetch;
 mod post;
@@ -89,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         command: digest::DigestCommand,
     },
+    /// Cảnh báo tức thì khi có tin mới khớp ([[alerts]])
+    Alert {
+        #[command(subcommand)]
+        command: alert::AlertCommand,
+    },
     /// Quản lý tài khoản giao diện web (xem src/accounts.rs)
     Users {
         #[command(subcommand)]
@@ -137,6 +143,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Serve { listen } => serve::run(config, listen).await,
         Command::Sources { command } => sources::run(config, command).await,
         Command::Digest { command } => digest::run(config, command).await,
+        Command::Alert { command } => alert::run(config, command).await,
         Command::Users { command } => users::run(&config, command),
         Command::Post { command } => post::run(config, command).await,
     }

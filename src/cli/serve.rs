@@ -1,9 +1,9 @@
 //! `gomtin serve`, the daemon: under the data-folder lock it catches the index up with
-//! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs three things
+//! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs four things
 //! until SIGINT/SIGTERM — the web app (`web::router` on `web::listen`'s accept loop, with
-//! `[server.limits]`), the fetch scheduler and the digest runner — then stops them together
-//! and says so on stdout. While no account exists it prints the first-run setup link;
-//! `SIGHUP` reloads the config file.
+//! `[server.limits]`), the fetch scheduler, the digest runner and the alert runner — then
+//! stops them together and says so on stdout. While no account exists it prints the
+//! first-run setup link; `SIGHUP` reloads the config file.
 //!
 //! It lives in `cli` rather than beside `scheduler` as a flow: it is the one place that
 //! wires the web face to the flows, so as a flow it would make a lower layer import `web`;
@@ -21,6 +21,12 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     let lock = crate::app::lock_data_dir(&config.data_dir())?;
     let addr = listen.unwrap_or(config.server.listen);
     let app = App::open_locked(config, &lock)?;
+    // Alerts exist from now on (before the scheduler stores anything).
+    {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || crate::alerts::register(&app, chrono::Utc::now()))
+            .await??;
+    }
     // Crash recovery: whatever SQLite committed but the index missed is indexed now.
     let recovered = crate::pipeline::catch_up_index(&app).await?;
     if recovered > 0 {
@@ -67,16 +73,21 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     #[cfg(unix)]
     tokio::spawn(reload_on_hangup(app.clone(), shutdown.clone()));
     let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
+    let alerts = crate::alerts::run(app.clone(), metrics.clone(), shutdown.clone());
     let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
-    let (served, scheduled, digested) = tokio::join!(
+    let (served, scheduled, digested, alerted) = tokio::join!(
         async {
             let r = server.await;
             shutdown.cancel();
             r
         },
         scheduler,
-        digests
+        digests,
+        alerts
     );
+    if let Err(e) = alerted {
+        tracing::error!(error = %e, "alert runner failed");
+    }
     if let Err(e) = served {
         tracing::error!(error = %e, "web server failed");
     }

@@ -95,6 +95,9 @@ pub struct DigestConfig {
     /// Send nothing for a period without items (default: send a "nothing new" email).
     #[serde(default)]
     pub skip_empty: bool,
+    /// Only items of this tone (`tone = "positive"`: the good news of the period).
+    #[serde(default, deserialize_with = "super::tone::de_opt_tone")]
+    pub tone: Option<crate::model::Tone>,
 }
 
 fn default_max_items() -> usize {

@@ -19,6 +19,7 @@ use toml::Spanned;
 
 use crate::error::{Error, Result};
 
+mod alerts;
 mod de;
 pub mod edit;
 mod entry;
@@ -26,7 +27,9 @@ mod forum;
 mod limits;
 mod mail;
 mod sources;
+mod tone;
 
+pub use alerts::AlertConfig;
 use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
@@ -38,6 +41,7 @@ pub use mail::{
     DigestConfig, SmtpConfig, SmtpSecurity, parse_cron, validate_digest, validate_smtp,
 };
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
+pub use tone::ToneConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +70,12 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub digests: Vec<DigestConfig>,
+    /// `[tone]`: the admin's additions to the tone lexicon.
+    #[serde(default)]
+    pub tone: ToneConfig,
+    /// Instant alerts on new items matching a query (email, webhook).
+    #[serde(default)]
+    pub alerts: Vec<AlertConfig>,
     /// Folder of the config file; relative paths in the file are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -319,6 +329,9 @@ pub struct TopicConfig {
     pub name: String,
     /// A query in the search language (e.g. `"nông thôn mới" OR ntm -"tai nạn"`).
     pub query: String,
+    /// Only items of this tone are tagged (`tone = "positive"`).
+    #[serde(default, deserialize_with = "tone::de_opt_tone")]
+    pub tone: Option<crate::model::Tone>,
 }
 
 impl TopicConfig {
@@ -337,7 +350,8 @@ pub fn validate_topic(t: &TopicConfig, tz: chrono_tz::Tz) -> std::result::Result
         ));
     }
     match crate::search::query::parse_query(&t.query, tz) {
-        Ok(pq) if !pq.is_match_all() => Ok(()),
+        // A topic of one tone needs no words (`tone = "positive"` alone: all good news).
+        Ok(pq) if !pq.is_match_all() || t.tone.is_some() => Ok(()),
         Ok(_) => Err(FieldError::new(
             "query",
             format!("chủ đề `{}` cần ít nhất một từ trong `query`", t.id()),
@@ -420,6 +434,7 @@ impl Config {
             }
         }
         self.validate_mail(lines, &topic_ids)?;
+        self.validate_alerts(lines)?;
         if let Some(message) = self.server.limits.check() {
             return Err(invalid(message));
         }

@@ -3,7 +3,8 @@
 //! `pending -> claimed -> sending -> sent` (or `failed` with the server's reply, or
 //! `unknown` when the server got the data but its final reply was lost: never resent on
 //! its own), temporary failures are retried with backoff, and `run` is the daemon's loop.
-//! The clock is a parameter (`now`) everywhere.
+//! `send_now` records a period of its own, up to now. The clock is a parameter (`now`)
+//! everywhere.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +16,9 @@ use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::render::{Rendered, prepare};
-use super::schedule::{Period, latest_fire, next_fire, period_ending};
+use super::schedule::{
+    Period, covered, latest_fire, next_fire, period_ending, send_now_end, send_now_period,
+};
 use super::select::build_view;
 use crate::app::App;
 use crate::config::DigestConfig;
@@ -47,10 +50,15 @@ pub fn message_id(
         .map(|b| format!("{b:02x}"))
         .collect();
     let suffix = resend.map(|n| format!(".r{n}")).unwrap_or_default();
+    // Scheduled ends fall on whole minutes; a send now may end at any second.
+    let stamp = if end.timestamp() % 60 == 0 {
+        end.format("%Y%m%dT%H%MZ")
+    } else {
+        end.format("%Y%m%dT%H%M%SZ")
+    };
     format!(
-        "<gomtin.{}.{}.{hash}{suffix}@{}>",
+        "<gomtin.{}.{stamp}.{hash}{suffix}@{}>",
         d.id(),
-        end.format("%Y%m%dT%H%MZ"),
         from.email.domain()
     )
 }
@@ -94,6 +102,8 @@ pub struct SendReport {
     pub period: Period,
     /// The period had been handled already; nothing was sent.
     pub already_done: bool,
+    /// Nothing came in since the last period: no period was recorded, nothing was sent.
+    pub nothing_new: bool,
     pub deliveries: Vec<Delivery>,
     pub attempts: Vec<Attempt>,
 }
@@ -191,7 +201,14 @@ impl DigestRunner {
         if let Some(end) = latest_fire(d, now)?
             && end > first_seen
         {
-            self.open_period(d, end, "schedule", now).await?;
+            // A send now that ended after this scheduled time covered it already.
+            let d2 = d.clone();
+            let done = self
+                .blocking(move |app| covered(&app.store, &d2, end))
+                .await?;
+            if !done {
+                self.open_period(d, end, "schedule", now).await?;
+            }
         }
         let attempts = self.deliver_due(d, now, None).await?;
         let id = d.id().to_string();
@@ -217,7 +234,12 @@ impl DigestRunner {
                 }
                 let period = period_ending(&app.store, &d2, end)?;
                 let view = build_view(app, &d2, period)?;
-                let status = if view.total == 0 && d2.skip_empty {
+                // Nothing came after a send now: the "nothing new" email would only repeat it.
+                let after_manual = app
+                    .store
+                    .latest_digest_period(d2.id(), end - chrono::Duration::seconds(1))?
+                    .is_some_and(|p| p.trigger == "manual" && p.end == period.start);
+                let status = if view.total == 0 && (d2.skip_empty || after_manual) {
                     DeliveryStatus::Skipped
                 } else {
                     DeliveryStatus::Pending
@@ -425,8 +447,11 @@ impl DigestRunner {
             .inc_by(n);
     }
 
-    /// `gomtin digest send`: the period that ended last (recorded like a scheduled run),
-    /// sent now. Without `force`, a period already handled is not sent again.
+    /// `gomtin digest send` and the web's "Gửi ngay": the items first seen since the last
+    /// recorded period, up to now, recorded as a period of its own (trigger `manual`) and
+    /// sent at once; the next scheduled period starts where it ends. When nothing came in
+    /// since, nothing is recorded or sent (`nothing_new`). With `force`, the latest
+    /// recorded period is sent again to every recipient under new Message-IDs.
     pub async fn send_now(
         &self,
         d: &DigestConfig,
@@ -436,34 +461,75 @@ impl DigestRunner {
         let id = d.id().to_string();
         self.blocking(move |app| app.store.digest_seen(&id, now))
             .await?;
-        let end = latest_fire(d, now)?.ok_or_else(|| {
-            Error::Query(format!("lịch của bản tin `{}` chưa từng đến hạn", d.id()))
-        })?;
+        if force {
+            let id = d.id().to_string();
+            let latest = self
+                .blocking(move |app| app.store.latest_digest_period(&id, now))
+                .await?;
+            if let Some(p) = latest {
+                return self.resend(d, p.end, now).await;
+            }
+        }
+        let end = send_now_end(now);
+        // Items stamped before `end` are stored by now: wait for the second to pass (only
+        // when `now` is the real clock; tests drive their own).
+        if let Ok(wait) = (end - Utc::now()).to_std()
+            && wait <= Duration::from_secs(1)
+        {
+            tokio::time::sleep(wait).await;
+        }
+        let d2 = d.clone();
+        let (period, total) = self
+            .blocking(move |app| {
+                let period = send_now_period(&app.store, &d2, end)?;
+                let total = build_view(app, &d2, period)?.total;
+                Ok((period, total))
+            })
+            .await?;
+        if total == 0 && !force {
+            return Ok(SendReport {
+                period,
+                already_done: true,
+                nothing_new: true,
+                deliveries: Vec::new(),
+                attempts: Vec::new(),
+            });
+        }
         self.open_period(d, end, "manual", now).await?;
+        let attempts = self.deliver_due(d, now, Some(end)).await?;
+        let (store, d2) = (self.app.store.clone(), d.clone());
+        let (period, deliveries) = tokio::task::spawn_blocking(move || {
+            Ok::<_, Error>((
+                period_ending(&store, &d2, end)?,
+                store.digest_deliveries(d2.id(), end)?,
+            ))
+        })
+        .await??;
+        Ok(SendReport {
+            period,
+            already_done: false,
+            nothing_new: false,
+            deliveries,
+            attempts,
+        })
+    }
+
+    /// Send the recorded period ending at `end` again (`send --force`).
+    async fn resend(
+        &self,
+        d: &DigestConfig,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<SendReport> {
         let id = d.id().to_string();
         let deliveries = self
             .blocking(move |app| app.store.digest_deliveries(&id, end))
             .await?;
-        let nothing_pending = deliveries.iter().all(|x| x.status.is_final());
-        if nothing_pending && !force {
-            let store = self.app.store.clone();
-            let d2 = d.clone();
-            let period =
-                tokio::task::spawn_blocking(move || period_ending(&store, &d2, end)).await??;
-            return Ok(SendReport {
-                period,
-                already_done: true,
-                deliveries,
-                attempts: Vec::new(),
-            });
-        }
-        if force {
-            for x in deliveries.iter().filter(|x| x.status.is_final()) {
-                let mid = message_id(d, &self.from, end, &x.recipient, Some(now.timestamp()));
-                let (x, mid2) = (x.clone(), mid.clone());
-                self.blocking(move |app| app.store.requeue_delivery(&x, &mid2, now))
-                    .await?;
-            }
+        for x in deliveries.iter().filter(|x| x.status.is_final()) {
+            let mid = message_id(d, &self.from, end, &x.recipient, Some(now.timestamp()));
+            let x = x.clone();
+            self.blocking(move |app| app.store.requeue_delivery(&x, &mid, now))
+                .await?;
         }
         let attempts = self.deliver_due(d, now, Some(end)).await?;
         let (store, d2) = (self.app.store.clone(), d.clone());
@@ -477,6 +543,7 @@ impl DigestRunner {
         Ok(SendReport {
             period,
             already_done: false,
+            nothing_new: false,
             deliveries,
             attempts,
         })

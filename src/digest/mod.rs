@@ -28,5 +28,7 @@ mod select;
 
 pub use deliver::{Attempt, DigestRunner, SendReport, message_id, run};
 pub use render::{HTML_TEMPLATE, Rendered, TEXT_TEMPLATE, prepare, render, subject};
-pub use schedule::{Period, latest_fire, next_fire, period_ending};
+pub use schedule::{
+    Period, covered, latest_fire, next_fire, period_ending, send_now_end, send_now_period,
+};
 pub use select::{DigestView, GroupView, StoryView, build_view, clean_line};

@@ -1,6 +1,9 @@
 //! Digest schedules: the cron times of a `[[digests]]` entry (in its timezone) and the
 //! period each scheduled time ends. A period starts where the last recorded one ended, so
-//! runs missed while the daemon was down are covered once, by the next period.
+//! runs missed while the daemon was down are covered once, by the next period — and a
+//! "send now" (`gomtin digest send`, "Gửi ngay") is a period of its own, from the last
+//! recorded end up to now: the next scheduled period starts where it ended, and a
+//! scheduled time it already covered is not sent at all.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -63,17 +66,49 @@ pub fn period_ending(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Res
     let before = end - chrono::Duration::seconds(1);
     let start = match store.latest_digest_period(d.id(), before)? {
         Some(p) => p.end,
-        None => {
-            // No period recorded yet: start with the first period due after the digest
-            // was first seen, so runs missed before this one are covered too.
-            let first_due = match store.digest_state(d.id())? {
-                Some((first_seen, _)) => next_fire(d, first_seen)?
-                    .filter(|t| *t <= end)
-                    .unwrap_or(end),
-                None => end,
-            };
-            fire_before(d, first_due)?.unwrap_or(first_due - chrono::Duration::days(1))
-        }
+        None => first_start(store, d, end)?,
     };
     Ok(Period { start, end })
+}
+
+/// Where the first period of a digest starts when none is recorded before `end`: where
+/// the first period due after the digest was first seen would have started, so runs
+/// missed before this one are covered too.
+fn first_start(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let first_due = match store.digest_state(d.id())? {
+        Some((first_seen, _)) => next_fire(d, first_seen)?
+            .filter(|t| *t <= end)
+            .unwrap_or(end),
+        None => end,
+    };
+    Ok(fire_before(d, first_due)?.unwrap_or(first_due - chrono::Duration::days(1)))
+}
+
+/// The period a send now ending at `end` covers: from where the latest recorded period
+/// ended (any trigger), else from where the first scheduled one would have started.
+pub fn send_now_period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period> {
+    let start = match store.latest_digest_period(d.id(), end)? {
+        Some(p) => p.end.min(end),
+        None => first_start(store, d, end)?,
+    };
+    Ok(Period { start, end })
+}
+
+/// True when a recorded period ends after the scheduled time `end`: a send now already
+/// covered it, and it is not sent on its own.
+pub fn covered(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<bool> {
+    Ok(store
+        .latest_digest_period(d.id(), DateTime::<Utc>::MAX_UTC)?
+        .is_some_and(|p| p.end > end))
+}
+
+/// The end of a send now at `now`: the next whole second, so that an item stored in the
+/// same second as the send (first seen times are whole seconds) is in it.
+pub fn send_now_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{SubsecRound, Timelike};
+    if now.nanosecond() == 0 {
+        now
+    } else {
+        now.trunc_subsecs(0) + chrono::Duration::seconds(1)
+    }
 }

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::cluster::{StoryKey, group_stories};
 use crate::config::{DigestConfig, TopicConfig};
 use crate::error::Result;
-use crate::model::Item;
+use crate::model::{Item, Tone};
 use crate::normalize::{excerpt, html_to_text, safe_url};
 use crate::topics::TopicTagger;
 
@@ -32,6 +32,8 @@ pub struct StoryView {
     pub image_url: Option<String>,
     /// Other sources that posted the same story.
     pub also: Vec<String>,
+    /// "Tin tích cực" / "Tin tiêu cực" (none for neutral news).
+    pub tone_label: Option<String>,
 }
 
 /// One topic's stories.
@@ -74,10 +76,11 @@ pub fn clean_line(s: &str) -> String {
         .join(" ")
 }
 
-/// Item ids matching each query (`(key, query)`), with the same engine as search.
+/// Item ids matching each query (`(key, query, tone required)`), with the same engine as
+/// search.
 fn match_queries(
     app: &App,
-    queries: &[(String, String)],
+    queries: &[(String, String, Option<Tone>)],
     items: &[Item],
 ) -> Result<HashMap<i64, Vec<String>>> {
     if queries.is_empty() || items.is_empty() {
@@ -85,10 +88,11 @@ fn match_queries(
     }
     let topics: Vec<TopicConfig> = queries
         .iter()
-        .map(|(id, q)| TopicConfig {
+        .map(|(id, q, tone)| TopicConfig {
             id: toml::Spanned::new(0..0, id.clone()),
             name: id.clone(),
             query: q.clone(),
+            tone: *tone,
         })
         .collect();
     let tagger = TopicTagger::new(
@@ -104,19 +108,23 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
     let mut items = app
         .store
         .items_first_seen_between(period.start, period.end)?;
+    // `tone = "positive"`: only the period's items of that tone (unscored ones are neutral).
+    if let Some(tone) = d.tone {
+        items.retain(|i| i.tone.as_ref().map(|t| t.label).unwrap_or_default() == tone);
+    }
     if let Some(q) = d.query.as_deref().filter(|q| !q.trim().is_empty()) {
-        let hits = match_queries(app, &[("q".into(), q.to_string())], &items)?;
+        let hits = match_queries(app, &[("q".into(), q.to_string(), None)], &items)?;
         items.retain(|i| hits.contains_key(&i.id));
     }
     let topic_ids: Vec<&str> = d.topics.iter().map(|t| t.get_ref().as_str()).collect();
-    let queries: Vec<(String, String)> = topic_ids
+    let queries: Vec<(String, String, Option<Tone>)> = topic_ids
         .iter()
         .filter_map(|id| {
             app.config()
                 .topics
                 .iter()
                 .find(|t| t.id() == *id)
-                .map(|t| (t.id().to_string(), t.query.clone()))
+                .map(|t| (t.id().to_string(), t.query.clone(), t.tone))
         })
         .collect();
     let tags = match_queries(app, &queries, &items)?;
@@ -214,6 +222,11 @@ pub fn build_view(app: &App, d: &DigestConfig, period: Period) -> Result<DigestV
                     excerpt: excerpt(&clean_line(body), EXCERPT_CHARS),
                     image_url: safe_url(lead.image_url.as_deref()),
                     also,
+                    tone_label: match lead.tone.as_ref().map(|t| t.label) {
+                        Some(Tone::Positive) => Some("Tin tích cực".to_string()),
+                        Some(Tone::Negative) => Some("Tin tiêu cực".to_string()),
+                        _ => None,
+                    },
                 }
             })
             .collect::<Vec<_>>();

@@ -8,6 +8,7 @@
 //! It hands back raw bytes; `charset` turns them into UTF-8 text, once.
 
 pub mod charset;
+mod post;
 pub mod robots;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::FetchConfig;
 use crate::error::{Error, Result};
+pub use post::Posted;
 use robots::RobotsCache;
 
 /// Whether a fetch asks the host's robots.txt first.

@@ -33,6 +33,8 @@ pub struct Fields {
     pub published: Field,
     /// A forum post's thread (`model::InThread::search_key`), for `thread:`.
     pub thread: Field,
+    /// The item's tone as 1 (positive), 0 (neutral or not scored), -1 (negative).
+    pub tone: Field,
 }
 
 /// The schema every gomtin index uses (also the in-memory ones of topic tagging).
@@ -56,6 +58,7 @@ pub fn build_schema() -> (Schema, Fields) {
         body_f: b.add_text_field("body_f", text(FOLD)),
         published: b.add_i64_field("published", INDEXED | FAST),
         thread: b.add_text_field("thread", STRING),
+        tone: b.add_i64_field("tone", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -178,6 +181,7 @@ pub fn item_document(f: Fields, item: &Item, topics: &[String]) -> TantivyDocume
         f.body => body.as_str(),
         f.body_f => body.as_str(),
         f.published => item.published_at.timestamp(),
+        f.tone => item.tone.as_ref().map_or(0, |t| t.label.rank()),
     );
     if let Some(author) = &item.author {
         d.add_text(f.body, author);

@@ -442,6 +442,25 @@ impl Builder<'_> {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
             }
         }
+        // Tone: any of the asked tones, none of the excluded ones (`tone` fast field).
+        let tone_term = |t: &crate::model::Tone| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_i64(self.f.tone, t.rank()),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let tones: Vec<(Occur, Box<dyn Query>)> = pq
+            .tones
+            .iter()
+            .chain(&extra.tones)
+            .map(|t| (Occur::Should, tone_term(t)))
+            .collect();
+        if !tones.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(tones))));
+        }
+        for t in &pq.excluded_tones {
+            clauses.push((Occur::MustNot, tone_term(t)));
+        }
         let after = pq.after.or(extra.after);
         let before = pq.before.or(extra.before);
         if after.is_some() || before.is_some() {

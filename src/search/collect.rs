@@ -34,7 +34,14 @@ pub enum Rank {
     Relevance { now: i64 },
     /// Publication time, newest first (score not computed).
     Newest,
+    /// `sort:tone`: positive, then neutral, then negative (the `tone` fast field); within
+    /// each, by relevance at `now`, or newest first when `now` is `None` (no words).
+    Tone { now: Option<i64> },
 }
+
+/// The ranking key of one tone class above the next: more than any relevance score or
+/// publication time (seconds) can add, and exact in an f64.
+const TONE_STEP: f64 = 1e12;
 
 /// Count, per-source counts and the best `limit` matches.
 pub struct Matches {
@@ -104,6 +111,7 @@ pub struct MatchesSegment {
     source_column: Option<StrColumn>,
     source_counts: Vec<u64>,
     published: Option<Column<i64>>,
+    tone: Option<Column<i64>>,
 }
 
 impl MatchesSegment {
@@ -162,6 +170,17 @@ impl SegmentCollector for MatchesSegment {
                 let key = published(doc).map_or(f64::MIN, |p| p as f64);
                 self.offer(key, 0.0, doc);
             }
+            Rank::Tone { now } => {
+                let class = self.tone.as_ref().and_then(|c| c.first(doc)).unwrap_or(0) + 1;
+                let (inner, score) = match now {
+                    Some(now) => {
+                        let ranked = score * recency_factor(now, published(doc));
+                        (f64::from(ranked), ranked)
+                    }
+                    None => (published(doc).map_or(0.0, |p| p.max(0) as f64), 0.0),
+                };
+                self.offer(class as f64 * TONE_STEP + inner, score, doc);
+            }
         }
     }
 
@@ -202,11 +221,15 @@ impl Collector for Matches {
             source_column,
             source_counts,
             published: fast.i64("published").ok(),
+            tone: fast.i64("tone").ok(),
         })
     }
 
     fn requires_scoring(&self) -> bool {
-        matches!(self.rank, Rank::Relevance { .. })
+        matches!(
+            self.rank,
+            Rank::Relevance { .. } | Rank::Tone { now: Some(_) }
+        )
     }
 
     fn merge_fruits(&self, fruits: Vec<PartFruit>) -> tantivy::Result<Gathered> {

@@ -48,6 +48,8 @@ pub struct SearchRequest {
     /// Extra filters given outside the query text (web form fields).
     pub sources: Vec<String>,
     pub topics: Vec<String>,
+    /// Tones asked for outside the query text (the web's "Tin tích cực", the API's `tone=`).
+    pub tones: Vec<crate::model::Tone>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     /// Item ids left out of the results.
@@ -65,6 +67,7 @@ impl SearchRequest {
             offset: 0,
             sources: Vec::new(),
             topics: Vec::new(),
+            tones: Vec::new(),
             after: None,
             before: None,
             exclude_ids: Vec::new(),
@@ -90,6 +93,12 @@ pub struct Hit {
     pub snippet_html: String,
     pub score: f32,
     pub image_url: Option<String>,
+    /// `positive`, `neutral` or `negative`.
+    pub tone: crate::model::Tone,
+    /// Good minus bad phrases, weighted (see `tone`).
+    pub tone_score: f32,
+    /// The phrases that decided the tone, strongest first.
+    pub tone_reasons: Vec<crate::model::ToneReason>,
     /// Sources that posted the same story (near-duplicate cluster), when collapsed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_posted_by: Vec<String>,

@@ -1,8 +1,8 @@
 //! The query language: what people type in the search box (and in a `[[topics]]` or
 //! `[[digests]]` query) read into a `ParsedQuery` — OR-groups of words and quoted phrases,
-//! exclusions, the `source:`/`topic:`/`status:`/`thread:`/`after:`/`before:`/`sort:`
-//! filters. It needs only text analysis and the error type, so config can check a query
-//! without the index.
+//! exclusions, the `source:`/`topic:`/`status:`/`thread:`/`tone:`/`after:`/`before:`/
+//! `sort:` filters. It needs only text analysis, the tone names and the error type, so
+//! config can check a query without the index.
 //!
 //! The language (words are required, AND):
 //! - `"quoted phrase"` — words adjacent, in order (typed with diacritics: that exact,
@@ -11,8 +11,11 @@
 //! - `status:proposed|approved|shared|unshared` — the team's work on the item (repeat:
 //!   all must hold, e.g. `status:approved status:unshared`);
 //! - `thread:SOURCE/KEY` — the posts of one forum thread;
+//! - `tone:positive|neutral|negative` (also `tone:tich-cuc`…) — the item's tone (repeat for
+//!   OR; `-tone:negative` leaves bad news out);
 //! - `after:2026-01-01` (from that day on), `before:2026-02-01` (up to the day before),
-//!   in the display timezone; `sort:date` (newest first) or `sort:relevance` (default).
+//!   in the display timezone; `sort:date` (newest first), `sort:relevance` (default) or
+//!   `sort:tone` (good news first, then neutral, then bad, each by relevance).
 //!
 //! What people get wrong is read as meant and said in a notice: an unclosed quote runs to
 //! the end, an empty filter (`source:`) is ignored, a query of only operators shows
@@ -22,6 +25,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::model::Tone;
 use crate::vietnamese;
 
 /// Longest query text considered (characters); the rest is ignored with a notice.
@@ -36,6 +40,8 @@ pub enum SortOrder {
     #[default]
     Relevance,
     Date,
+    /// Positive items first, then neutral, then negative; by relevance within each.
+    Tone,
 }
 
 /// A filter on what the team did with an item (`status:`); shares count per story.
@@ -103,6 +109,10 @@ pub struct ParsedQuery {
     pub statuses: Vec<Status>,
     /// `thread:SOURCE/KEY`: the posts of one forum thread.
     pub threads: Vec<String>,
+    /// `tone:` filters (any of them).
+    pub tones: Vec<Tone>,
+    /// `-tone:` filters (none of them).
+    pub excluded_tones: Vec<Tone>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     pub sort: SortOrder,
@@ -236,6 +246,9 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     | "trangthai"
                     | "trạngthái"
                     | "thread"
+                    | "tone"
+                    | "sacthai"
+                    | "sắcthái"
                     | "after"
                     | "sau"
                     | "before"
@@ -249,6 +262,7 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                         "topic" | "chude" | "chủđề" => "topic:nong-thon-moi",
                         "status" | "trangthai" | "trạngthái" => "status:unshared",
                         "thread" => "thread:dien-dan/1739393",
+                        "tone" | "sacthai" | "sắcthái" => "tone:positive",
                         "after" | "sau" => "after:2026-01-31",
                         "before" | "truoc" | "trước" => "before:2026-01-31",
                         _ => "source:baokontum",
@@ -283,6 +297,19 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     }
                     true
                 }
+                "tone" | "sacthai" | "sắcthái" if !value.is_empty() => {
+                    let tone = Tone::parse(value).ok_or_else(|| {
+                        Error::Query(format!(
+                            "tone:{value} không hợp lệ; dùng tone:positive, tone:neutral hoặc tone:negative"
+                        ))
+                    })?;
+                    if negated {
+                        pq.excluded_tones.push(tone);
+                    } else {
+                        pq.tones.push(tone);
+                    }
+                    true
+                }
                 "after" | "sau" => {
                     pq.after = Some(parse_day(value, tz).ok_or_else(|| {
                         Error::Query(format!(
@@ -303,9 +330,10 @@ pub fn parse_query(input: &str, tz: chrono_tz::Tz) -> Result<ParsedQuery> {
                     pq.sort = match value.to_lowercase().as_str() {
                         "date" | "ngay" | "ngày" | "new" => SortOrder::Date,
                         "relevance" | "score" => SortOrder::Relevance,
+                        "tone" | "sacthai" | "sắcthái" => SortOrder::Tone,
                         other => {
                             return Err(Error::Query(format!(
-                                "sort:{other} không được hỗ trợ; dùng sort:date hoặc sort:relevance"
+                                "sort:{other} không được hỗ trợ; dùng sort:date, sort:relevance hoặc sort:tone"
                             )));
                         }
                     };
@@ -470,5 +498,30 @@ mod tests {
         assert!(parse_query("status:gì-đó", tz()).is_err());
         assert_eq!(Status::parse("Đã chia sẻ"), Some(Status::Shared));
         assert_eq!(Status::parse("proposed"), Some(Status::Proposed));
+    }
+
+    #[test]
+    fn tone_filters_and_sort() {
+        let pq = parse_query(
+            "kon tum tone:positive tone:tich-cuc -tone:negative sort:tone",
+            tz(),
+        )
+        .expect("parse");
+        assert_eq!(pq.groups.len(), 2);
+        assert_eq!(pq.tones, vec![Tone::Positive, Tone::Positive]);
+        assert_eq!(pq.excluded_tones, vec![Tone::Negative]);
+        assert_eq!(pq.sort, SortOrder::Tone);
+        let err = parse_query("tone:vui", tz())
+            .expect_err("unknown tone")
+            .to_string();
+        assert!(err.contains("tone:positive"), "{err}");
+        // An empty tone filter is said and ignored, like the other filters.
+        let pq = parse_query("lũ tone:", tz()).expect("empty tone");
+        assert!(pq.tones.is_empty());
+        assert!(
+            pq.notices.iter().any(|n| n.contains("tone:positive")),
+            "{:?}",
+            pq.notices
+        );
     }
 }

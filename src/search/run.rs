@@ -182,7 +182,8 @@ impl Searcher<'_> {
         let reading = suggest::surface(&s.folded, texts.iter().map(String::as_str), &plain);
         let mut q = rebuild_query(original, &plain, &reading);
         for t in original.split_whitespace() {
-            if t.starts_with('-') && t.len() > 1 {
+            // Exclusions (a negated filter is already kept by `rebuild_query`).
+            if t.starts_with('-') && t.len() > 1 && !is_filter(t) {
                 q.push(' ');
                 q.push_str(t);
             }
@@ -218,20 +219,24 @@ impl Searcher<'_> {
             col.first(addr.doc_id)
                 .ok_or_else(|| Error::Index("document without id".into()))
         };
-        let by_date = pq.sort == SortOrder::Date || pq.is_match_all();
+        let by_tone = pq.sort == SortOrder::Tone;
+        let by_date = !by_tone && (pq.sort == SortOrder::Date || pq.is_match_all());
+        let scored = !by_date && !pq.is_match_all();
         let now = Utc::now().timestamp();
         let matches = Matches {
             // By relevance, the best `RESCORE_WINDOW` by words get their proximity boosts
             // and the page is cut from the re-sorted window.
-            limit: if by_date {
-                offset + limit
-            } else {
+            limit: if scored {
                 (offset + limit).max(RESCORE_WINDOW)
-            },
-            rank: if by_date {
-                Rank::Newest
             } else {
-                Rank::Relevance { now }
+                offset + limit
+            },
+            rank: match (by_tone, by_date) {
+                (true, _) => Rank::Tone {
+                    now: scored.then_some(now),
+                },
+                (false, true) => Rank::Newest,
+                (false, false) => Rank::Relevance { now },
             },
         };
         let Gathered {
@@ -239,13 +244,23 @@ impl Searcher<'_> {
             count: total,
             per_source,
         } = parallel::search(&searcher, &query, &matches, parallel::search_threads())?;
-        if !by_date {
+        if scored {
             rescore(&searcher, &boosts, &mut docs, now)?;
-            docs.sort_by(|a, b| {
-                b.0.total_cmp(&a.0)
-                    .then(a.1.segment_ord.cmp(&b.1.segment_ord))
-                    .then(a.1.doc_id.cmp(&b.1.doc_id))
+            // `sort:tone` keeps the tone classes in order; the boosts reorder within them.
+            let tones: Vec<i64> = if by_tone {
+                docs.iter().map(|d| tone_of(&searcher, d.1)).collect()
+            } else {
+                vec![0; docs.len()]
+            };
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            order.sort_by(|&a, &b| {
+                tones[b]
+                    .cmp(&tones[a])
+                    .then(docs[b].0.total_cmp(&docs[a].0))
+                    .then(docs[a].1.segment_ord.cmp(&docs[b].1.segment_ord))
+                    .then(docs[a].1.doc_id.cmp(&docs[b].1.doc_id))
             });
+            docs = order.into_iter().map(|i| docs[i]).collect();
         }
         let mut out = Vec::with_capacity(limit);
         for (score, addr) in docs.into_iter().skip(offset).take(limit) {
@@ -288,6 +303,13 @@ impl Searcher<'_> {
                 snippet_html: snippet.html,
                 score: *score,
                 image_url: item.image_url.clone(),
+                tone: item.tone.as_ref().map(|t| t.label).unwrap_or_default(),
+                tone_score: item.tone.as_ref().map_or(0.0, |t| t.score),
+                tone_reasons: item
+                    .tone
+                    .as_ref()
+                    .map(|t| t.reasons.clone())
+                    .unwrap_or_default(),
                 also_posted_by: Vec::new(),
             });
         }
@@ -295,18 +317,32 @@ impl Searcher<'_> {
     }
 }
 
+/// The `tone` fast field of one document (0 when missing).
+fn tone_of(searcher: &tantivy::Searcher, addr: DocAddress) -> i64 {
+    searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .i64("tone")
+        .ok()
+        .and_then(|c| c.first(addr.doc_id))
+        .unwrap_or(0)
+}
+
+/// A `key:value` filter token of the query language (`-tone:negative` too).
+fn is_filter(token: &str) -> bool {
+    token.split_once(':').is_some_and(|(k, _)| {
+        matches!(
+            k.trim_start_matches('-').to_lowercase().as_str(),
+            "source" | "topic" | "status" | "tone" | "after" | "before" | "sort"
+        )
+    })
+}
+
 /// Replace the words part of the original query by the corrected reading, keeping filters.
 fn rebuild_query(original: &str, plain: &str, reading: &str) -> String {
     let filters: Vec<&str> = original
         .split_whitespace()
-        .filter(|t| {
-            t.split_once(':').is_some_and(|(k, _)| {
-                matches!(
-                    k.to_lowercase().as_str(),
-                    "source" | "topic" | "status" | "after" | "before" | "sort"
-                )
-            })
-        })
+        .filter(|t| is_filter(t))
         .collect();
     let _ = plain;
     let mut q = reading.to_string();

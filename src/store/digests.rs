@@ -49,7 +49,7 @@ impl DeliveryStatus {
         }
     }
 
-    fn parse(s: &str) -> DeliveryStatus {
+    pub(super) fn parse(s: &str) -> DeliveryStatus {
         match s {
             "pending" => DeliveryStatus::Pending,
             "claimed" => DeliveryStatus::Claimed,

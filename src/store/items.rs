@@ -15,10 +15,11 @@ use crate::model::{InThread, Item, NewItem, Upsert, UpsertCounts};
 pub(super) const ITEM_COLUMNS: &str =
     "id, source_id, item_key, guid, url, canonical_url, title, author, summary,
     content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq,
-    thread_key, thread_title, thread_url, post_number, first_post";
+    thread_key, thread_title, thread_url, post_number, first_post,
+    tone, tone_score, tone_reasons";
 
 /// How many columns [`ITEM_COLUMNS`] names: the index of a column selected after them.
-pub(super) const ITEM_COLUMN_COUNT: usize = 21;
+pub(super) const ITEM_COLUMN_COUNT: usize = 24;
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {
@@ -48,6 +49,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
             }),
             None => None,
         },
+        tone: super::tone::verdict_from_columns(r.get(21)?, r.get(22)?, r.get(23)?),
     })
 }
 
@@ -204,20 +206,23 @@ impl Store {
 /// ?1 id, ?2 source, ?3 key, ?4-?12 the item's fields, ?13 published, ?14 updated,
 /// ?15 now (first seen, or updated when the item gives no time), ?16 content hash,
 /// ?17 seq, ?18-?19 signature, ?20 cluster (`NULL`: left to `cluster_pending`), ?21-?25
-/// a forum post's thread, title, thread address, number and first-post flag.
+/// a forum post's thread, title, thread address, number and first-post flag, ?26-?28 tone
+/// (`NULL`: left to the back-fill, `pipeline::after_store`).
 const INSERT_ITEM: &str = "INSERT INTO items (id, source_id, item_key, guid, url, canonical_url,
         title, author, summary, content_html, content_text, image_url, published_at,
         updated_at, first_seen_at, content_hash, seq, minhash, shingles, cluster_id,
-        thread_key, thread_title, thread_url, post_number, first_post)
+        thread_key, thread_title, thread_url, post_number, first_post,
+        tone, tone_score, tone_reasons)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+        ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
 /// An edit keeps the stored cluster when this write does not cluster it.
 const UPDATE_ITEM: &str = "UPDATE items SET guid = ?4, url = ?5, canonical_url = ?6,
         title = ?7, author = ?8, summary = ?9, content_html = ?10, content_text = ?11,
         image_url = ?12, published_at = ?13, updated_at = COALESCE(?14, ?15),
         content_hash = ?16, seq = ?17, minhash = ?18, shingles = ?19,
         cluster_id = COALESCE(?20, cluster_id), thread_key = ?21, thread_title = ?22,
-        thread_url = ?23, post_number = ?24, first_post = ?25
+        thread_url = ?23, post_number = ?24, first_post = ?25, tone = ?26, tone_score = ?27,
+        tone_reasons = ?28
      WHERE id = ?1 AND source_id = ?2 AND item_key = ?3";
 
 /// True when `item`'s key is a GUID this source never gave before, but the source already
@@ -298,6 +303,7 @@ fn upsert_one(
     let seq = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
         r.get::<_, i64>(0)
     })?;
+    let (tone, tone_score, tone_reasons) = super::tone::verdict_columns(item.tone.as_ref());
     tx.prepare_cached(if edit { UPDATE_ITEM } else { INSERT_ITEM })?
         .execute(params![
             id,
@@ -325,6 +331,9 @@ fn upsert_one(
             item.thread.as_ref().and_then(|t| t.url.as_deref()),
             item.thread.as_ref().and_then(|t| t.number),
             item.thread.as_ref().is_some_and(|t| t.first),
+            tone,
+            tone_score,
+            tone_reasons
         ])?;
     if !edit
         && cluster
@@ -374,6 +383,7 @@ mod tests {
             updated_at: None,
             content_hash: format!("h-{title}"),
             thread: None,
+            tone: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! mode with a busy timeout, behind one writer connection, and its schema is an
 //! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
 
+mod alerts;
 mod audit;
 mod clusters;
 mod digests;
@@ -13,6 +14,7 @@ mod reading;
 mod related;
 mod shares;
 mod sources;
+mod tone;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use alerts::{AlertBatch, AlertDelivery, AlertMatch, AlertSummary};
 pub use audit::AuditEntry;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use forum::ThreadPostRef;
@@ -31,6 +34,7 @@ pub use proposals::{Proposal, ProposalState, Proposed};
 pub use reading::{SavedItem, VISIT_GAP_SECS};
 pub use related::{ClusterMember, RelatedItem};
 pub use shares::{LedgerRow, NewShare, REPEAT_WINDOW_SECS, Share, ShareOwner, StoryShare};
+pub use tone::{ToneShare, Untoned};
 pub use users::{Account, FirstAdmin, Role, TokenInfo, User, valid_user_name};
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
@@ -281,6 +285,55 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, thread_key)
     ) WITHOUT ROWID;
     ALTER TABLE sources ADD COLUMN last_notes TEXT;
+    "#,
+    // 11 (issue 17, tone and alerts): each item's tone (label, score, the phrases that
+    // decided, as JSON; NULL until scored, found by a partial index) and the lexicon's
+    // fingerprint; the alert ledger: how far each alert has looked (`seq`), one match per
+    // (alert, item), the batches a minute of matches makes, one delivery per batch and
+    // channel (an address or the webhook), moving as digest deliveries do.
+    r#"
+    ALTER TABLE items ADD COLUMN tone TEXT;
+    ALTER TABLE items ADD COLUMN tone_score REAL;
+    ALTER TABLE items ADD COLUMN tone_reasons TEXT;
+    CREATE INDEX items_tone_pending ON items(id) WHERE tone IS NULL;
+    CREATE TABLE tone_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        fingerprint TEXT NOT NULL
+    );
+    CREATE TABLE alert_state (
+        alert_id TEXT PRIMARY KEY,
+        first_seen_at INTEGER NOT NULL,
+        checked_seq INTEGER NOT NULL
+    );
+    CREATE TABLE alert_matches (
+        alert_id TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        matched_at INTEGER NOT NULL,
+        batch_id INTEGER,
+        PRIMARY KEY (alert_id, item_id)
+    );
+    CREATE INDEX alert_matches_batch ON alert_matches(batch_id);
+    CREATE TABLE alert_batches (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        item_count INTEGER NOT NULL
+    );
+    CREATE INDEX alert_batches_alert ON alert_batches(alert_id, created_at);
+    CREATE TABLE alert_deliveries (
+        batch_id INTEGER NOT NULL REFERENCES alert_batches(id),
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_at INTEGER,
+        last_reply TEXT,
+        sent_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, channel, target)
+    );
+    CREATE INDEX alert_deliveries_status ON alert_deliveries(status, next_attempt_at);
     "#,
 ];
 

@@ -310,6 +310,7 @@ pub(crate) mod tests {
             updated_at: None,
             content_hash: key.into(),
             thread: None,
+            tone: None,
         };
         s.upsert_items(
             &[

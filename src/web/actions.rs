@@ -21,7 +21,9 @@ use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
 use crate::model::{Item, SourceOutcome, SourceStatus};
 use crate::search::{SearchRequest, SearchResults, Status};
-use crate::store::{NewShare, Proposal, RelatedItem, Share, StoryShare, ThreadPostRef, User};
+use crate::store::{
+    NewShare, Proposal, RelatedItem, Share, StoryShare, ThreadPostRef, ToneShare, User,
+};
 
 // ---------------------------------------------------------------------------------------
 // Search
@@ -46,6 +48,9 @@ pub struct SearchParams {
     /// "1" keeps only items nobody has marked shared.
     #[serde(default)]
     pub unshared: String,
+    /// `positive`, `neutral`, `negative` (comma-separated for several): the items' tone.
+    #[serde(default)]
+    pub tone: String,
     /// `status:` filters (`proposed`, `approved`, `shared`, `unshared`), comma-separated.
     #[serde(default)]
     pub status: String,
@@ -64,6 +69,22 @@ impl SearchParams {
         matches!(self.unshared.as_str(), "1" | "true" | "on")
     }
 
+    /// The tones asked for (`tone=positive,negative`); an unknown name is an error.
+    pub fn tones(&self) -> Result<Vec<crate::model::Tone>> {
+        self.tone
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse().map_err(Error::Query))
+            .collect()
+    }
+
+    /// True when only good news is asked for (the "Tin tích cực" box).
+    pub fn positive_only(&self) -> bool {
+        self.tones()
+            .is_ok_and(|t| t == [crate::model::Tone::Positive])
+    }
+
     /// True when a filter beside the query text is set.
     pub fn has_filters(&self) -> bool {
         !(self.source.is_empty()
@@ -72,6 +93,7 @@ impl SearchParams {
             && self.to.is_empty()
             && self.before.is_empty()
             && self.status.is_empty()
+            && self.tone.is_empty()
             && !self.unshared())
     }
 
@@ -85,6 +107,7 @@ impl SearchParams {
             ("from", &self.from),
             ("to", &self.to),
             ("before", &self.before),
+            ("tone", &self.tone),
             ("status", &self.status),
         ] {
             if !v.is_empty() {
@@ -162,6 +185,7 @@ fn build_request(
         })?;
         req.statuses.push(status);
     }
+    req.tones = p.tones()?;
     if p.unshared() {
         req.statuses.push(Status::Unshared);
     }
@@ -462,19 +486,22 @@ pub async fn source_statuses(state: &AppState) -> std::result::Result<Vec<Source
     Ok(tokio::task::spawn_blocking(move || store.source_statuses(Utc::now())).await??)
 }
 
-/// Every source's health with its items per day over the last `days` days.
+/// Every source's health with its items per day over the last `days` days and the tones
+/// of the items it brought in that time.
 pub async fn source_activity(
     state: &AppState,
     days: i64,
-) -> std::result::Result<Vec<(SourceStatus, Vec<i64>)>, WebError> {
+) -> std::result::Result<Vec<(SourceStatus, Vec<i64>, ToneShare)>, WebError> {
     let store = state.app.store.clone();
     let now = Utc::now();
     let rows = tokio::task::spawn_blocking(move || -> Result<_> {
         let statuses = store.source_statuses(now)?;
+        let shares = store.tone_shares(now - chrono::Duration::days(days))?;
         let mut out = Vec::new();
         for s in statuses {
             let per_day = store.items_per_day(&s.id, days, now)?;
-            out.push((s, per_day));
+            let share = shares.get(&s.id).copied().unwrap_or_default();
+            out.push((s, per_day, share));
         }
         Ok(out)
     })

@@ -57,6 +57,7 @@ pub async fn item(
         "story_shared": loaded.story_share,
         "proposal": loaded.proposal,
         "also_posted_by": loaded.related,
+        "tone": item.tone,
     }))
     .into_response())
 }

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("item.html", include_str!("assets/templates/item.html")),
     ("thread.html", include_str!("assets/templates/thread.html")),
     ("error.html", include_str!("assets/templates/error.html")),
+    ("alerts.html", include_str!("assets/templates/alerts.html")),
     (
         "capture.html",
         include_str!("assets/templates/capture.html"),
@@ -89,6 +90,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "icon-512.png",
         "image/png",
         include_bytes!("assets/icon-512.png"),
+    ),
+    (
+        "tone.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/tone.css"),
     ),
     // --- admin pages (issue 14) ---
     (

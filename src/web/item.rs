@@ -19,7 +19,7 @@ use super::error::WebError;
 use super::state::AppState;
 use super::view::{
     Chrome, facebook_link, full_time, relative_time, safe_url, sanitize_html, shared_words,
-    urlencode, zalo_link,
+    tone_why, urlencode, zalo_link,
 };
 use crate::model::InThread;
 use crate::store::{ProposalState, Proposed};
@@ -144,6 +144,9 @@ pub async fn item(
                 when_full => full_time(item.published_at, tz),
                 image_url => safe_url(item.image_url.as_deref()),
                 content_html => content,
+                tone => item.tone.as_ref().map_or("neutral", |t| t.label.as_str()),
+                tone_label => item.tone.as_ref().map_or("Trung tính", |t| t.label.label_vi()),
+                tone_why => tone_why(item.tone.as_ref().map_or(&[][..], |t| &t.reasons[..])),
             },
             url => url,
             share_text => loaded.share_text,

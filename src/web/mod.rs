@@ -3,9 +3,10 @@
 //! endpoints (`ops`: `/healthz`, `/metrics`), what installing the app needs (the
 //! manifest and service worker of `capture`) and the first-run `/setup` (`admin`) are
 //! public; the staff pages (`pages`, `item`, `capture`, `team`, `feeds`), the JSON API
-//! (`api`), the admin's pages and API (`admin`), login (`auth`) and the static files
-//! (`assets`) sit behind the login gate (`auth::require_login`) and the error renderer
-//! (`error::render_errors`), and every response carries the security headers (`headers`).
+//! (`api`), the admin's pages and API (`admin`, and `alerts`), login (`auth`) and the
+//! static files (`assets`) sit behind the login gate (`auth::require_login`) and the error
+//! renderer (`error::render_errors`), and every response carries the security headers
+//! (`headers`).
 //!
 //! Handlers take the one [`AppState`] (`state`), the caller from the `auth` extractors
 //! (`Staff`, `Admin`), load through `actions`, shape with `view`, and fail with
@@ -15,6 +16,7 @@
 
 mod actions;
 mod admin;
+mod alerts;
 mod api;
 mod assets;
 mod auth;
@@ -116,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/export", get(feeds::export))
         .route("/feed.atom", get(feeds::atom))
         .route("/sources.opml", get(feeds::opml))
+        // Issue 17: the alerts and their last deliveries (admins).
+        .route("/alerts", get(alerts::page))
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/static/{name}", get(assets::asset))

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::actions::{self, SearchParams, team};
 use super::auth::Staff;
 use super::state::AppState;
-use super::view::{Chrome, full_time, relative_time, safe_url, shared_words};
+use super::view::{Chrome, full_time, relative_time, safe_url, shared_words, tone_why};
 use crate::search::MAX_OFFSET;
 use crate::store::ProposalState;
 
@@ -43,6 +43,11 @@ struct HitView {
     proposal: Option<&'static str>,
     also: usize,
     share_text: String,
+    /// `positive`, `neutral`, `negative` (a CSS class and the badge).
+    tone: &'static str,
+    tone_label: &'static str,
+    /// The phrases that decided, for the badge's tooltip.
+    tone_why: String,
 }
 
 #[derive(Serialize)]
@@ -65,7 +70,7 @@ struct PageLink {
 fn is_filter_token(t: &str) -> bool {
     t.split_once(':').is_some_and(|(k, _)| {
         matches!(
-            k.to_lowercase().as_str(),
+            k.trim_start_matches('-').to_lowercase().as_str(),
             "source"
                 | "nguon"
                 | "nguồn"
@@ -75,6 +80,9 @@ fn is_filter_token(t: &str) -> bool {
                 | "status"
                 | "trangthai"
                 | "trạngthái"
+                | "tone"
+                | "sacthai"
+                | "sắcthái"
                 | "after"
                 | "sau"
                 | "before"
@@ -183,6 +191,9 @@ pub async fn search(
                 }),
                 also: details.also.get(&h.id).copied().unwrap_or(0),
                 share_text: details.share_text.remove(&h.id).unwrap_or_default(),
+                tone: h.tone.as_str(),
+                tone_label: h.tone.label_vi(),
+                tone_why: tone_why(&h.tone_reasons),
             });
         }
     }
@@ -264,6 +275,7 @@ pub async fn search(
         !p.to.is_empty(),
         p.unshared(),
         !p.status.is_empty(),
+        !p.tone.is_empty(),
     ]
     .iter()
     .filter(|b| **b)
@@ -280,6 +292,7 @@ pub async fn search(
             chrome => Chrome::at(&who, "search"),
             p => p,
             unshared => p.unshared(),
+            positive_only => p.positive_only(),
             hits => hits,
             total => total,
             notices => notices,

@@ -248,6 +248,19 @@ pub fn sparkline_points(values: &[i64]) -> String {
         .join(" ")
 }
 
+/// "Vì có: khánh thành (+12), tai nạn (−2)": why a hit got its tone, for its badge.
+pub fn tone_why(reasons: &[crate::model::ToneReason]) -> String {
+    if reasons.is_empty() {
+        return "Không có cụm từ nào quyết định sắc thái.".to_string();
+    }
+    let v = crate::model::ToneVerdict {
+        label: crate::model::Tone::Neutral,
+        score: 0.0,
+        reasons: reasons.to_vec(),
+    };
+    format!("Vì có: {}", v.reasons_line())
+}
+
 pub use super::state::Chrome;
 
 impl Chrome {
@@ -361,6 +374,7 @@ mod tests {
             first_seen_at: Utc::now(),
             seq: 1,
             thread: None,
+            tone: None,
         }
     }
 

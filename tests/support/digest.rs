@@ -53,4 +53,9 @@ impl DigestHarness {
     pub fn tick(&self, now: DateTime<Utc>) -> Vec<Attempt> {
         self.rt.block_on(self.runner.tick(now)).expect("tick")
     }
+
+    /// Run `f` on the harness's runtime (a fetch pass, a send now).
+    pub fn block_on<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
 }

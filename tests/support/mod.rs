@@ -2,8 +2,8 @@
 //! conditional GETs, can be told to fail, and records every request it sees; helpers to
 //! write a config and run the real `gomtin` binary; and, in submodules, the real
 //! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`),
-//! a real SMTP server (`smtp`), the digest runner's setup (`digest`) and headless Chromium
-//! (`browser`).
+//! a real SMTP server (`smtp`), the digest runner's setup (`digest`), headless Chromium
+//! (`browser`), the judged tone set (`tone_eval`) and a webhook receiver (`webhook`).
 #![allow(dead_code)]
 
 pub mod browser;
@@ -12,7 +12,9 @@ pub mod daemon;
 pub mod digest;
 pub mod hostile;
 pub mod smtp;
+pub mod tone_eval;
 pub mod web;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -227,6 +227,7 @@ query = "\"nông thôn mới\""
                 updated_at: None,
                 content_hash: "payload".into(),
                 thread: None,
+                tone: None,
             };
             store
                 .upsert_items(&[item], chrono::Utc::now())

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::form::{blocking, body, page};
 use crate::admin::entries::{self, Kind};
 use crate::config::DigestConfig;
-use crate::digest::{DigestRunner, next_fire, period_ending, prepare};
+use crate::digest::{DigestRunner, next_fire, prepare, send_now_end, send_now_period};
 use crate::error::Error;
 use crate::web::auth::Admin;
 use crate::web::error::WebError;
@@ -213,8 +213,9 @@ fn digest(state: &AppState, id: &str) -> Result<DigestConfig, WebError> {
         .ok_or_else(|| WebError::not_found(format!("Không có bản tin nào mã `{id}`.")))
 }
 
-/// `GET /admin/digests/{id}/preview` (admin): the email the next period would send, as
-/// HTML, under a policy of its own (the email's inline styles, no script at all).
+/// `GET /admin/digests/{id}/preview` (admin): the email "Gửi ngay" would send now (the
+/// items since the last recorded period, as `gomtin digest preview`), as HTML, under a
+/// policy of its own (the email's inline styles, no script at all).
 pub async fn preview(
     State(state): State<AppState>,
     Admin(_who): Admin,
@@ -222,7 +223,7 @@ pub async fn preview(
 ) -> Result<Response, WebError> {
     let d = digest(&state, &id)?;
     let rendered = blocking(&state, move |app| {
-        let period = period_ending(&app.store, &d, Utc::now())?;
+        let period = send_now_period(&app.store, &d, send_now_end(Utc::now()))?;
         prepare(app, &d, period)
     })
     .await?;
@@ -237,8 +238,9 @@ pub async fn preview(
     Ok(resp)
 }
 
-/// `POST /api/digests/{id}/send` (admin) `{"force": bool}`: send the period that ended
-/// last now (as `gomtin digest send`); what was sent to whom.
+/// `POST /api/digests/{id}/send` (admin) `{"force": bool}`: send now what is new since the
+/// last recorded period, as a period of its own (as `gomtin digest send`; `nothing_new`
+/// when nothing came in since); with `force`, the latest period again. What was sent to whom.
 pub async fn api_send(
     State(state): State<AppState>,
     Admin(who): Admin,

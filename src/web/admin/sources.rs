@@ -194,7 +194,7 @@ pub async fn sources_page(
 ) -> Result<Response, WebError> {
     let mut rows = actions::source_activity(&state, 30).await?;
     // Failing sources still in the config first, retired ones last; otherwise as listed.
-    rows.sort_by_key(|(s, _)| match (s.in_config, s.last_error.is_some()) {
+    rows.sort_by_key(|(s, _, _)| match (s.in_config, s.last_error.is_some()) {
         (true, true) => 0,
         (true, false) => 1,
         (false, _) => 2,
@@ -204,11 +204,11 @@ pub async fn sources_page(
     let config = state.app.config();
     let failing = rows
         .iter()
-        .filter(|(s, _)| s.in_config && s.last_error.is_some())
+        .filter(|(s, _, _)| s.in_config && s.last_error.is_some())
         .count();
     let views: Vec<minijinja::Value> = rows
         .iter()
-        .map(|(s, per_day)| {
+        .map(|(s, per_day, tones)| {
             let condition = if s.last_error.is_some() {
                 "loi"
             } else if s.last_success_at.is_some() {
@@ -243,6 +243,10 @@ pub async fn sources_page(
                 week => s.items_last_7_days,
                 month => per_day.iter().sum::<i64>(),
                 points => sparkline_points(per_day),
+                tone_total => tones.total,
+                tone_positive => tones.positive,
+                tone_negative => tones.negative,
+                positive_pct => (tones.total > 0).then(|| (tones.positive * 100 + tones.total / 2) / tones.total),
                 fetched => fetched,
                 fetched_words => fetched.then(|| fetched_words(&q, s.last_error_kind.as_deref(), &message)),
                 fetched_failed => fetched && q.failed == "1",
@@ -258,7 +262,7 @@ pub async fn sources_page(
             ..minijinja::context! {
                 sources => views,
                 failing => failing,
-                total => rows.iter().filter(|(s, _)| s.in_config).count(),
+                total => rows.iter().filter(|(s, _, _)| s.in_config).count(),
                 welcome => q.chao == "1",
             }
         },

@@ -698,8 +698,10 @@
           status.className = "status-line " + (r.ok ? "ok" : "bad");
           if (!r.ok) { status.textContent = (r.data && r.data.error) || "Không gửi được."; return; }
           if (r.data.already_done) {
-            status.textContent = "Kỳ gần nhất đã được gửi rồi. ";
-            var again = el("button", "Gửi lại kỳ đó", "small secondary");
+            status.textContent = r.data.nothing_new
+              ? "Không có tin mới từ lần gửi trước; chưa gửi gì. "
+              : "Kỳ gần nhất đã được gửi rồi. ";
+            var again = el("button", "Gửi lại kỳ gần nhất", "small secondary");
             again.type = "button";
             again.addEventListener("click", function () { send(true); });
             status.appendChild(again);

@@ -1,0 +1,280 @@
+//! The tone lexicon: `config/tone.txt` (built in) plus the admin's file, read into phrases
+//! with their weights and flags, and the three kinds of markers (negators, hedges, contrast
+//! words). Words are kept in their exact form (`vietnamese::exact_form`: lowercase, tone
+//! as a trailing digit), the form the scanner compares. A later line for the same phrase
+//! replaces the earlier one, so the admin's file can re-weigh a built-in phrase.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::vietnamese;
+
+/// Longest marker (negator, hedge, contrast word), in words.
+pub(super) const MAX_MARKER_WORDS: usize = 4;
+/// Heaviest weight a line may give.
+const MAX_WEIGHT: f32 = 10.0;
+
+/// A line of the lexicon that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexiconError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for LexiconError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dòng {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for LexiconError {}
+
+/// One weighted phrase: one part, or several parts with up to `scan::GAP` words between.
+#[derive(Debug, Clone)]
+pub(super) struct Phrase {
+    pub(super) parts: Vec<Vec<String>>,
+    pub(super) weight: f32,
+    /// `^`: help after a harm; in a title it makes the harm background.
+    pub(super) aftercare: bool,
+    /// `%`: a case solved; in a title it makes the crime background (not `harm`).
+    pub(super) solved: bool,
+    /// `*`: harm to people or prosecution, never made background by `solved`.
+    pub(super) harm: bool,
+}
+
+impl Phrase {
+    /// Words of the first part (a longer first part wins at a position).
+    pub(super) fn head_len(&self) -> usize {
+        self.parts.first().map_or(0, Vec::len)
+    }
+
+    /// Words of every part together.
+    pub(super) fn total_len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+}
+
+/// What a marker does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Marker {
+    /// `!`: the phrase right after it (within a few words, same clause) does not count.
+    Negator,
+    /// `?`: good phrases after it in the same clause do not count (plans, wishes).
+    Hedge,
+    /// `~`: phrases before it in the same sentence count half.
+    Contrast,
+}
+
+/// The lexicon, ready for the scanner.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    pub(super) phrases: Vec<Phrase>,
+    /// Phrase indexes by first word, most words first (file order among equals).
+    pub(super) by_first: HashMap<String, Vec<usize>>,
+    pub(super) markers: HashMap<Vec<String>, Marker>,
+    fingerprint: String,
+}
+
+/// The exact forms of the words of `text`.
+pub(super) fn exact_words(text: &str) -> Vec<String> {
+    vietnamese::tokenize(&vietnamese::clean(text))
+        .iter()
+        .map(|t| vietnamese::exact_form(&t.text))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+impl Lexicon {
+    /// Read lexicon files, in order (a later line replaces an earlier one for the same
+    /// phrase). `salt` goes into the fingerprint (the scorer's version).
+    pub fn parse(texts: &[&str], salt: &str) -> Result<Lexicon, LexiconError> {
+        let mut phrases: Vec<Phrase> = Vec::new();
+        let mut index_of: HashMap<Vec<Vec<String>>, usize> = HashMap::new();
+        let mut markers = HashMap::new();
+        let mut h = Sha256::new();
+        h.update(salt.as_bytes());
+        for text in texts {
+            h.update([0]);
+            h.update(text.as_bytes());
+            for (n, raw) in text.lines().enumerate() {
+                let line = raw.split('#').next().unwrap_or("").trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let err = |message: String| LexiconError {
+                    line: n + 1,
+                    message,
+                };
+                let (head, rest) = line
+                    .split_once(char::is_whitespace)
+                    .ok_or_else(|| err(format!("`{line}`: thiếu cụm từ")))?;
+                let parts: Vec<Vec<String>> = rest
+                    .split('…')
+                    .flat_map(|p| p.split("..."))
+                    .map(exact_words)
+                    .collect();
+                if parts.iter().any(Vec::is_empty) {
+                    return Err(err(format!(
+                        "`{}`: cụm từ rỗng (hai bên dấu … đều phải có chữ)",
+                        rest.trim()
+                    )));
+                }
+                let marker = match head {
+                    "!" => Some(Marker::Negator),
+                    "?" => Some(Marker::Hedge),
+                    "~" => Some(Marker::Contrast),
+                    _ => None,
+                };
+                if let Some(m) = marker {
+                    if parts.len() > 1 || parts[0].len() > MAX_MARKER_WORDS {
+                        return Err(err(format!(
+                            "`{}`: từ phủ định/đối lập chỉ gồm 1 đến {MAX_MARKER_WORDS} từ liền nhau",
+                            rest.trim()
+                        )));
+                    }
+                    markers.insert(parts[0].clone(), m);
+                    continue;
+                }
+                let flags: &[char] = &['^', '%', '*'];
+                let number = head.trim_end_matches(flags);
+                let weight: f32 = number.parse().map_err(|_| {
+                    err(format!(
+                        "`{head}` không phải trọng số; viết ví dụ `+3 khánh thành`, `-4 tai nạn`, `0 đánh giá`, `! không`"
+                    ))
+                })?;
+                if !weight.is_finite() || weight.abs() > MAX_WEIGHT {
+                    return Err(err(format!(
+                        "trọng số `{head}` phải trong khoảng -{MAX_WEIGHT}..{MAX_WEIGHT}"
+                    )));
+                }
+                let flag_text = &head[number.len()..];
+                let phrase = Phrase {
+                    parts,
+                    weight,
+                    aftercare: flag_text.contains('^'),
+                    solved: flag_text.contains('%'),
+                    harm: flag_text.contains('*'),
+                };
+                match index_of.get(&phrase.parts) {
+                    Some(&i) => phrases[i] = phrase,
+                    None => {
+                        index_of.insert(phrase.parts.clone(), phrases.len());
+                        phrases.push(phrase);
+                    }
+                }
+            }
+        }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in phrases.iter().enumerate() {
+            if let Some(first) = p.parts.first().and_then(|w| w.first()) {
+                by_first.entry(first.clone()).or_default().push(i);
+            }
+        }
+        for list in by_first.values_mut() {
+            // Stable: file order among phrases of the same length.
+            list.sort_by_key(|&i| std::cmp::Reverse(phrases[i].total_len()));
+        }
+        let fingerprint = h
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Lexicon {
+            phrases,
+            by_first,
+            markers,
+            fingerprint,
+        })
+    }
+
+    /// A lexicon with nothing in it.
+    pub fn empty(salt: &str) -> Lexicon {
+        Lexicon {
+            phrases: Vec::new(),
+            by_first: HashMap::new(),
+            markers: HashMap::new(),
+            fingerprint: format!("empty-{salt}"),
+        }
+    }
+
+    /// A short hash of the lexicon files and the scorer's version: when it changes, every
+    /// item's tone is computed again.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// How many phrases it holds (markers not counted).
+    pub fn len(&self) -> usize {
+        self.phrases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.phrases.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_weights_flags_and_overrides() {
+        let lex = Lexicon::parse(
+            &[
+                "# chú thích\n+4 khánh thành\n-5* tử vong\n+3^ hỗ trợ … triệu đồng\n! không\n",
+                "+2 Khánh Thành   # admin lowers it\n",
+            ],
+            "t",
+        )
+        .expect("parse");
+        assert_eq!(lex.len(), 3);
+        let k = &lex.phrases[lex.by_first[&vietnamese::exact_form("khánh")][0]];
+        assert_eq!(k.weight, 2.0, "the later line wins");
+        let death = lex
+            .phrases
+            .iter()
+            .find(|p| p.weight == -5.0)
+            .expect("tử vong");
+        assert!(death.harm && !death.solved && !death.aftercare);
+        let gap = lex
+            .phrases
+            .iter()
+            .find(|p| p.parts.len() == 2)
+            .expect("gap phrase");
+        assert!(gap.aftercare);
+        assert_eq!(
+            lex.markers.get(&vec!["không".to_string()]),
+            Some(&Marker::Negator)
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_their_line() {
+        for (text, line, needle) in [
+            ("+4 khánh thành\nnhiều khánh thành\n", 2, "trọng số"),
+            ("+40 khánh thành\n", 1, "khoảng"),
+            ("+4 phẫu thuật …\n", 1, "rỗng"),
+            ("! không … có\n", 1, "phủ định"),
+            ("+4\n", 1, "thiếu"),
+        ] {
+            let e = Lexicon::parse(&[text], "t").expect_err(text);
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(e.to_string().contains(needle), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_text_and_the_salt() {
+        let a = Lexicon::parse(&["+1 a"], "v1").expect("a");
+        let b = Lexicon::parse(&["+2 a"], "v1").expect("b");
+        let c = Lexicon::parse(&["+1 a"], "v2").expect("c");
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(
+            a.fingerprint(),
+            Lexicon::parse(&["+1 a"], "v1").expect("a").fingerprint()
+        );
+    }
+}

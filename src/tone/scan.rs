@@ -1,0 +1,303 @@
+//! The scanner: one text (a title, a lead, the start of a body) cut into sentences and
+//! clauses at punctuation, its words put in exact form, and the lexicon's phrases found in
+//! it — the longest phrase at each position, gapped phrases (`a … b`) within one clause —
+//! with the rules that change what a phrase counts: a negator just before it cancels it,
+//! a hedge earlier in the clause (or a question) cancels a good phrase, a contrast word
+//! later in the sentence halves it, quotes around a good phrase ('giải cứu') cancel it,
+//! and each phrase counts once per field.
+
+use std::collections::HashSet;
+
+use super::lexicon::{Lexicon, MAX_MARKER_WORDS, Marker};
+use crate::vietnamese;
+
+/// Most words between the parts of a gapped phrase.
+const GAP: usize = 8;
+/// A negator cancels a phrase that starts within this many words after it.
+const NEG_WINDOW: usize = 3;
+/// What a phrase before a contrast word (same sentence) counts.
+const CONTRAST: f64 = 0.5;
+
+/// Which part of the item a text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    Title,
+    Lead,
+    Body,
+}
+
+impl Field {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Lead => "lead",
+            Field::Body => "body",
+        }
+    }
+}
+
+/// A phrase found in a field and what it counts there.
+#[derive(Debug, Clone)]
+pub(super) struct Found {
+    /// Index into `Lexicon::phrases`.
+    pub(super) phrase: usize,
+    /// The words as written (parts joined by " … ").
+    pub(super) text: String,
+    /// What it adds to the score (field weight, negation, hedges, contrast applied).
+    pub(super) weight: f64,
+    pub(super) field: Field,
+    pub(super) negated: bool,
+}
+
+struct Word {
+    exact: String,
+    start: usize,
+    end: usize,
+}
+
+struct Clause {
+    words: Vec<Word>,
+    sentence: usize,
+    /// The clause ends its sentence with a question mark.
+    question: bool,
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '\'' | '"' | '‘' | '’' | '“' | '”')
+}
+
+/// A " - " (or en/em dash) between words separates two clauses ("Hà Tĩnh - Tai nạn"),
+/// but not between two numbers ("9 - 10 xã").
+fn has_spaced_dash(gap: &str) -> bool {
+    let chars: Vec<char> = gap.chars().collect();
+    chars
+        .windows(3)
+        .any(|w| w[0].is_whitespace() && matches!(w[1], '-' | '–' | '—') && w[2].is_whitespace())
+}
+
+fn is_number(w: &str) -> bool {
+    !w.is_empty() && w.chars().all(char::is_numeric)
+}
+
+fn clauses(text: &str) -> Vec<Clause> {
+    let mut out: Vec<Clause> = Vec::new();
+    let mut current: Vec<Word> = Vec::new();
+    let mut sentence = 0;
+    for (start, end) in vietnamese::word_spans(text) {
+        let exact = vietnamese::exact_form(&text[start..end]);
+        if exact.is_empty() {
+            continue;
+        }
+        if let Some(prev) = current.last() {
+            let gap = &text[prev.end..start];
+            let dash = has_spaced_dash(gap) && !(is_number(&prev.exact) && is_number(&exact));
+            let breaks = gap.chars().any(|c| {
+                matches!(
+                    c,
+                    '.' | ';' | ':' | '!' | '?' | '…' | ',' | '(' | ')' | '[' | ']' | '|' | '/'
+                )
+            });
+            if breaks || dash {
+                let words = std::mem::take(&mut current);
+                out.push(Clause {
+                    question: gap.chars().take(3).any(|c| c == '?'),
+                    words,
+                    sentence,
+                });
+                if gap
+                    .chars()
+                    .any(|c| matches!(c, '.' | ';' | '!' | '?' | '…'))
+                {
+                    sentence += 1;
+                }
+            }
+        }
+        current.push(Word { exact, start, end });
+    }
+    if let Some(last) = current.last() {
+        let tail = &text[last.end..];
+        out.push(Clause {
+            question: tail.chars().take(3).any(|c| c == '?'),
+            words: current,
+            sentence,
+        });
+    }
+    out
+}
+
+/// Where each part of `parts` matches from word `i` (the first part exactly at `i`, each
+/// later one within `GAP` words of the one before).
+fn match_at(words: &[Word], i: usize, parts: &[Vec<String>]) -> Option<Vec<(usize, usize)>> {
+    let same = |at: usize, part: &[String]| {
+        at + part.len() <= words.len()
+            && part
+                .iter()
+                .zip(&words[at..at + part.len()])
+                .all(|(p, w)| *p == w.exact)
+    };
+    let mut spans = Vec::with_capacity(parts.len());
+    let mut pos = i;
+    for (k, part) in parts.iter().enumerate() {
+        if k == 0 {
+            if !same(pos, part) {
+                return None;
+            }
+            spans.push((pos, pos + part.len()));
+            pos += part.len();
+        } else {
+            let last_start = words.len().checked_sub(part.len())?.min(pos + GAP);
+            let found = (pos..=last_start).find(|&s| same(s, part))?;
+            spans.push((found, found + part.len()));
+            pos = found + part.len();
+        }
+    }
+    Some(spans)
+}
+
+/// One match before its sentence's contrast words are known.
+struct Pending {
+    phrase: usize,
+    text: String,
+    sentence: usize,
+    /// (clause, word) where it starts.
+    at: (usize, usize),
+    negated: bool,
+    /// Quoted, hedged or in a question: a good phrase here counts nothing.
+    doubted: bool,
+}
+
+/// Every phrase of `lex` in `text`, as it counts in `field`. `body_budget` limits a body
+/// to about that many words (whole clauses).
+pub(super) fn scan(
+    lex: &Lexicon,
+    text: &str,
+    field: Field,
+    weights: (f64, f64),
+    body_budget: Option<usize>,
+) -> Vec<Found> {
+    let clauses = clauses(text);
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut contrasts: Vec<(usize, (usize, usize))> = Vec::new();
+    let mut budget = body_budget;
+    for (ci, clause) in clauses.iter().enumerate() {
+        if let Some(b) = budget.as_mut() {
+            if *b == 0 {
+                break;
+            }
+            *b = b.saturating_sub(clause.words.len());
+        }
+        let words = &clause.words;
+        let mut last_negator: Option<usize> = None;
+        let mut hedged = clause.question;
+        let mut i = 0;
+        while i < words.len() {
+            // The longest marker starting here.
+            let mut marker: Option<(Marker, usize)> = None;
+            for len in (1..=MAX_MARKER_WORDS.min(words.len() - i)).rev() {
+                let key: Vec<String> = words[i..i + len].iter().map(|w| w.exact.clone()).collect();
+                if let Some(m) = lex.markers.get(&key) {
+                    marker = Some((*m, len));
+                    break;
+                }
+            }
+            // The best phrase starting here: longest first part, then most words.
+            let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
+            if let Some(candidates) = lex.by_first.get(&words[i].exact) {
+                for &p in candidates {
+                    let phrase = &lex.phrases[p];
+                    if let Some(spans) = match_at(words, i, &phrase.parts) {
+                        let better = best.as_ref().is_none_or(|(b, _)| {
+                            let b = &lex.phrases[*b];
+                            (phrase.head_len(), phrase.total_len()) > (b.head_len(), b.total_len())
+                        });
+                        if better {
+                            best = Some((p, spans));
+                        }
+                    }
+                }
+            }
+            // A longer phrase that starts inside this one wins ("bị đánh giá": "đánh giá").
+            if let Some((p, spans)) = &best
+                && spans.len() == 1
+            {
+                let total = lex.phrases[*p].total_len();
+                let longer_inside = (i + 1..spans[0].1).any(|j| {
+                    lex.by_first.get(&words[j].exact).is_some_and(|cands| {
+                        cands.iter().any(|&q| {
+                            let parts = &lex.phrases[q].parts;
+                            parts.len() == 1
+                                && match_at(words, j, parts).is_some()
+                                && parts[0].len() > total
+                        })
+                    })
+                });
+                if longer_inside {
+                    i += 1;
+                    continue;
+                }
+            }
+            match (best, marker) {
+                (Some((p, spans)), m)
+                    if m.is_none_or(|(_, len)| lex.phrases[p].total_len() > len) =>
+                {
+                    let phrase = &lex.phrases[p];
+                    let negated = last_negator.is_some_and(|n| i >= n && i - n < NEG_WINDOW);
+                    let (first, last) = (spans[0], spans[spans.len() - 1]);
+                    let shown: Vec<&str> = spans
+                        .iter()
+                        .map(|&(s, e)| &text[words[s].start..words[e - 1].end])
+                        .collect();
+                    let before = text[..words[first.0].start].chars().next_back();
+                    let after = text[words[last.1 - 1].end..].chars().next();
+                    let quoted = before.is_some_and(is_quote) && after.is_some_and(is_quote);
+                    pending.push(Pending {
+                        phrase: p,
+                        text: shown.join(" … "),
+                        sentence: clause.sentence,
+                        at: (ci, i),
+                        negated,
+                        doubted: (quoted || hedged) && phrase.weight > 0.0,
+                    });
+                    // After a gapped phrase, the words in the gap are read too.
+                    i = first.1;
+                }
+                (_, Some((m, len))) => {
+                    match m {
+                        Marker::Negator => last_negator = Some(i + len),
+                        Marker::Hedge => hedged = true,
+                        Marker::Contrast => contrasts.push((clause.sentence, (ci, i))),
+                    }
+                    i += len;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+    let (good_weight, bad_weight) = weights;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for m in pending {
+        if !seen.insert(m.phrase) {
+            continue;
+        }
+        let w = f64::from(lex.phrases[m.phrase].weight);
+        let contrast = contrasts
+            .iter()
+            .any(|(s, at)| *s == m.sentence && *at > m.at);
+        let factor = if contrast { CONTRAST } else { 1.0 };
+        let field_weight = if w > 0.0 { good_weight } else { bad_weight };
+        let weight = if m.negated || m.doubted {
+            0.0
+        } else {
+            w * factor * field_weight
+        };
+        out.push(Found {
+            phrase: m.phrase,
+            text: m.text,
+            weight,
+            field,
+            negated: m.negated,
+        });
+    }
+    out
+}
