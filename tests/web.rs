@@ -183,7 +183,7 @@ async fn login_checks_password_and_its_own_csrf_and_is_rate_limited() {
 /// login_failure_window`, short here) has passed, the right password works again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_is_braked_per_address_until_the_window_passes() {
-    const WINDOW_SECS: u64 = 12;
+    const WINDOW_SECS: u64 = 8;
     let app = WebApp::start_with(&format!(
         "[server.limits]\nlogin_failure_window = \"{WINDOW_SECS}s\"\n"
     ));
