@@ -1,9 +1,11 @@
 //! Accounts of the staff web app, below both faces that manage them (`gomtin users` and the
 //! web login): argon2id password hashes, random 256-bit tokens kept in the store only as
-//! SHA-256 hashes, and the use-cases built on them — create an account, issue an API
-//! token, log in (a session with its CSRF token), resolve a session or API token to its
-//! user, log out — and [`FormTokens`], the login form's CSRF values, which only count
-//! when this server issued them. Nothing here prints or knows HTTP; the store keeps the rows.
+//! SHA-256 hashes, and the use-cases built on them — create an account (with a set or a
+//! one-time password), issue an API token, log in (a session with its CSRF token), change
+//! or reset a password, resolve a session or API token to its user, log out, and the
+//! first-run setup (a single-use token printed by `gomtin serve` while no account exists)
+//! — and [`FormTokens`], the login form's CSRF values, which only count when this server
+//! issued them. Nothing here prints or knows HTTP; the store keeps the rows.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::store::{Role, Store, User};
+use crate::store::{FirstAdmin, Role, Store, User};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -112,15 +114,147 @@ pub fn add_user(
     store.add_user(name, role, &hash, now)
 }
 
-/// A new API token for the account `name`; only its hash is kept, so this is the one
-/// time it can be shown.
-pub fn issue_api_token(store: &Store, name: &str, now: DateTime<Utc>) -> Result<String> {
+/// A new API token for the account `name`, labelled `label`; only its hash is kept, so
+/// this is the one time it can be shown.
+pub fn issue_api_token(
+    store: &Store,
+    name: &str,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
     let user = store
         .user_by_name(name)?
         .ok_or_else(|| Error::User(format!("không có tài khoản tên `{name}`")))?;
+    let label = label.trim();
+    if label.chars().count() > 60 {
+        return Err(Error::User("tên gợi nhớ của mã API tối đa 60 ký tự".into()));
+    }
     let token = random_token()?;
-    store.add_api_token(user.id, &token_hash(&token), now)?;
+    store.add_api_token(user.id, &token_hash(&token), label, now)?;
     Ok(token)
+}
+
+/// A password to hand over by word of mouth: 16 letters and digits that cannot be
+/// confused (no 0/O, 1/l/I), in groups of four — about 80 bits.
+pub fn one_time_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| Error::Task(format!("không lấy được số ngẫu nhiên: {e}")))?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    Ok(chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+/// Create an account with `password`, or with a one-time password (returned, to hand
+/// over; the account must choose its own at first login) when it is `None`.
+pub fn create_account(
+    store: &Store,
+    name: &str,
+    role: Role,
+    password: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(User, Option<String>)> {
+    let generated = match password {
+        Some(_) => None,
+        None => Some(one_time_password()?),
+    };
+    let pw = password.or(generated.as_deref()).unwrap_or_default();
+    ensure_name_free(store, name)?;
+    check_password(pw)?;
+    let hash = hash_password(pw)?;
+    let mut user = store.add_user(name, role, &hash, now)?;
+    if generated.is_some() {
+        store.set_password(name, &hash, true, None)?;
+        user.must_change_password = true;
+    }
+    Ok((user, generated))
+}
+
+/// Give `name` a new password — `password`, or a one-time one (returned) when `None` —
+/// and end their sessions.
+pub fn reset_password(store: &Store, name: &str, password: Option<&str>) -> Result<Option<String>> {
+    let generated = match password {
+        Some(p) => {
+            check_password(p)?;
+            None
+        }
+        None => Some(one_time_password()?),
+    };
+    let pw = password.or(generated.as_deref()).unwrap_or_default();
+    store.set_password(name, &hash_password(pw)?, generated.is_some(), None)?;
+    Ok(generated)
+}
+
+/// Someone changes their own password: the current one must match; their other
+/// sessions end, the one with cookie `session` (theirs, now) stays.
+pub fn change_own_password(
+    store: &Store,
+    name: &str,
+    current: &str,
+    new: &str,
+    session: Option<&str>,
+) -> Result<()> {
+    let (_, hash, _) = store
+        .user_with_hash(name)?
+        .ok_or_else(|| Error::User(format!("không có tài khoản tên `{name}`")))?;
+    if !verify_password(current, &hash) {
+        return Err(Error::User("mật khẩu hiện tại không đúng".into()));
+    }
+    if current == new {
+        return Err(Error::User(
+            "mật khẩu mới phải khác mật khẩu hiện tại".into(),
+        ));
+    }
+    check_password(new)?;
+    let keep = session.map(token_hash);
+    store.set_password(name, &hash_password(new)?, false, keep.as_deref())
+}
+
+// ---------------------------------------------------------------------------------------
+// First run
+
+/// While no account exists: a new single-use setup token (its hash replaces any older
+/// one in the store); `None` once an account exists.
+pub fn start_setup(store: &Store, now: DateTime<Utc>) -> Result<Option<String>> {
+    if store.user_count()? > 0 {
+        return Ok(None);
+    }
+    let token = random_token()?;
+    store.set_setup_token(&token_hash(&token), now)?;
+    Ok(Some(token))
+}
+
+/// True while no account exists and `token` is the live setup token.
+pub fn setup_token_valid(store: &Store, token: &str) -> Result<bool> {
+    store.setup_token_valid(&token_hash(token))
+}
+
+/// Create the first admin with the setup token (used up on success).
+pub fn finish_setup(
+    store: &Store,
+    token: &str,
+    name: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<FirstAdmin> {
+    if !setup_token_valid(store, token)? {
+        // Checked before the (slow) hashing; checked again in the transaction.
+        return Ok(if store.user_count()? > 0 {
+            FirstAdmin::AccountsExist
+        } else {
+            FirstAdmin::WrongToken
+        });
+    }
+    check_password(password)?;
+    let hash = hash_password(password)?;
+    store.create_first_admin(&token_hash(token), name.trim(), &hash, now)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -135,7 +269,8 @@ pub struct NewSession {
 }
 
 /// Check a name and password; on success open a session lasting `ttl`. A wrong name
-/// costs the same time as a wrong password.
+/// costs the same time as a wrong password. A disabled account with the right password
+/// is told so (an [`Error::User`]).
 pub fn log_in(
     store: &Store,
     name: &str,
@@ -146,11 +281,15 @@ pub fn log_in(
     let found = store.user_with_hash(name)?;
     let hash = found
         .as_ref()
-        .map(|(_, h)| h.as_str())
+        .map(|(_, h, _)| h.as_str())
         .unwrap_or(dummy_hash());
     let ok = verify_password(password, hash);
     match found {
-        Some((user, _)) if ok => {
+        Some((_, _, true)) if ok => Err(Error::User(
+            "tài khoản này đã bị tắt; hãy hỏi quản trị viên".into(),
+        )),
+        Some((user, _, false)) if ok => {
+            store.stamp_login(user.id, now)?;
             let token = random_token()?;
             let csrf = random_token()?;
             let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
@@ -270,6 +409,51 @@ mod tests {
         assert!(same_secret("abc", "abc"));
         assert!(!same_secret("abc", "abd"));
         assert!(!same_secret("abc", "abcd"));
+    }
+
+    #[test]
+    fn one_time_passwords_are_readable_and_random() {
+        let a = one_time_password().expect("a");
+        assert_eq!(a.len(), 19, "{a}");
+        assert_eq!(a.matches('-').count(), 3);
+        assert!(!a.contains(['0', 'o', '1', 'l']), "{a}");
+        assert_ne!(a, one_time_password().expect("b"));
+        assert!(check_password(&a).is_ok());
+    }
+
+    #[test]
+    fn accounts_from_the_web_use_one_time_passwords_and_can_change_them() {
+        let store = Store::open_in_memory().expect("db");
+        let now = Utc::now();
+        let (u, pw) = create_account(&store, "lan", Role::Staff, None, now).expect("add");
+        let pw = pw.expect("one-time password");
+        let ttl = Duration::from_secs(3600);
+        let s = log_in(&store, "lan", &pw, ttl, now)
+            .expect("login")
+            .expect("ok");
+        assert!(s.user.must_change_password && u.name == "lan");
+        assert!(
+            change_own_password(&store, "lan", "sai-mat-khau", "mat-khau-moi-1", None).is_err()
+        );
+        change_own_password(&store, "lan", &pw, "mat-khau-moi-1", Some(&s.token)).expect("change");
+        assert!(
+            session_user(&store, &s.token, now).expect("q").is_some(),
+            "own session stays"
+        );
+        let s2 = log_in(&store, "lan", "mat-khau-moi-1", ttl, now)
+            .expect("login")
+            .expect("ok");
+        assert!(!s2.user.must_change_password);
+        store.set_disabled("lan", true, now).expect("disable");
+        assert!(
+            log_in(&store, "lan", "mat-khau-moi-1", ttl, now).is_err(),
+            "told it is disabled"
+        );
+        assert!(
+            log_in(&store, "lan", "sai", ttl, now)
+                .expect("login")
+                .is_none()
+        );
     }
 
     #[test]

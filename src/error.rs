@@ -102,6 +102,18 @@ pub enum Error {
     /// An account operation was refused (unknown user, duplicate name, bad password input).
     #[error("tài khoản: {0}")]
     User(String),
+    /// One field of an entry sent by a form or the API is wrong (`field` names its key).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// What was asked for would clash with what exists (an id already taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// What was asked about does not exist (a source, topic, digest or account).
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not do this (another person's account, an admin's action).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl Error {
@@ -130,6 +142,10 @@ impl Error {
             Error::Robots { .. } => "robots",
             Error::Listen { .. } => "listen",
             Error::User(_) => "user",
+            Error::Invalid { .. } => "invalid",
+            Error::Conflict(_) => "conflict",
+            Error::NotFound(_) => "not_found",
+            Error::Forbidden(_) => "forbidden",
         }
     }
 
@@ -157,6 +173,10 @@ impl Error {
                 | Error::UnknownSource(_)
                 | Error::Query(_)
                 | Error::User(_)
+                | Error::Invalid { .. }
+                | Error::Conflict(_)
+                | Error::NotFound(_)
+                | Error::Forbidden(_)
         )
     }
 }

@@ -7,13 +7,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use gomtin::cli::{Cli, LogFormat};
 
+/// Logging on stderr. By default only gomtin's own lines (the daemon: one per source
+/// pass, errors, the address; a command: errors) — the libraries' (tantivy's segment and
+/// commit lines) only from warnings up; `-v`/`-vv` open gomtin's info/debug lines, `-vvv`
+/// everything, and `GOMTIN_LOG` (an `EnvFilter` directive) replaces all of it.
 fn init_tracing(format: LogFormat, verbose: u8, daemon: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 if daemon => "info",
+        0 if daemon => "warn,gomtin=info",
         0 => "error",
-        1 => "info,gomtin=info",
-        2 => "info,gomtin=debug",
+        1 => "warn,gomtin=info",
+        2 => "warn,gomtin=debug",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env("GOMTIN_LOG").unwrap_or_else(|_| EnvFilter::new(default));

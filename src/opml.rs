@@ -13,6 +13,7 @@ use std::path::Path;
 use quick_xml::events::Event;
 
 use crate::config::PageSelectors;
+use crate::config::edit::ConfigFile;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 
@@ -115,25 +116,17 @@ pub fn make_id(hint: &str, taken: &HashSet<String>) -> String {
         .unwrap_or(id)
 }
 
-/// Append blocks to the config file at `path`, after checking that the result is valid.
-pub fn append_to_config(path: &Path, blocks: &[SourceBlock]) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut new = text.clone();
-    if !new.ends_with('\n') && !new.is_empty() {
-        new.push('\n');
-    }
-    new.push('\n');
+/// Append blocks to the config file at `path` (comments and layout kept, after the last
+/// `[[sources]]`), after checking that the result is valid; written atomically.
+pub fn append_to_config(path: &Path, blocks: &[SourceBlock]) -> Result<Config> {
+    let mut file = ConfigFile::read(path)?;
     for b in blocks {
-        new.push_str(&b.render());
+        let block = ConfigFile::parse(&b.render(), path)?;
+        if let Some(t) = block.entry("sources", &b.id) {
+            file.push_entry("sources", t.clone())?;
+        }
     }
-    Config::parse(&new, path)?;
-    std::fs::write(path, new).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    file.save()
 }
 
 /// Escape text for XML, in element content or in an attribute of either quote: the five

@@ -2,7 +2,8 @@
 //! SQLite (crash recovery), binds `[server] listen` (or `--listen`), and runs three things
 //! until SIGINT/SIGTERM — the web app (`web::router` on `web::listen`'s accept loop, with
 //! `[server.limits]`), the fetch scheduler and the digest runner — then stops them together
-//! and says so on stdout.
+//! and says so on stdout. While no account exists it prints the first-run setup link;
+//! `SIGHUP` reloads the config file.
 //!
 //! It lives in `cli` rather than beside `scheduler` as a flow: it is the one place that
 //! wires the web face to the flows, so as a flow it would make a lower layer import `web`;
@@ -40,6 +41,18 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
         // stdout may be a closed pipe (daemon under a supervisor): never panic on it.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "gomtin đang chạy tại http://{bound} (Ctrl+C để dừng)");
+        // First run: the one way in is this single-use link (valid until an account exists).
+        if let Some(token) = crate::accounts::start_setup(&app.store, chrono::Utc::now())? {
+            let host = if bound.ip().is_unspecified() {
+                std::net::SocketAddr::new([127, 0, 0, 1].into(), bound.port())
+            } else {
+                bound
+            };
+            let _ = writeln!(
+                out,
+                "Chưa có tài khoản nào: mở http://{host}/setup?token={token} để tạo tài khoản quản trị đầu tiên."
+            );
+        }
         let _ = out.flush();
     }
     tracing::info!(%bound, "serving");
@@ -51,6 +64,8 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     // The accept loop gives handlers the client address (the login brake needs it).
     let server =
         crate::web::listen::serve(listener, crate::web::router(state), caps, shutdown.clone());
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(app.clone(), shutdown.clone()));
     let digests = crate::digest::run(app.clone(), metrics.clone(), shutdown.clone());
     let scheduler = crate::scheduler::run(app, metrics, shutdown.clone());
     let (served, scheduled, digested) = tokio::join!(
@@ -71,6 +86,38 @@ pub async fn run(config: Config, listen: Option<std::net::SocketAddr>) -> Result
     scheduled?;
     let _ = writeln!(std::io::stdout().lock(), "gomtin đã dừng.");
     Ok(Exit::Ok)
+}
+
+/// `SIGHUP`: read the config file again and apply it; an invalid file is refused with
+/// its error in the log, and the running config stays.
+#[cfg(unix)]
+async fn reload_on_hangup(app: App, shutdown: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; config reloads only from the web");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            got = hangup.recv() => if got.is_none() { return },
+        }
+        tracing::info!("SIGHUP: reloading the config file");
+        let a = app.clone();
+        match tokio::task::spawn_blocking(move || {
+            crate::admin::edit::reload_from_disk(&a, "SIGHUP")
+        })
+        .await
+        {
+            Ok(Ok(_)) => crate::admin::edit::retag_in_background(&app),
+            // reload_from_disk logged why; the running config stays.
+            Ok(Err(_)) => {}
+            Err(e) => tracing::error!(error = %e, "config reload task failed"),
+        }
+    }
 }
 
 /// Cancel `token` on SIGINT or SIGTERM.

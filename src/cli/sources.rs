@@ -128,6 +128,19 @@ async fn list(config: Config, json: bool) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Said after a change to the file: a running daemon reads it again only when told.
+const RUNNING_HINT: &str = "Nếu gomtin serve đang chạy: bấm “Tải lại cấu hình” ở trang Nguồn tin (hoặc gửi SIGHUP) để dùng ngay.";
+
+/// Write a command-line admin action to the audit log (as `dòng lệnh`); a failure to
+/// record is said on stderr, the change itself is done.
+fn audit(config: &Config, action: &str, target: &str, detail: &str) {
+    let done = crate::store::Store::open(&config.data_dir())
+        .and_then(|s| s.audit("dòng lệnh", action, target, detail, chrono::Utc::now()));
+    if let Err(e) = done {
+        eprintln!("gomtin: không ghi được nhật ký quản trị: {e}");
+    }
+}
+
 /// `gomtin sources add URL [--pick N] [--id ID] [--name NAME]`.
 async fn add(
     config: Config,
@@ -178,11 +191,18 @@ async fn add(
     };
     let block = admin::feed_block(&config, &found, n, id, name)?;
     admin::add_sources(&config, std::slice::from_ref(&block))?;
+    audit(
+        &config,
+        "source.add",
+        &block.id,
+        block.url.as_deref().unwrap_or(""),
+    );
     println!(
         "Đã thêm vào {}:\n\n{}",
         config.path.display(),
         block.render()
     );
+    println!("{RUNNING_HINT}");
     Ok(Exit::Ok)
 }
 
@@ -197,16 +217,23 @@ fn import(config: Config, file: &Path) -> Result<Exit> {
         println!("Không có nguồn mới trong {}.", file.display());
         return Ok(Exit::Ok);
     }
+    let ids = blocks
+        .iter()
+        .map(|b| b.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    audit(
+        &config,
+        "sources.import",
+        "",
+        &format!("{} nguồn: {ids}", blocks.len()),
+    );
     println!(
-        "Đã thêm {} nguồn vào {}: {}",
+        "Đã thêm {} nguồn vào {}: {ids}",
         blocks.len(),
         config.path.display(),
-        blocks
-            .iter()
-            .map(|b| b.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
     );
+    println!("{RUNNING_HINT}");
     Ok(Exit::Ok)
 }
 

@@ -1,5 +1,5 @@
 //! `gomtin users add | token | list`: the accounts of the staff web app, managed from the
-//! command line (the first admin has no web page to be created from). The password is
+//! command line (beside the web's setup link and admin pages; both write the audit log). The password is
 //! asked twice on a terminal, or read from the first line of stdin with
 //! `--password-stdin`; hashing, tokens and the checks live in `accounts`. Works while
 //! `gomtin serve` runs (SQLite only, no data lock).
@@ -48,6 +48,13 @@ pub fn run(config: &Config, cmd: UsersCommand) -> Result<Exit> {
             accounts::ensure_name_free(&store, &name)?;
             let password = read_password(password_stdin)?;
             let user = accounts::add_user(&store, &name, role, &password, Utc::now())?;
+            store.audit(
+                "dòng lệnh",
+                "user.add",
+                &user.name,
+                &format!("vai trò {}", user.role.as_str()),
+                Utc::now(),
+            )?;
             println!(
                 "Đã tạo tài khoản `{}` (vai trò {}).",
                 user.name,
@@ -55,7 +62,9 @@ pub fn run(config: &Config, cmd: UsersCommand) -> Result<Exit> {
             );
         }
         UsersCommand::Token { name } => {
-            println!("{}", accounts::issue_api_token(&store, &name, Utc::now())?);
+            let token = accounts::issue_api_token(&store, &name, "dòng lệnh", Utc::now())?;
+            store.audit("dòng lệnh", "token.add", &name, "dòng lệnh", Utc::now())?;
+            println!("{token}");
         }
         UsersCommand::List => {
             for u in store.users()? {

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use super::Config;
 use super::de::{LineStarts, de_duration, de_source_id, de_timezone, default_timezone};
+use super::entry::FieldError;
 use crate::error::{Error, Result};
 
 /// How the SMTP connection is protected.
@@ -131,44 +132,15 @@ impl Config {
             path: self.path.clone(),
             message,
         };
-        if let Some(smtp) = &self.smtp {
-            let line = lines.line_of(smtp.host.span().start);
-            if smtp.host.get_ref().trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: smtp.host không được để trống"
-                )));
-            }
-            let from_line = lines.line_of(smtp.from.span().start);
-            if let Err(e) = smtp.from.get_ref().parse::<lettre::message::Mailbox>() {
-                return Err(invalid(format!(
-                    "dòng {from_line}: smtp.from `{}` không phải địa chỉ thư hợp lệ ({e}); ví dụ: \"Ban Tuyên giáo <tuyengiao@example.vn>\"",
-                    smtp.from.get_ref()
-                )));
-            }
-            if smtp.username.is_some() && smtp.password_env.is_none() {
-                return Err(invalid(format!(
-                    "dòng {line}: [smtp] có `username` nhưng thiếu `password_env` (tên biến môi trường chứa mật khẩu)"
-                )));
-            }
-            if let Some(ca) = &smtp.ca_file {
-                let read = std::fs::read(ca)
-                    .map_err(|e| e.to_string())
-                    .and_then(|pem| {
-                        lettre::transport::smtp::client::Certificate::from_pem(&pem)
-                            .map_err(|e| e.to_string())
-                    });
-                if let Err(e) = read {
-                    return Err(invalid(format!(
-                        "dòng {line}: smtp.ca_file `{}` không đọc được chứng chỉ PEM ({e})",
-                        ca.display()
-                    )));
-                }
-            }
-            if smtp.timeout < Duration::from_secs(1) {
-                return Err(invalid(format!(
-                    "dòng {line}: smtp.timeout phải từ 1 giây trở lên"
-                )));
-            }
+        if let Some(smtp) = &self.smtp
+            && let Err(e) = validate_smtp(smtp)
+        {
+            let at = e.at.clone().unwrap_or(smtp.host.span());
+            return Err(invalid(format!(
+                "dòng {}: {}",
+                lines.line_of(at.start),
+                e.message
+            )));
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for d in &self.digests {
@@ -179,91 +151,158 @@ impl Config {
                     d.id()
                 )));
             }
-            if self.smtp.is_none() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` cần máy chủ thư: thêm mục [smtp] (host, port, security, from)",
-                    d.id()
-                )));
-            }
-            if d.name.trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` thiếu `name`",
-                    d.id()
-                )));
-            }
-            if let Err(e) = d.cron() {
-                let l = lines.line_of(d.schedule.span().start);
-                return Err(invalid(format!(
-                    "dòng {l}: digests.schedule `{}` của `{}` không phải biểu thức cron hợp lệ ({e}); ví dụ: \"0 7 * * *\" (7 giờ sáng mỗi ngày)",
-                    d.schedule.get_ref(),
-                    d.id()
-                )));
-            }
-            if d.to.is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: bản tin `{}` cần ít nhất một địa chỉ trong `to`",
-                    d.id()
-                )));
-            }
-            let mut rcpts: HashMap<String, usize> = HashMap::new();
-            for to in &d.to {
-                let l = lines.line_of(to.span().start);
-                match to.get_ref().parse::<lettre::message::Mailbox>() {
-                    Ok(m) => {
-                        if rcpts
-                            .insert(m.email.to_string().to_lowercase(), l)
-                            .is_some()
-                        {
-                            return Err(invalid(format!(
-                                "dòng {l}: địa chỉ `{}` lặp lại trong `to` của `{}`",
-                                to.get_ref(),
-                                d.id()
-                            )));
-                        }
-                    }
-                    Err(e) => {
-                        return Err(invalid(format!(
-                            "dòng {l}: digests.to `{}` của `{}` không phải địa chỉ thư hợp lệ ({e})",
-                            to.get_ref(),
-                            d.id()
-                        )));
-                    }
-                }
-            }
-            for t in &d.topics {
-                if !topic_ids.contains_key(t.get_ref().as_str()) {
-                    let l = lines.line_of(t.span().start);
-                    return Err(invalid(format!(
-                        "dòng {l}: bản tin `{}` dùng chủ đề `{}` nhưng không có [[topics]] nào mã đó",
-                        d.id(),
-                        t.get_ref()
-                    )));
-                }
-            }
-            match &d.query {
-                Some(q) => {
-                    if let Err(e) = crate::search::query::parse_query(q, self.display.timezone) {
-                        return Err(invalid(format!(
-                            "dòng {line}: query của bản tin `{}`: {e}",
-                            d.id()
-                        )));
-                    }
-                }
-                None if d.topics.is_empty() => {
-                    return Err(invalid(format!(
-                        "dòng {line}: bản tin `{}` cần `topics` hoặc `query` (hoặc cả hai)",
-                        d.id()
-                    )));
-                }
-                None => {}
-            }
-            if d.max_items == 0 || d.max_items > 500 {
-                return Err(invalid(format!(
-                    "dòng {line}: digests.max_items của `{}` phải trong khoảng 1..500",
-                    d.id()
-                )));
+            let known = |t: &str| topic_ids.contains_key(t);
+            if let Err(e) = validate_digest(d, self.smtp.is_some(), &known, self.display.timezone) {
+                let l = e.at.clone().map_or(line, |at| lines.line_of(at.start));
+                return Err(invalid(format!("dòng {l}: {}", e.message)));
             }
         }
         Ok(())
     }
+}
+/// What serde cannot see in `[smtp]`: a host, a sender address that parses, a password
+/// variable when there is a user name, a sane timeout.
+pub fn validate_smtp(smtp: &SmtpConfig) -> std::result::Result<(), FieldError> {
+    if smtp.host.get_ref().trim().is_empty() {
+        return Err(FieldError::new("host", "smtp.host không được để trống"));
+    }
+    if let Err(e) = smtp.from.get_ref().parse::<lettre::message::Mailbox>() {
+        return Err(FieldError::new(
+            "from",
+            format!(
+                "smtp.from `{}` không phải địa chỉ thư hợp lệ ({e}); ví dụ: \"Ban Tuyên giáo <tuyengiao@example.vn>\"",
+                smtp.from.get_ref()
+            ),
+        )
+        .at(smtp.from.span()));
+    }
+    if smtp.username.is_some() && smtp.password_env.is_none() {
+        return Err(FieldError::new(
+            "password_env",
+            "[smtp] có `username` nhưng thiếu `password_env` (tên biến môi trường chứa mật khẩu)",
+        ));
+    }
+    if let Some(ca) = &smtp.ca_file {
+        let read = std::fs::read(ca)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| {
+                lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = read {
+            return Err(FieldError::new(
+                "ca_file",
+                format!(
+                    "smtp.ca_file `{}` không đọc được chứng chỉ PEM ({e})",
+                    ca.display()
+                ),
+            ));
+        }
+    }
+    if smtp.timeout < Duration::from_secs(1) {
+        return Err(FieldError::new(
+            "timeout",
+            "smtp.timeout phải từ 1 giây trở lên",
+        ));
+    }
+    Ok(())
+}
+
+/// What serde cannot see in one `[[digests]]` entry: a mail server to send through, a
+/// name, a cron schedule, recipients that parse (each once), known topics (`known`), a
+/// query in the search language, a sane `max_items`. The error names its key and, for a
+/// value inside a list, where it is (`at`).
+pub fn validate_digest(
+    d: &DigestConfig,
+    has_smtp: bool,
+    known: &dyn Fn(&str) -> bool,
+    tz: chrono_tz::Tz,
+) -> std::result::Result<(), FieldError> {
+    let id = d.id();
+    let err = |field: &str, message: String| Err(FieldError::new(field, message));
+    if !has_smtp {
+        return err(
+            "smtp",
+            format!("bản tin `{id}` cần máy chủ thư: thêm mục [smtp] (host, port, security, from)"),
+        );
+    }
+    if d.name.trim().is_empty() {
+        return err("name", format!("bản tin `{id}` thiếu `name`"));
+    }
+    if let Err(e) = d.cron() {
+        return Err(FieldError::new(
+            "schedule",
+            format!(
+                "digests.schedule `{}` của `{id}` không phải biểu thức cron hợp lệ ({e}); ví dụ: \"0 7 * * *\" (7 giờ sáng mỗi ngày)",
+                d.schedule.get_ref()
+            ),
+        )
+        .at(d.schedule.span()));
+    }
+    if d.to.is_empty() {
+        return err(
+            "to",
+            format!("bản tin `{id}` cần ít nhất một địa chỉ trong `to`"),
+        );
+    }
+    let mut rcpts: HashMap<String, ()> = HashMap::new();
+    for to in &d.to {
+        match to.get_ref().parse::<lettre::message::Mailbox>() {
+            Ok(m) => {
+                if rcpts
+                    .insert(m.email.to_string().to_lowercase(), ())
+                    .is_some()
+                {
+                    return Err(FieldError::new(
+                        "to",
+                        format!("địa chỉ `{}` lặp lại trong `to` của `{id}`", to.get_ref()),
+                    )
+                    .at(to.span()));
+                }
+            }
+            Err(e) => {
+                return Err(FieldError::new(
+                    "to",
+                    format!(
+                        "digests.to `{}` của `{id}` không phải địa chỉ thư hợp lệ ({e})",
+                        to.get_ref()
+                    ),
+                )
+                .at(to.span()));
+            }
+        }
+    }
+    for t in &d.topics {
+        if !known(t.get_ref()) {
+            return Err(FieldError::new(
+                "topics",
+                format!(
+                    "bản tin `{id}` dùng chủ đề `{}` nhưng không có [[topics]] nào mã đó",
+                    t.get_ref()
+                ),
+            )
+            .at(t.span()));
+        }
+    }
+    match &d.query {
+        Some(q) => {
+            if let Err(e) = crate::search::query::parse_query(q, tz) {
+                return err("query", format!("query của bản tin `{id}`: {e}"));
+            }
+        }
+        None if d.topics.is_empty() => {
+            return err(
+                "topics",
+                format!("bản tin `{id}` cần `topics` hoặc `query` (hoặc cả hai)"),
+            );
+        }
+        None => {}
+    }
+    if d.max_items == 0 || d.max_items > 500 {
+        return err(
+            "max_items",
+            format!("digests.max_items của `{id}` phải trong khoảng 1..500"),
+        );
+    }
+    Ok(())
 }

@@ -20,6 +20,8 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 
 mod de;
+pub mod edit;
+mod entry;
 mod limits;
 mod mail;
 mod sources;
@@ -28,8 +30,11 @@ use de::{
     LineStarts, de_duration, de_socket_addr, de_source_id, de_timezone, default_timezone,
     translate_toml_message,
 };
+pub use entry::{FieldError, parse_entry};
 pub use limits::ServerLimits;
-pub use mail::{DigestConfig, SmtpConfig, SmtpSecurity, parse_cron};
+pub use mail::{
+    DigestConfig, SmtpConfig, SmtpSecurity, parse_cron, validate_digest, validate_smtp,
+};
 pub use sources::{PageSelectors, Sel, SourceConfig, SourceKind, parse_selector, validate_source};
 
 /// The whole configuration file.
@@ -320,6 +325,28 @@ impl TopicConfig {
     }
 }
 
+/// What serde cannot see in one `[[topics]]` entry: a name and a query in the search
+/// language with at least one word (checked by the search parser only).
+pub fn validate_topic(t: &TopicConfig, tz: chrono_tz::Tz) -> std::result::Result<(), FieldError> {
+    if t.name.trim().is_empty() {
+        return Err(FieldError::new(
+            "name",
+            format!("chủ đề `{}` thiếu `name`", t.id()),
+        ));
+    }
+    match crate::search::query::parse_query(&t.query, tz) {
+        Ok(pq) if !pq.is_match_all() => Ok(()),
+        Ok(_) => Err(FieldError::new(
+            "query",
+            format!("chủ đề `{}` cần ít nhất một từ trong `query`", t.id()),
+        )),
+        Err(e) => Err(FieldError::new(
+            "query",
+            format!("query của chủ đề `{}`: {e}", t.id()),
+        )),
+    }
+}
+
 /// Resolve `p` against `base` unless it is absolute.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
@@ -386,20 +413,8 @@ impl Config {
                     t.id()
                 )));
             }
-            match crate::search::query::parse_query(&t.query, self.display.timezone) {
-                Ok(pq) if !pq.is_match_all() => {}
-                Ok(_) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: chủ đề `{}` cần ít nhất một từ trong `query`",
-                        t.id()
-                    )));
-                }
-                Err(e) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: query của chủ đề `{}`: {e}",
-                        t.id()
-                    )));
-                }
+            if let Err(e) = validate_topic(t, self.display.timezone) {
+                return Err(invalid(format!("dòng {line}: {}", e.message)));
             }
         }
         self.validate_mail(lines, &topic_ids)?;

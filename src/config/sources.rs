@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use super::de::{LineStarts, de_duration, de_opt_url, de_source_id};
+use super::entry::FieldError;
 use super::{Config, resolve};
 use crate::error::{Error, Result};
 
@@ -194,52 +195,100 @@ fn de_opt_selector<'de, D: Deserializer<'de>>(
     de_selector(d).map(Some)
 }
 
-/// What `Config::validate` cannot see from serde alone, for page-related keys.
-pub fn validate_source(s: &SourceConfig) -> Option<String> {
+/// What serde cannot see in one entry: the page-related keys, one location, a name and
+/// a sane interval. The error names the key it is about, so that a form can show it
+/// beside that field; the file's loader adds the line.
+pub fn validate_source(s: &SourceConfig) -> std::result::Result<(), FieldError> {
     let id = s.id();
+    let err = |field: &str, message: String| Err(FieldError::new(field, message));
     match s.kind {
         SourceKind::Page if s.selectors.is_none() => {
-            return Some(format!(
-                "nguồn `{id}` (kind = \"page\") thiếu bảng [sources.selectors] với ít nhất `link`"
-            ));
+            return err(
+                "selectors",
+                format!(
+                    "nguồn `{id}` (kind = \"page\") thiếu bảng [sources.selectors] với ít nhất `link`"
+                ),
+            );
         }
         SourceKind::Feed | SourceKind::Manual if s.selectors.is_some() => {
-            return Some(format!(
-                "nguồn `{id}`: sources.selectors chỉ dùng cho kind = \"page\""
-            ));
+            return err(
+                "selectors",
+                format!("nguồn `{id}`: sources.selectors chỉ dùng cho kind = \"page\""),
+            );
         }
         SourceKind::Manual if s.url.is_some() || s.path.is_some() || s.full_content => {
-            return Some(format!(
-                "nguồn `{id}` (kind = \"manual\") không tải từ đâu cả: bỏ `url`/`path`/`full_content`"
-            ));
+            let field = if s.url.is_some() {
+                "url"
+            } else if s.path.is_some() {
+                "path"
+            } else {
+                "full_content"
+            };
+            return err(
+                field,
+                format!(
+                    "nguồn `{id}` (kind = \"manual\") không tải từ đâu cả: bỏ `url`/`path`/`full_content`"
+                ),
+            );
         }
         _ => {}
     }
     if s.article.is_some() && s.kind == SourceKind::Feed && !s.full_content {
-        return Some(format!(
-            "nguồn `{id}`: sources.article chỉ có tác dụng khi full_content = true (hoặc kind = \"page\")"
-        ));
+        return err(
+            "article",
+            format!(
+                "nguồn `{id}`: sources.article chỉ có tác dụng khi full_content = true (hoặc kind = \"page\")"
+            ),
+        );
     }
     if s.max_articles_per_pass == 0 || s.max_articles_per_pass > 500 {
-        return Some(format!(
-            "nguồn `{id}`: sources.max_articles_per_pass phải trong khoảng 1..500"
-        ));
+        return err(
+            "max_articles_per_pass",
+            format!("nguồn `{id}`: sources.max_articles_per_pass phải trong khoảng 1..500"),
+        );
     }
     if let Some(fmt) = s.selectors.as_ref().and_then(|p| p.date_format.as_deref()) {
         let bad = chrono::format::StrftimeItems::new(fmt)
             .any(|i| matches!(i, chrono::format::Item::Error));
         if bad || fmt.trim().is_empty() {
-            return Some(format!(
-                "nguồn `{id}`: sources.selectors.date_format `{fmt}` không hợp lệ; ví dụ: \"%d/%m/%Y %H:%M\""
-            ));
+            return err(
+                "selectors.date_format",
+                format!(
+                    "nguồn `{id}`: sources.selectors.date_format `{fmt}` không hợp lệ; ví dụ: \"%d/%m/%Y %H:%M\""
+                ),
+            );
         }
     }
-    None
+    match (&s.url, &s.path) {
+        (None, None) if s.kind == SourceKind::Manual => {}
+        (Some(_), Some(_)) => {
+            return err(
+                "path",
+                format!("nguồn `{id}` có cả `url` lẫn `path`; chỉ dùng một"),
+            );
+        }
+        (None, None) => {
+            return err(
+                "url",
+                format!("nguồn `{id}` thiếu `url` (hoặc `path` cho tệp trên máy)"),
+            );
+        }
+        _ => {}
+    }
+    if s.name.trim().is_empty() {
+        return err("name", format!("nguồn `{id}` thiếu `name`"));
+    }
+    if s.interval < Duration::from_secs(1) {
+        return err(
+            "interval",
+            format!("sources.interval của `{id}` phải từ 1 giây trở lên"),
+        );
+    }
+    Ok(())
 }
 
 impl Config {
-    /// Each `[[sources]]` entry: a unique id, one location, a name, a sane interval, and
-    /// the page-related keys (`validate_source`).
+    /// Each `[[sources]]` entry: a unique id and what `validate_source` checks.
     pub(super) fn validate_sources(&self, lines: &LineStarts) -> Result<()> {
         let invalid = |message: String| Error::ConfigInvalid {
             path: self.path.clone(),
@@ -254,36 +303,8 @@ impl Config {
                     s.id()
                 )));
             }
-            if let Some(message) = validate_source(s) {
-                return Err(invalid(format!("dòng {line}: {message}")));
-            }
-            match (&s.url, &s.path) {
-                (None, None) if s.kind == SourceKind::Manual => {}
-                (Some(_), Some(_)) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: nguồn `{}` có cả `url` lẫn `path`; chỉ dùng một",
-                        s.id()
-                    )));
-                }
-                (None, None) => {
-                    return Err(invalid(format!(
-                        "dòng {line}: nguồn `{}` thiếu `url` (hoặc `path` cho tệp trên máy)",
-                        s.id()
-                    )));
-                }
-                _ => {}
-            }
-            if s.name.trim().is_empty() {
-                return Err(invalid(format!(
-                    "dòng {line}: nguồn `{}` thiếu `name`",
-                    s.id()
-                )));
-            }
-            if s.interval < Duration::from_secs(1) {
-                return Err(invalid(format!(
-                    "dòng {line}: sources.interval của `{}` phải từ 1 giây trở lên",
-                    s.id()
-                )));
+            if let Err(e) = validate_source(s) {
+                return Err(invalid(format!("dòng {line}: {}", e.message)));
             }
         }
         Ok(())

@@ -497,30 +497,50 @@ impl DigestRunner {
 }
 
 /// The daemon's digest loop: look every few seconds (and right at each scheduled time)
-/// until `shutdown`. A delivery in flight finishes before the loop stops.
+/// until `shutdown`. A delivery in flight finishes before the loop stops. A config reload
+/// (`App::config_changes`: a digest or `[smtp]` added or changed from the web, `SIGHUP`)
+/// rebuilds the runner at once, so a digest added to a running daemon is sent on time;
+/// without digests or `[smtp]` it only waits for the next reload.
 pub async fn run(app: App, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Result<()> {
-    if app.config().digests.is_empty() {
-        return Ok(());
-    }
-    let Some(runner) = DigestRunner::new(app, metrics, shutdown.clone())? else {
-        return Ok(());
-    };
-    tracing::info!(
-        digests = runner.app.config().digests.len(),
-        smtp = %runner.mailer.server(),
-        "digest runner started"
-    );
+    let mut changes = app.config_changes();
+    let mut runner: Option<DigestRunner> = None;
+    let mut fresh = true;
     loop {
-        let now = Utc::now();
-        if let Err(e) = runner.tick(now).await {
-            tracing::error!(error = %e, "digest tick failed");
+        if fresh {
+            fresh = false;
+            runner = None;
+            if !app.config().digests.is_empty() {
+                match DigestRunner::new(app.clone(), metrics.clone(), shutdown.clone()) {
+                    Ok(Some(r)) => {
+                        tracing::info!(
+                            digests = r.app.config().digests.len(),
+                            smtp = %r.mailer.server(),
+                            "digest runner started"
+                        );
+                        runner = Some(r);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "digest runner cannot start"),
+                }
+            }
         }
-        let wait = runner.next_wake(Utc::now());
+        let wait = match &runner {
+            Some(r) => {
+                if let Err(e) = r.tick(Utc::now()).await {
+                    tracing::error!(error = %e, "digest tick failed");
+                }
+                r.next_wake(Utc::now())
+            }
+            None => MAX_TICK,
+        };
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(wait) => {}
+            Ok(()) = changes.changed() => fresh = true,
         }
     }
-    tracing::info!("digest runner stopped");
+    if runner.is_some() {
+        tracing::info!("digest runner stopped");
+    }
     Ok(())
 }

@@ -371,6 +371,25 @@ impl SearchIndex {
         Ok(done)
     }
 
+    /// Drop the documents of these items (removed from the store) and commit.
+    pub fn remove(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|p| p.into_inner());
+        self.with_writer(|w| {
+            for id in ids {
+                w.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+            }
+            Ok(())
+        })?;
+        // Whatever the writer holds beyond the last commit goes in with its own `seq`.
+        let seq = self
+            .indexed_seq()?
+            .max(self.fed_seq.load(Ordering::Acquire));
+        self.commit(seq)
+    }
+
     /// Drop every document and index the whole store again, in one commit.
     pub fn rebuild(&self, store: &Store) -> Result<usize> {
         let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|p| p.into_inner());

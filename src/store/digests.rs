@@ -209,6 +209,30 @@ impl Store {
             .optional()?)
     }
 
+    /// The last `limit` recorded periods of `digest_id`, newest first, each with its
+    /// deliveries (the admin's ledger view).
+    pub fn recent_digest_periods(
+        &self,
+        digest_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(DigestPeriod, Vec<Delivery>)>> {
+        let periods = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {PERIOD_COLUMNS} FROM digest_periods WHERE digest_id = ?1
+                 ORDER BY period_end DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![digest_id, limit as i64], period_from_row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let mut out = Vec::with_capacity(periods.len());
+        for p in periods {
+            let deliveries = self.digest_deliveries(digest_id, p.end)?;
+            out.push((p, deliveries));
+        }
+        Ok(out)
+    }
+
     /// The latest recorded period of `digest_id` ending at or before `at`.
     pub fn latest_digest_period(
         &self,

@@ -3,6 +3,7 @@
 //! mode with a busy timeout, behind one writer connection, and its schema is an
 //! append-only, ordered list of migrations tracked by `PRAGMA user_version`.
 
+mod audit;
 mod clusters;
 mod digests;
 mod items;
@@ -21,13 +22,14 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use audit::AuditEntry;
 pub use digests::{Claim, Delivery, DeliveryStatus, DigestPeriod, NewDelivery};
 pub use items::ItemQuery;
 pub use proposals::{Proposal, ProposalState, Proposed};
 pub use reading::{SavedItem, VISIT_GAP_SECS};
 pub use related::{ClusterMember, RelatedItem};
 pub use shares::{LedgerRow, NewShare, REPEAT_WINDOW_SECS, Share, ShareOwner, StoryShare};
-pub use users::{Role, User, valid_user_name};
+pub use users::{Account, FirstAdmin, Role, TokenInfo, User, valid_user_name};
 
 /// Ordered schema migrations. Append only: never edit or reorder a released entry.
 const MIGRATIONS: &[&str] = &[
@@ -230,6 +232,28 @@ const MIGRATIONS: &[&str] = &[
         since_at INTEGER NOT NULL
     );
     CREATE INDEX shares_item_user ON shares(item_id, user_id, shared_at);
+    "#,
+    // 9 (issue 14, the web admin): accounts that can be disabled, must change a one-time
+    // password, and show their last login; API tokens with a label; the audit log of admin
+    // actions; the first-run setup token (only its hash, one row).
+    r#"
+    ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+    ALTER TABLE users ADD COLUMN last_login_at INTEGER;
+    ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE api_tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE setup_token (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        token_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
     "#,
 ];
 

@@ -1,9 +1,11 @@
 //! Sources in SQLite: the rows mirrored from the config, their conditional-GET validators,
-//! the outcome of each fetch (health) and the fetch log.
+//! the outcome of each fetch (health) and the fetch log; and removing a source with its
+//! items when the admin asks for it.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
+use super::clusters::forget_bands;
 use super::{Store, from_ts, ts};
 use crate::config::Config;
 use crate::error::Result;
@@ -221,6 +223,37 @@ impl Store {
         Ok(self
             .conn()
             .query_row("SELECT COUNT(*) FROM fetch_log", [], |r| r.get(0))?)
+    }
+
+    /// Remove source `source_id`'s items — with their shares and cluster band keys — its
+    /// fetch log and its row (the admin asked for the items to go with the source); the
+    /// ids of the removed items, for the index to drop.
+    pub fn delete_source(&self, source_id: &str) -> Result<Vec<i64>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT id FROM items WHERE source_id = ?1")?;
+            let rows = stmt.query_map([source_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        for id in &ids {
+            forget_bands(&tx, *id)?;
+        }
+        // Everything that points at the items goes with them (shares, saved items,
+        // proposals), so the foreign keys hold.
+        for table in ["shares", "saved_items", "proposals"] {
+            tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE item_id IN (SELECT id FROM items WHERE source_id = ?1)"
+                ),
+                [source_id],
+            )?;
+        }
+        tx.execute("DELETE FROM items WHERE source_id = ?1", [source_id])?;
+        tx.execute("DELETE FROM fetch_log WHERE source_id = ?1", [source_id])?;
+        tx.execute("DELETE FROM sources WHERE id = ?1", [source_id])?;
+        tx.commit()?;
+        Ok(ids)
     }
 
     /// Any existing source row (to tell "never fetched" from "unknown").

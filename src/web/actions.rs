@@ -484,13 +484,21 @@ pub async fn fetch_source_now(
     tracing::info!(user = %user.name, source = %id, "fetch now");
     let (outcome, _) = crate::pipeline::refresh_source(app, &source).await?;
     crate::pipeline::after_store(app, None).await?;
+    let detail = match &outcome.result {
+        crate::model::OutcomeKind::Fetched { counts, .. } => {
+            format!("{} tin mới, {} cập nhật", counts.new, counts.updated)
+        }
+        crate::model::OutcomeKind::NotModified => "không đổi".to_string(),
+        crate::model::OutcomeKind::Failed { message, .. } => format!("lỗi: {message}"),
+    };
+    crate::admin::edit::audit(
+        app,
+        &crate::admin::edit::Action {
+            who: &user.name,
+            what: "source.fetch",
+            target: id,
+            detail,
+        },
+    );
     Ok(outcome)
-}
-
-/// Sources are declared in the config file; the web only tells admins where (501).
-pub fn add_source() -> WebError {
-    WebError::new(
-        axum::http::StatusCode::NOT_IMPLEMENTED,
-        "Nguồn tin được khai báo trong tệp cấu hình: thêm một khối [[sources]] vào gomtin.toml rồi khởi động lại gomtin serve.",
-    )
 }

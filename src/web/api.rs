@@ -212,8 +212,3 @@ pub async fn fetch_now(
 ) -> Result<Response, WebError> {
     Ok(Json(actions::fetch_source_now(&state, &who.user, &id).await?).into_response())
 }
-
-/// `POST /api/sources` (admin): sources are added in the config file, not here (501).
-pub async fn add_source(_admin: Admin) -> WebError {
-    actions::add_source()
-}

@@ -1,6 +1,6 @@
 //! What the web app ships inside the binary: the minijinja templates (auto-escaping HTML)
-//! and the static files served under `/static/` (stylesheets, scripts and the app's icons;
-//! no inline script, so the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
+//! and the static files served under `/static/` (stylesheets, scripts and the app's icons,
+//! the admin pages' own pair among them; no inline script, so the CSP needs no nonce). They are compiled in with `include_str!`: the daemon ships as
 //! one file (see README, Deployment), and the escaping guarantees cannot be undone by an
 //! edited template on disk.
 
@@ -9,16 +9,22 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 
+/// `("admin/NAME", its text)` for a template of `assets/templates/admin/`.
+macro_rules! admin_template {
+    ($name:literal) => {
+        (
+            concat!("admin/", $name),
+            include_str!(concat!("assets/templates/admin/", $name)),
+        )
+    };
+}
+
 /// Templates, compiled in.
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("assets/templates/base.html")),
     ("login.html", include_str!("assets/templates/login.html")),
     ("search.html", include_str!("assets/templates/search.html")),
     ("item.html", include_str!("assets/templates/item.html")),
-    (
-        "sources.html",
-        include_str!("assets/templates/sources.html"),
-    ),
     ("error.html", include_str!("assets/templates/error.html")),
     (
         "capture.html",
@@ -31,6 +37,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("saved.html", include_str!("assets/templates/saved.html")),
     ("news.html", include_str!("assets/templates/news.html")),
     ("again.html", include_str!("assets/templates/again.html")),
+    // --- admin pages (issue 14) ---
+    admin_template!("layout.html"),
+    admin_template!("setup.html"),
+    admin_template!("sources.html"),
+    admin_template!("delete_dialog.html"),
+    admin_template!("source_form.html"),
+    admin_template!("import.html"),
+    admin_template!("users.html"),
+    admin_template!("account.html"),
+    admin_template!("topics.html"),
+    admin_template!("digests.html"),
+    admin_template!("audit.html"),
 ];
 
 /// Static files: (name, content type, body).
@@ -70,6 +88,17 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "icon-512.png",
         "image/png",
         include_bytes!("assets/icon-512.png"),
+    ),
+    // --- admin pages (issue 14) ---
+    (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_bytes!("assets/admin.css"),
+    ),
+    (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/admin.js"),
     ),
 ];
 

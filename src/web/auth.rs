@@ -138,7 +138,7 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<u64
 }
 
 /// Add a `Set-Cookie` header to a response.
-fn add_cookie(
+pub fn add_cookie(
     resp: &mut Response,
     state: &AppState,
     name: &str,
@@ -156,6 +156,7 @@ fn add_cookie(
 /// Paths served without a session.
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/setup"
         || path.starts_with("/static/")
         || path == "/favicon.ico"
         || path == "/healthz"
@@ -283,6 +284,16 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             .into_response();
         }
     }
+    if identity.user.must_change_password && !allowed_before_new_password(&req, &identity) {
+        if path.starts_with("/api/") {
+            return WebError::new(
+                StatusCode::FORBIDDEN,
+                "Cần đổi mật khẩu dùng một lần trước (trang Tài khoản).",
+            )
+            .into_response();
+        }
+        return Redirect::to("/account").into_response();
+    }
     // The error pages (drawn outside this gate, by `error::render_errors`) keep the menu.
     let chrome = Chrome {
         user: identity.user.name.clone(),
@@ -304,6 +315,16 @@ fn same_site_again(state: &AppState, next: &str) -> Response {
         "again.html",
         minijinja::context! { next => safe_next(next) },
     )
+}
+
+/// With a one-time password, only the account page (and changing the password there),
+/// logging out and the static files are open.
+fn allowed_before_new_password(req: &Request, who: &Identity) -> bool {
+    let path = req.uri().path();
+    path == "/account"
+        || path == "/logout"
+        || path.starts_with("/static/")
+        || (req.method() == Method::PATCH && path == format!("/api/users/{}", who.user.name))
 }
 
 /// Check the CSRF token in the header or, for HTML forms, in the `csrf` field. The body is
@@ -353,10 +374,12 @@ fn login_page(
         Ok(t) => t,
         Err(e) => return WebError::internal(e).into_response(),
     };
+    // While no account exists, the page says where the first one comes from.
+    let first_run = state.app.store.user_count().is_ok_and(|n| n == 0);
     let mut resp = state.render(
         status,
         "login.html",
-        minijinja::context! { csrf => token, next => next, message => message },
+        minijinja::context! { csrf => token, next => next, message => message, first_run => first_run },
     );
     add_cookie(
         &mut resp,
@@ -490,6 +513,17 @@ pub async fn login_submit(
             );
             add_cookie(&mut resp, &state, LOGIN_COOKIE, "", Some(0));
             resp
+        }
+        // The right password of a disabled account: say so.
+        Ok(Err(e @ crate::error::Error::User(_))) => {
+            tracing::warn!(user = %name, "login of a disabled account");
+            login_page(
+                &state,
+                &headers,
+                StatusCode::FORBIDDEN,
+                &next,
+                Some(&e.to_string()),
+            )
         }
         Ok(Ok(None)) => {
             state.limiter.failed(ip, &name);

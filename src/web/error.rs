@@ -1,6 +1,8 @@
 //! The web app's one error type. A handler, extractor or middleware returns a
 //! [`WebError`] (a status and a Vietnamese message; `?` turns a crate [`Error`] into one:
-//! the caller's mistakes 400, ours 500); it answers `{"error": message}` by itself, and
+//! the caller's mistakes 400 — with the key at fault for a bad field — a taken id 409,
+//! something unknown 404, ours 500); it answers `{"error": message}` (plus `"field": KEY`
+//! for a bad field) by itself, and
 //! the [`render_errors`] layer turns it into the escaped error page on every route outside
 //! `/api/`. The same layer answers axum's own rejections (a bad id in the path, a
 //! malformed form or JSON body: plain text that may quote the input) the same way, and
@@ -29,6 +31,8 @@ enum Format {
 pub struct WebError {
     status: StatusCode,
     message: String,
+    /// The key of the form field at fault, when one is.
+    field: Option<String>,
     /// None: by the route (`/api/…` JSON, the rest a page).
     format: Option<Format>,
 }
@@ -38,8 +42,16 @@ impl WebError {
         WebError {
             status,
             message: message.into(),
+            field: None,
             format: None,
         }
+    }
+
+    /// A 400 about the form field `field`.
+    pub fn field(field: &str, message: impl Into<String>) -> WebError {
+        let mut e = WebError::bad_request(message);
+        e.field = Some(field.to_string());
+        e
     }
 
     pub fn bad_request(message: impl Into<String>) -> WebError {
@@ -68,8 +80,16 @@ impl WebError {
 }
 
 impl From<Error> for WebError {
-    /// Bad queries and unknown names are the caller's (400), the rest ours (500).
+    /// Bad queries and unknown names are the caller's (400; a bad field names its key),
+    /// a taken id is a conflict (409), an unknown thing 404, the rest ours (500).
     fn from(e: Error) -> WebError {
+        match e {
+            Error::Invalid { field, message } => return WebError::field(&field, message),
+            Error::Conflict(m) => return WebError::new(StatusCode::CONFLICT, m),
+            Error::NotFound(m) => return WebError::not_found(m),
+            Error::Forbidden(m) => return WebError::new(StatusCode::FORBIDDEN, m),
+            _ => {}
+        }
         let status = if e.is_usage() {
             StatusCode::BAD_REQUEST
         } else {
@@ -88,7 +108,10 @@ impl From<tokio::task::JoinError> for WebError {
 impl IntoResponse for WebError {
     /// `{"error": …}`, carrying the error along for [`render_errors`] to show as a page.
     fn into_response(self) -> Response {
-        let body = axum::Json(serde_json::json!({ "error": self.message }));
+        let body = match &self.field {
+            Some(f) => axum::Json(serde_json::json!({ "error": self.message, "field": f })),
+            None => axum::Json(serde_json::json!({ "error": self.message })),
+        };
         let mut resp = (self.status, body).into_response();
         resp.extensions_mut().insert(self);
         resp

@@ -1,8 +1,9 @@
 //! The security headers every response of the server carries, set by one middleware
 //! around the whole router: a strict Content-Security-Policy (scripts and styles only from
 //! this server, images also from news sites, no frames, no plugins, forms only back to
-//! us), `nosniff`, `DENY` framing, a same-origin referrer, and `no-store` unless a handler
-//! chose its own caching (the static files do).
+//! us) unless a handler set a stricter one of its own, `nosniff`, `DENY` framing, a
+//! same-origin referrer, and `no-store` unless a handler chose its own caching (the static
+//! files do).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -21,10 +22,13 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A handler may set a stricter policy of its own (the digest preview's sandbox).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1,10 +1,10 @@
 //! The web layer: [`router`] builds the axum `Router` that `gomtin serve` runs on
 //! `[server] listen` — the route table below names every handler. The operational
-//! endpoints (`ops`: `/healthz`, `/metrics`) and what installing the app needs (the
-//! manifest and service worker of `capture`) are public; the staff pages (`pages`,
-//! `item`, `capture`, `team`, `feeds`), the JSON API (`api`), login (`auth`) and the
-//! static files (`assets`) sit behind the login gate (`auth::require_login`) and the
-//! error renderer
+//! endpoints (`ops`: `/healthz`, `/metrics`), what installing the app needs (the
+//! manifest and service worker of `capture`) and the first-run `/setup` (`admin`) are
+//! public; the staff pages (`pages`, `item`, `capture`, `team`, `feeds`), the JSON API
+//! (`api`), the admin's pages and API (`admin`), login (`auth`) and the static files
+//! (`assets`) sit behind the login gate (`auth::require_login`) and the error renderer
 //! (`error::render_errors`), and every response carries the security headers (`headers`).
 //!
 //! Handlers take the one [`AppState`] (`state`), the caller from the `auth` extractors
@@ -14,6 +14,7 @@
 //! loop with the header timeout and connection caps).
 
 mod actions;
+mod admin;
 mod api;
 mod assets;
 mod auth;
@@ -33,9 +34,77 @@ mod view;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::response::Redirect;
+use axum::routing::{delete, get, patch, post, put};
 
 pub use state::AppState;
+
+/// The admin's pages and API (issue 14; `admin::*`): first-run setup, sources, accounts,
+/// topics, digests, the audit log. One block, so the other route groups stay apart.
+fn admin_routes() -> Router<AppState> {
+    use admin::{audit, digests, setup, sources, topics, users};
+    Router::new()
+        .route("/setup", get(setup::setup_form).post(setup::setup_submit))
+        .route(
+            "/sources",
+            get(sources::sources_page).post(sources::add_source_form),
+        )
+        .route("/sources/new", get(sources::new_page))
+        .route("/sources/import", get(sources::import_page))
+        .route("/sources/{id}/edit", get(sources::edit_page))
+        .route("/sources/{id}/fetch", post(sources::fetch_now))
+        .route("/admin", get(|| async { Redirect::to("/sources") }))
+        .route("/admin/users", get(users::users_page))
+        .route("/admin/topics", get(topics::topics_page))
+        .route("/admin/digests", get(digests::digests_page))
+        .route("/admin/digests/{id}/preview", get(digests::preview))
+        .route("/admin/audit", get(audit::audit_page))
+        .route("/account", get(users::account_page))
+        .route("/api/sources", get(api::sources).post(sources::api_create))
+        .route("/api/sources/check", post(sources::api_check))
+        .route("/api/sources/import", post(sources::api_import))
+        .route("/api/sources/discover", post(sources::api_discover))
+        .route(
+            "/api/sources/{id}",
+            get(sources::api_get)
+                .patch(sources::api_update)
+                .delete(sources::api_delete),
+        )
+        .route("/api/config/reload", post(sources::api_reload))
+        .route("/api/users", get(users::api_list).post(users::api_create))
+        .route(
+            "/api/users/{name}",
+            patch(users::api_update).delete(users::api_delete),
+        )
+        .route(
+            "/api/users/{name}/tokens",
+            post(users::api_token_create).delete(users::api_tokens_revoke),
+        )
+        .route(
+            "/api/users/{name}/tokens/{id}",
+            delete(users::api_token_revoke),
+        )
+        .route(
+            "/api/topics",
+            get(topics::api_list).post(topics::api_create),
+        )
+        .route("/api/topics/count", get(topics::api_count))
+        .route(
+            "/api/topics/{id}",
+            patch(topics::api_update).delete(topics::api_delete),
+        )
+        .route(
+            "/api/digests",
+            get(digests::api_list).post(digests::api_create),
+        )
+        .route(
+            "/api/digests/{id}",
+            patch(digests::api_update).delete(digests::api_delete),
+        )
+        .route("/api/digests/{id}/send", post(digests::api_send))
+        .route("/api/smtp", put(digests::api_smtp))
+        .route("/api/audit", get(audit::api_audit))
+}
 
 /// The whole HTTP surface of gomtin.
 pub fn router(state: AppState) -> Router {
@@ -46,9 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{id}/shares/{share}/undo", post(item::undo_share))
         .route("/export", get(feeds::export))
         .route("/feed.atom", get(feeds::atom))
-        .route("/sources", get(pages::sources).post(pages::add_source))
         .route("/sources.opml", get(feeds::opml))
-        .route("/sources/{id}/fetch", post(pages::fetch_now))
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/static/{name}", get(assets::asset))
@@ -57,7 +124,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/items/{id}", get(api::item))
         .route("/api/items/{id}/shares", post(api::add_share))
         .route("/api/items/{id}/shares/{share}", delete(api::undo_share))
-        .route("/api/sources", get(api::sources).post(api::add_source))
         .route("/api/sources/{id}/fetch", post(api::fetch_now))
         // The staff's day (issue 15): capture, save, propose, "Tin mới", the ledger.
         .route("/capture", get(capture::form).post(capture::submit))
@@ -75,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/proposals", get(api::proposals))
         .route("/api/proposals/{id}/approve", post(api::approve))
         .route("/api/proposals/{id}/dismiss", post(api::dismiss))
+        .merge(admin_routes())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

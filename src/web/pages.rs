@@ -1,25 +1,20 @@
 //! The staff pages rendered on the server that list things: search (with filters behind
 //! a "Bộ lọc" button on a phone, badges for the story's share and proposal, a one-tap
 //! copy per result, spelling help and tips when nothing is found, a pager with first and
-//! last pages that clamps out-of-range pages, and a bookmarkable URL) and the sources
-//! health page (with "fetch now" for admins). The item page is `item`'s. What they show
-//! is built by `view` from what `actions` loads; errors are [`WebError`]s, shown as the
-//! error page.
+//! last pages that clamps out-of-range pages, and a bookmarkable URL). The item page is
+//! `item`'s, the sources health page `admin::sources`'. What they show is built by `view`
+//! from what `actions` loads; errors are [`WebError`]s, shown as the error page.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::actions::{self, SearchParams, team};
-use super::auth::{Admin, Staff};
-use super::error::WebError;
+use super::auth::Staff;
 use super::state::AppState;
-use super::view::{
-    Chrome, error_in_words, full_time, relative_time, safe_url, shared_words, sparkline_points,
-    urlencode,
-};
+use super::view::{Chrome, full_time, relative_time, safe_url, shared_words};
 use crate::search::MAX_OFFSET;
 use crate::store::ProposalState;
 
@@ -308,82 +303,4 @@ pub async fn search(
             searched => !p.q.trim().is_empty() || !base.is_empty(),
         },
     )
-}
-
-// ---------------------------------------------------------------------------------------
-// Sources page
-
-#[derive(Deserialize)]
-pub struct SourcesQuery {
-    #[serde(default)]
-    fetched: String,
-}
-
-/// `GET /sources`: every source's health, with a 30-day sparkline.
-pub async fn sources(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Query(q): Query<SourcesQuery>,
-) -> Result<Response, WebError> {
-    let rows = actions::source_activity(&state, 30).await?;
-    let now = Utc::now();
-    let tz = state.timezone();
-    let views: Vec<minijinja::Value> = rows
-        .iter()
-        .map(|(s, per_day)| {
-            let condition = if s.last_error.is_some() {
-                "loi"
-            } else if s.last_success_at.is_some() {
-                "tot"
-            } else {
-                "chua"
-            };
-            minijinja::context! {
-                id => s.id,
-                name => s.name,
-                kind => s.kind,
-                url => safe_url(Some(&s.url)),
-                location => s.url,
-                in_config => s.in_config,
-                disabled => state.app.config().source(&s.id).is_some_and(|c| !c.enabled),
-                state => condition,
-                last_success => s.last_success_at.map(|t| relative_time(t, now, tz)),
-                last_success_full => s.last_success_at.map(|t| full_time(t, tz)),
-                last_attempt => s.last_attempt_at.map(|t| relative_time(t, now, tz)),
-                error_words => s.last_error.as_ref().map(|_| error_in_words(s.last_error_kind.as_deref())),
-                error => s.last_error,
-                failures => s.consecutive_failures,
-                item_count => s.item_count,
-                week => s.items_last_7_days,
-                month => per_day.iter().sum::<i64>(),
-                points => sparkline_points(per_day),
-                fetched => q.fetched == s.id,
-            }
-        })
-        .collect();
-    Ok(state.render(
-        StatusCode::OK,
-        "sources.html",
-        minijinja::context! { chrome => Chrome::of(&who), sources => views },
-    ))
-}
-
-/// `POST /sources/{id}/fetch` (admin): fetch the source now, back to its row.
-pub async fn fetch_now(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    actions::fetch_source_now(&state, &who.user, &id).await?;
-    Ok(Redirect::to(&format!(
-        "/sources?fetched={}#nguon-{}",
-        urlencode(&id),
-        urlencode(&id)
-    ))
-    .into_response())
-}
-
-/// `POST /sources` (admin): sources are added in the config file, not here (501).
-pub async fn add_source(_admin: Admin) -> WebError {
-    actions::add_source()
 }

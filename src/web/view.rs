@@ -4,7 +4,7 @@
 //! sentences without the photo captions and credits a page starts with ("Ảnh minh họa",
 //! "Ảnh: …", "(Ảnh: …)", "Theo …"), the ready-to-post share text from `[share]
 //! template` and the share links,
-//! fetch errors in plain words, the sources page's sparkline, and the values every
+//! the sources page's sparkline, and the values every
 //! logged-in page needs (menu, logout form). Pure functions: no store, no request.
 
 use chrono::{DateTime, Utc};
@@ -230,20 +230,6 @@ pub fn zalo_link(url: &str) -> String {
 /// A string as one `application/x-www-form-urlencoded` value.
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// A fetch error kind in plain words.
-pub fn error_in_words(kind: Option<&str>) -> &'static str {
-    match kind.unwrap_or("") {
-        "network" => "Không kết nối được tới máy chủ",
-        "http_status" => "Máy chủ trả về lỗi",
-        "private_address" => "Địa chỉ mạng nội bộ bị chặn",
-        "body_too_large" => "Nội dung quá lớn",
-        "bad_url" => "Địa chỉ nguồn sai",
-        "parse" => "Không đọc được nội dung nguồn tin",
-        "local_file" => "Không đọc được tệp",
-        _ => "Lỗi",
-    }
 }
 
 /// Points of a 30-value sparkline in a 120×28 box.

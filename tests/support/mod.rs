@@ -2,9 +2,11 @@
 //! conditional GETs, can be told to fail, and records every request it sees; helpers to
 //! write a config and run the real `gomtin` binary; and, in submodules, the real
 //! `gomtin serve` (`daemon`), the baomoi corpus (`corpus`), logged-in web sessions (`web`),
-//! a real SMTP server (`smtp`) and the digest runner's setup (`digest`).
+//! a real SMTP server (`smtp`), the digest runner's setup (`digest`) and headless Chromium
+//! (`browser`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod corpus;
 pub mod daemon;
 pub mod digest;

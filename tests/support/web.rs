@@ -3,7 +3,7 @@
 //! address and carrying one set of credentials: the session cookie and CSRF token of a
 //! real login through `/login`, an API token, or none. Its `get`/`post`/`post_form`/
 //! `delete` build requests that already carry them, so a test spells out only what it
-//! checks. The cookie is fixed at login and never replaced by a response, so a test can
+//! checks (`patch`/`put` too). The cookie is fixed at login and never replaced by a response, so a test can
 //! keep using a cookie the server has revoked.
 
 use reqwest::header::{self, HeaderMap};
@@ -84,6 +84,12 @@ impl Session {
     /// CSRF token from the home page. Asserts the login answers 303 with a session cookie
     /// that is `HttpOnly`, `SameSite=Strict` and (plain HTTP, no proxy) not `Secure`.
     pub async fn login(base: &str, who: (&str, &str)) -> Session {
+        Session::login_at(base, who, "/").await
+    }
+
+    /// As [`Session::login`], reading the CSRF token from `page` instead of the home page
+    /// (an account with a one-time password is sent to `/account` first).
+    pub async fn login_at(base: &str, who: (&str, &str), page: &str) -> Session {
         let anon = Session::anonymous(base);
         let form = anon.login_form().await;
         let r = anon
@@ -111,12 +117,12 @@ impl Session {
         );
         let cookie = format!("gomtin_session={token}");
         let home = anon
-            .get("/")
+            .get(page)
             .header(header::COOKIE, &cookie)
             .send()
             .await
             .expect("home");
-        assert_eq!(home.status(), StatusCode::OK);
+        assert_eq!(home.status(), StatusCode::OK, "{page} after login");
         let csrf = hidden(&home.text().await.expect("home html"), "csrf");
         Session {
             credentials: Credentials::Cookie { cookie, csrf },
@@ -196,6 +202,16 @@ impl Session {
     /// A POST with the credentials but no CSRF token: what a forged request looks like.
     pub fn post_without_csrf(&self, path: &str) -> RequestBuilder {
         self.request(reqwest::Method::POST, path)
+    }
+
+    /// A PATCH with the credentials and, for a cookie session, the `X-CSRF-Token` header.
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.with_csrf_header(self.request(reqwest::Method::PATCH, path))
+    }
+
+    /// A PUT with the credentials and, for a cookie session, the `X-CSRF-Token` header.
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.with_csrf_header(self.request(reqwest::Method::PUT, path))
     }
 
     /// A DELETE with the credentials and, for a cookie session, the `X-CSRF-Token` header.

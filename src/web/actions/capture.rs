@@ -106,10 +106,11 @@ pub async fn capture(
     let source = match (given(&post.source), given(&post.new_source)) {
         (Some(id), _) => id,
         (None, Some(name)) => {
-            let app = state.app.clone();
-            let id = tokio::task::spawn_blocking(move || admin::manual_source_named(&app, &name))
-                .await?
-                .map_err(usage)?;
+            let (app, who) = (state.app.clone(), user.name.clone());
+            let id =
+                tokio::task::spawn_blocking(move || admin::manual_source_named(&app, &who, &name))
+                    .await?
+                    .map_err(usage)?;
             tracing::info!(user = %user.name, source = %id, "manual source chosen by name");
             id
         }

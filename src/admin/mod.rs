@@ -1,5 +1,6 @@
-//! The admin's use-cases around sources, one level above the stages they call, so the
-//! command line and (next) the web admin pages run exactly the same logic: discover the
+//! The admin's use-cases, one level above the stages they call, so the command line and
+//! the web admin pages run exactly the same logic. This file has those around sources:
+//! discover the
 //! feeds of a homepage and turn the chosen one into a `[[sources]]` block appended to the
 //! config; check a source (one fetch through the real stages, nothing stored: the items
 //! that would be stored — the tool for writing selectors); import an OPML file (the
@@ -7,6 +8,16 @@
 //! `gomtin post add` or the web's "Thêm bài": a new manual source by name, and "Lấy nội
 //! dung", which reads a public page's title, excerpt and image to fill the form).
 //! Every function returns data; the faces print it (`cli::sources`, `cli::post`, `web`).
+//!
+//! Beside it: `edit` (the one way the running config changes: edit the file, check,
+//! write atomically, reload, audit; `SIGHUP`), `sources` (a source from a form or the
+//! API: add, change, remove, check, import), `entries` (topics, digests and `[smtp]`) and
+//! `people` (accounts, with the audit log).
+
+pub mod edit;
+pub mod entries;
+pub mod people;
+pub mod sources;
 
 use std::collections::HashSet;
 
@@ -34,8 +45,9 @@ pub fn source(config: &Config, id: &str) -> Result<SourceConfig> {
         .ok_or_else(|| Error::UnknownSource(id.to_string()))
 }
 
-/// Append new source blocks to the config file (checked as a whole before writing).
-pub fn add_sources(config: &Config, blocks: &[SourceBlock]) -> Result<()> {
+/// Append new source blocks to the config file (checked as a whole before writing);
+/// the config it now loads as.
+pub fn add_sources(config: &Config, blocks: &[SourceBlock]) -> Result<Config> {
     append_to_config(&config.path, blocks)
 }
 
@@ -140,28 +152,62 @@ pub fn feed_block(
 // ---------------------------------------------------------------------------------------
 // OPML import
 
-/// The sources of an OPML document that the config does not have yet — same address, or
-/// (manual sources, which have none) same name — with ids unique against the config's.
-pub fn new_from_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+/// A source of an OPML document that is not imported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub url: Option<String>,
+    pub reason: String,
+}
+
+/// What importing an OPML document would do: the sources the config does not have yet —
+/// by address, or (manual sources, which have none) by name — with ids unique against the
+/// config's, and the others with the reason they are left out. `local_files` allows
+/// `file://` addresses (the command line; never the web).
+pub fn plan_opml(
+    config: &Config,
+    opml: &[u8],
+    local_files: bool,
+) -> Result<(Vec<SourceBlock>, Vec<Skipped>)> {
     let mut taken = taken_ids(config);
-    let existing: HashSet<String> = config
+    let mut existing: HashSet<String> = config
         .sources
         .iter()
         .map(|s| s.location(&config.base_dir))
         .collect();
-    let manual_names: HashSet<&str> = config
+    let mut manual_names: HashSet<String> = config
         .sources
         .iter()
         .filter(|s| s.kind == SourceKind::Manual)
-        .map(|s| s.name.as_str())
+        .map(|s| s.name.clone())
         .collect();
-    Ok(crate::opml::import(opml, &mut taken)?
-        .into_iter()
-        .filter(|b| match &b.url {
-            Some(u) => !existing.contains(u),
-            None => !manual_names.contains(b.name.as_str()),
-        })
-        .collect())
+    let (mut added, mut skipped) = (Vec::new(), Vec::new());
+    for b in crate::opml::import(opml, &mut taken)? {
+        let reason = match &b.url {
+            Some(u) if !local_files && !u.starts_with("http://") && !u.starts_with("https://") => {
+                Some(
+                    "chỉ nhập được địa chỉ http(s); nguồn đọc từ tệp trên máy khai báo trong tệp cấu hình",
+                )
+            }
+            Some(u) if !existing.insert(u.clone()) => Some("đã có nguồn cùng địa chỉ"),
+            None if !manual_names.insert(b.name.clone()) => Some("đã có nguồn dán tay cùng tên"),
+            _ => None,
+        };
+        match reason {
+            Some(r) => skipped.push(Skipped {
+                name: b.name.clone(),
+                url: b.url.clone(),
+                reason: r.to_string(),
+            }),
+            None => added.push(b),
+        }
+    }
+    Ok((added, skipped))
+}
+
+/// The sources of an OPML document that the config does not have yet (see [`plan_opml`]).
+pub fn new_from_opml(config: &Config, opml: &[u8]) -> Result<Vec<SourceBlock>> {
+    Ok(plan_opml(config, opml, true)?.0)
 }
 
 /// Import an OPML document: append its new sources to the config; returns them (none
@@ -407,7 +453,7 @@ async fn store_post_then(app: &App, item: NewItem, index: bool) -> Result<Stored
 /// A manual source named `name`: the configured one of that name (letter case and marks
 /// aside), else a new `kind = "manual"` block appended to the config file, which the
 /// running app then reloads. Returns its id.
-pub fn manual_source_named(app: &App, name: &str) -> Result<String> {
+pub fn manual_source_named(app: &App, who: &str, name: &str) -> Result<String> {
     let config = app.config();
     let name = crate::vietnamese::clean(name).trim().to_string();
     if name.is_empty() || name.chars().count() > 120 {
@@ -436,8 +482,20 @@ pub fn manual_source_named(app: &App, name: &str) -> Result<String> {
         article: None,
         full_content: false,
     };
-    add_sources(&config, std::slice::from_ref(&block))?;
-    app.reload(Config::load(&config.path)?)?;
+    // Through the one edit path (one edit at a time, checked, atomic, reloaded, audited).
+    let action = edit::Action {
+        who,
+        what: "source.add",
+        target: &block.id,
+        detail: format!("{} · nguồn dán tay (Thêm bài)", block.name),
+    };
+    edit::edit_config(app, &action, |file, _| {
+        let parsed = crate::config::edit::ConfigFile::parse(&block.render(), file.path())?;
+        if let Some(t) = parsed.entry("sources", &block.id) {
+            file.push_entry("sources", t.clone())?;
+        }
+        Ok(())
+    })?;
     tracing::info!(source = %block.id, "manual source added");
     Ok(block.id)
 }
