@@ -1,5 +1,5 @@
 //! The daemon's politeness and scheduling, against a real local HTTP server that counts
-//! requests: conditional GET, Retry-After, per-host limits, backoff and recovery. The
+//! requests: conditional GET (ETag and Last-Modified), Retry-After, per-host limits, backoff and recovery. The
 //! scheduler runs on a clock the test moves (`TestClock`), so each next-check time it
 //! computes is asserted to the second instead of being inferred from wall-clock gaps on a
 //! busy machine; real time only bounds how long a step may take (the harm is a hang).
@@ -183,6 +183,83 @@ fn etag_is_echoed_and_304_stores_nothing() {
         "a 304 writes no item"
     );
     assert_eq!(app.store.item_count().expect("count"), 25);
+}
+
+/// Harm prevented: a server that offers only `Last-Modified` (no ETag) had every feed
+/// downloaded and parsed again each pass. The date is sent back as `If-Modified-Since`
+/// byte for byte, a 304 writes nothing, and the validator survives the 304; when the
+/// server then has a newer feed (new date), the old date is sent, the feed is read and
+/// only its new item is stored.
+#[test]
+fn last_modified_is_sent_back_and_304_stores_nothing() {
+    let server = FixtureServer::start();
+    let lm = "Wed, 01 Apr 2026 03:04:05 GMT";
+    server.set(
+        "/feed.xml",
+        Route::ok(vne_feed(), "application/rss+xml").with_last_modified(lm),
+    );
+    let cfg = TestConfig::new(&feed_source("vne", &server.url("/feed.xml")));
+    let app = app_for(&cfg, "");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let pass = || {
+        rt.block_on(gomtin::pipeline::fetch_pass(&app, &[], |_| {}))
+            .expect("pass")
+            .remove(0)
+            .result
+    };
+    assert!(matches!(pass(), OutcomeKind::Fetched { counts, .. } if counts.new == 25));
+    let seq_before = app.store.max_seq().expect("seq");
+    for _ in 0..2 {
+        let r = pass();
+        assert!(matches!(r, OutcomeKind::NotModified), "{r:?}");
+    }
+    assert_eq!(
+        app.store.max_seq().expect("seq"),
+        seq_before,
+        "a 304 writes no item"
+    );
+    assert_eq!(app.store.item_count().expect("count"), 25);
+    // The feed changes: one more item, a newer date.
+    let mut feed = String::from_utf8(vne_feed()).expect("utf-8");
+    let at = feed.find("<item>").expect("an item");
+    feed.insert_str(
+        at,
+        "<item><title>Tin mới sau ngày sửa</title><link>https://vnexpress.net/moi-1.html</link><guid>moi-1</guid></item>",
+    );
+    let newer = "Thu, 02 Apr 2026 00:00:00 GMT";
+    server.set(
+        "/feed.xml",
+        Route::ok(feed, "application/rss+xml").with_last_modified(newer),
+    );
+    assert!(matches!(pass(), OutcomeKind::Fetched { counts, .. } if counts.new == 1));
+    assert_eq!(app.store.item_count().expect("count"), 26);
+    let r = pass();
+    assert!(matches!(r, OutcomeKind::NotModified), "{r:?}");
+    let sent: Vec<Option<String>> = server
+        .requests_to("/feed.xml")
+        .iter()
+        .map(|s| {
+            assert!(
+                s.headers.get("if-none-match").is_none(),
+                "no ETag was offered"
+            );
+            s.headers
+                .get("if-modified-since")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        })
+        .collect();
+    let lm = Some(lm.to_string());
+    assert_eq!(
+        sent,
+        [None, lm.clone(), lm.clone(), lm, Some(newer.to_string())],
+        "the last date the server gave, byte for byte, on every later request"
+    );
+    let statuses: Vec<u16> = server
+        .requests_to("/feed.xml")
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(statuses, [200, 304, 304, 200, 304]);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The web app over plain HTTP against the real `gomtin serve`: the login gate (login page
 //! or 401), CSRF (403 and nothing changes), roles (staff cannot touch sources), bearer
 //! tokens from `gomtin users token`, security headers, escaping in error pages and the
-//! payload item, the JSON API's shape, exports, Atom and OPML, login rate limiting.
+//! payload item, the JSON API's shape, exports, Atom and OPML, login rate limiting (per name,
+//! per address, and its window).
 
 mod support;
 mod webapp;
@@ -174,6 +175,85 @@ async fn login_checks_password_and_its_own_csrf_and_is_rate_limited() {
     let r = attempt(ADMIN.1).await.expect("attempt");
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key(header::RETRY_AFTER));
+}
+
+/// The address brake and the window, over HTTP: an office behind one router address
+/// gets 20 failed logins (any names) per window before the login page answers 429 for
+/// everyone there, even with the right password; when the window (`[server.limits]
+/// login_failure_window`, short here) has passed, the right password works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_is_braked_per_address_until_the_window_passes() {
+    const WINDOW_SECS: u64 = 8;
+    let app = WebApp::start_with(&format!(
+        "[server.limits]\nlogin_failure_window = \"{WINDOW_SECS}s\"\n"
+    ));
+    let anon = app.anonymous();
+    let form = anon.login_form().await;
+    let attempt = |name: String, password: &'static str| {
+        anon.post("/login")
+            .header(header::COOKIE, format!("gomtin_login={}", form.cookie))
+            .form(&[
+                ("name", name.as_str()),
+                ("password", password),
+                ("csrf", form.csrf.as_str()),
+            ])
+            .send()
+    };
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        if i == 19 {
+            // 19 failures: still under the address's limit.
+            let r = attempt(STAFF.0.to_string(), STAFF.1).await.expect("login");
+            assert_eq!(
+                r.status(),
+                StatusCode::SEE_OTHER,
+                "19 failures do not brake"
+            );
+        }
+        let r = attempt(format!("khach-{i}"), "sai-mat-khau")
+            .await
+            .expect("attempt");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(WINDOW_SECS - 2),
+        "20 failures must fall in one window for this test to mean anything ({took:?})"
+    );
+    let r = attempt(STAFF.0.to_string(), STAFF.1).await.expect("login");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is braked"
+    );
+    let wait: u64 = r.headers()[header::RETRY_AFTER]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=WINDOW_SECS).contains(&wait), "Retry-After {wait}");
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("Đăng nhập sai quá nhiều lần")
+    );
+    let r = attempt("nguoi-moi".into(), "gi-cung-duoc")
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "any name there");
+    tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 300)).await;
+    let r = attempt(STAFF.0.to_string(), STAFF.1).await.expect("login");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the window has passed: the right password works"
+    );
+    assert!(
+        set_cookies(r.headers())
+            .iter()
+            .any(|(k, v, _)| k == "gomtin_session" && !v.is_empty())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

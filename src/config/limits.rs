@@ -1,7 +1,8 @@
 //! `[server.limits]`: what one client, or all of them together, may hold of the web
 //! server — how long a connection may take to send its request headers, how many
 //! connections may be open at once, and how many of those one address may hold. They are
-//! read by `web::listen`, which drives each connection itself so that they apply.
+//! read by `web::listen`, which drives each connection itself so that they apply; the
+//! login brake's window is read by the web app's limiter.
 
 use std::time::Duration;
 
@@ -27,6 +28,10 @@ pub struct ServerLimits {
     /// from the proxy: limit clients there.
     #[serde(default = "default_max_per_client")]
     pub max_connections_per_client: usize,
+    /// How long failed logins are counted against a user name or an address (the login
+    /// brake, `web::limiter`); a name or address over its limit waits out the rest of it.
+    #[serde(default = "default_login_window", deserialize_with = "de_duration")]
+    pub login_failure_window: Duration,
 }
 
 impl Default for ServerLimits {
@@ -35,6 +40,7 @@ impl Default for ServerLimits {
             header_timeout: default_header_timeout(),
             max_connections: default_max_connections(),
             max_connections_per_client: default_max_per_client(),
+            login_failure_window: default_login_window(),
         }
     }
 }
@@ -44,6 +50,9 @@ impl ServerLimits {
     pub fn check(&self) -> Option<String> {
         if self.header_timeout < Duration::from_millis(100) {
             return Some("server.limits.header_timeout quá ngắn (tối thiểu 100ms)".into());
+        }
+        if self.login_failure_window < Duration::from_secs(1) {
+            return Some("server.limits.login_failure_window quá ngắn (tối thiểu 1s)".into());
         }
         if self.max_connections == 0 {
             return Some("server.limits.max_connections phải lớn hơn 0".into());
@@ -58,6 +67,10 @@ fn default_header_timeout() -> Duration {
 
 fn default_max_connections() -> usize {
     512
+}
+
+fn default_login_window() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 fn default_max_per_client() -> usize {

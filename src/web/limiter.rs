@@ -1,6 +1,7 @@
 //! The login form's brake: failed logins counted in memory per user name and, with a
 //! higher limit since an office shares one address behind its router, per client
-//! address, over a 15-minute window. Over a limit, `blocked_for` says how long to wait
+//! address, over a window (`[server.limits] login_failure_window`, 15 minutes by
+//! default). Over a limit, `blocked_for` says how long to wait
 //! (the login page answers 429 with `Retry-After`). A restart forgives; that is acceptable.
 
 use std::collections::HashMap;
@@ -12,15 +13,22 @@ use std::time::{Duration, Instant};
 /// one address behind its router) for one client address.
 const MAX_FAILURES_PER_NAME: u32 = 5;
 const MAX_FAILURES_PER_ADDRESS: u32 = 20;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Failed-login counters kept in memory (a restart forgives; that is acceptable).
-#[derive(Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    window: Duration,
 }
 
 impl LoginLimiter {
+    /// Failures are counted over `window`, then forgotten.
+    pub fn new(window: Duration) -> LoginLimiter {
+        LoginLimiter {
+            failures: Mutex::default(),
+            window,
+        }
+    }
+
     fn keys(ip: Option<IpAddr>, name: &str) -> Vec<(String, u32)> {
         let mut keys = vec![(
             format!("user:{}", name.to_lowercase()),
@@ -38,19 +46,19 @@ impl LoginLimiter {
         Self::keys(ip, name)
             .iter()
             .filter_map(|(k, max)| map.get(k).map(|v| (v, *max)))
-            .filter(|((n, since), max)| *n >= *max && since.elapsed() < FAILURE_WINDOW)
-            .map(|((_, since), _)| (FAILURE_WINDOW - since.elapsed()).as_secs() + 1)
+            .filter(|((n, since), max)| *n >= *max && since.elapsed() < self.window)
+            .map(|((_, since), _)| (self.window - since.elapsed()).as_secs() + 1)
             .max()
     }
 
     pub fn failed(&self, ip: Option<IpAddr>, name: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+            map.retain(|_, (_, since)| since.elapsed() < self.window);
         }
         for (k, _) in Self::keys(ip, name) {
             let e = map.entry(k).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= FAILURE_WINDOW {
+            if e.1.elapsed() >= self.window {
                 *e = (0, Instant::now());
             }
             e.0 += 1;
@@ -69,7 +77,7 @@ mod tests {
 
     #[test]
     fn limiter_blocks_after_repeated_failures() {
-        let l = LoginLimiter::default();
+        let l = LoginLimiter::new(Duration::from_secs(15 * 60));
         let ip: Option<IpAddr> = "10.0.0.1".parse().ok();
         let other: Option<IpAddr> = "10.0.0.2".parse().ok();
         for _ in 0..MAX_FAILURES_PER_NAME {

@@ -43,11 +43,12 @@ pub struct AppState {
 impl AppState {
     /// The state of a server starting now.
     pub fn new(app: App, metrics: Arc<Metrics>) -> AppState {
+        let login_window = app.config().server.limits.login_failure_window;
         AppState {
             app,
             metrics,
             started: Instant::now(),
-            limiter: Arc::new(LoginLimiter::default()),
+            limiter: Arc::new(LoginLimiter::new(login_window)),
             form_tokens: Arc::new(crate::accounts::FormTokens::new().unwrap_or_else(|e| {
                 tracing::error!(error = %e, "no system randomness for the login form key");
                 let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());

@@ -61,6 +61,12 @@ impl Route {
         self.etag = Some(etag.to_string());
         self
     }
+    /// Sends `Last-Modified: lm` and answers 304 to an `If-Modified-Since` equal to it
+    /// (when the request has no `If-None-Match` the route's ETag would decide).
+    pub fn with_last_modified(mut self, lm: &str) -> Route {
+        self.last_modified = Some(lm.to_string());
+        self
+    }
     pub fn with_header(mut self, k: &str, v: &str) -> Route {
         self.extra_headers.push((k.to_string(), v.to_string()));
         self
@@ -124,10 +130,20 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request<Body>) -> Respon
                 .headers()
                 .get(header::IF_NONE_MATCH)
                 .map(|v| v.as_bytes().to_vec());
+            let ims = req
+                .headers()
+                .get(header::IF_MODIFIED_SINCE)
+                .map(|v| v.as_bytes().to_vec());
+            // If-None-Match decides when both are sent and the route has an ETag (RFC 9110
+            // 13.2.2); the date is compared as the server sent it, byte for byte.
             let not_modified = r.status == 200
-                && r.etag
-                    .as_ref()
-                    .is_some_and(|e| inm.as_deref() == Some(e.as_bytes()));
+                && match (&r.etag, inm.as_deref()) {
+                    (Some(e), Some(inm)) => inm == e.as_bytes(),
+                    _ => r
+                        .last_modified
+                        .as_ref()
+                        .is_some_and(|lm| ims.as_deref() == Some(lm.as_bytes())),
+                };
             let mut b = Response::builder().status(if not_modified { 304 } else { r.status });
             if let Some(e) = &r.etag {
                 b = b.header(header::ETAG, e.as_str());
