@@ -125,3 +125,24 @@ fn sort_date_and_after_before_change_the_answer_exactly() {
         "nothing that late"
     );
 }
+
+/// Harm prevented: `gomtin search lũ lụt --json` (the flag typed after the query, as most
+/// people type it) searched for "lũ lụt --json", found nothing and printed text where a
+/// script expected JSON. Flags may stand before or after the query words; a word that
+/// starts with `-` and is no flag stays an exclusion.
+#[test]
+fn flags_after_the_query_are_read_as_flags() {
+    let cfg = setup();
+    let before = cfg.json(&["search", "--json", "--limit", "2", "lũ lụt", "sort:date"]);
+    let after = cfg.json(&["search", "lũ", "lụt", "sort:date", "--json", "-n", "2"]);
+    assert_eq!(before["hits"], after["hits"], "same answer: {after}");
+    assert_eq!(after["hits"].as_array().map(Vec::len), Some(2), "{after}");
+    let excluded = cfg.json(&["search", "lũ", "lụt", "-tháng", "--json"]);
+    assert!(excluded["total"].is_u64(), "{excluded}");
+    let out = cfg.cmd(&["search", "--json"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        !err.is_empty(),
+        "a query of flags only is refused with a message"
+    );
+}

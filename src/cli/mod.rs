@@ -137,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
                 json,
                 collapse,
             };
+            let (query, options) = search::lift_flags(query, options)?;
             search::run(config, &query.join(" "), options).await
         }
         Command::Reindex => search::reindex(config).await,

@@ -23,6 +23,58 @@ pub struct Options {
     pub collapse: bool,
 }
 
+/// The query words clap collected, with this command's own flags lifted out of them.
+///
+/// The query takes words that start with `-` (`lũ -bão` excludes "bão"), so clap hands
+/// everything after the first word to the query, flags included: `gomtin search kon tum
+/// --json` would search for "kon tum --json". A word that is exactly one of the flags
+/// (`--json`, `--collapse`, `-n N`/`-nN`/`--limit N`/`--limit=N`, `--offset N`/
+/// `--offset=N`) is read as that flag wherever it stands; `--` ends the flags, and any
+/// word after it is query text.
+pub fn lift_flags(words: Vec<String>, mut options: Options) -> Result<(Vec<String>, Options)> {
+    let number = |flag: &str, value: Option<&String>| -> Result<usize> {
+        value.and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
+            Error::Query(format!(
+                "`{flag}` cần một số nguyên không âm, ví dụ `{flag} 20`"
+            ))
+        })
+    };
+    let mut query = Vec::with_capacity(words.len());
+    let mut it = words.into_iter().peekable();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "--" => {
+                query.extend(it);
+                break;
+            }
+            "--json" => options.json = true,
+            "--collapse" => options.collapse = true,
+            "-n" | "--limit" => options.limit = Some(number(&w, it.next().as_ref())?),
+            "--offset" => options.offset = number(&w, it.next().as_ref())?,
+            _ => {
+                if let Some(v) = w.strip_prefix("--limit=") {
+                    options.limit = Some(number("--limit", Some(&v.to_string()))?);
+                } else if let Some(v) = w.strip_prefix("--offset=") {
+                    options.offset = number("--offset", Some(&v.to_string()))?;
+                } else if let Some(v) = w
+                    .strip_prefix("-n")
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    options.limit = Some(number("-n", Some(&v.to_string()))?);
+                } else {
+                    query.push(w);
+                }
+            }
+        }
+    }
+    if query.iter().all(|w| w.trim().is_empty()) {
+        return Err(Error::Query(
+            "thiếu câu tìm kiếm: gõ gomtin search TỪ KHÓA… (các tuỳ chọn như --json đặt trước hoặc sau đều được)".into(),
+        ));
+    }
+    Ok((query, options))
+}
+
 /// Run `gomtin search`.
 pub async fn run(config: Config, query: &str, options: Options) -> Result<Exit> {
     let Options {
@@ -140,4 +192,58 @@ pub async fn reindex(config: Config) -> Result<Exit> {
         tokio::task::spawn_blocking(move || crate::app::rebuild_index(&config, &lock)).await??;
     println!("Đã dựng lại chỉ mục: {n} tin.");
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lift(words: &[&str]) -> Result<(Vec<String>, Options)> {
+        let options = Options {
+            limit: None,
+            offset: 0,
+            json: false,
+            collapse: false,
+        };
+        lift_flags(words.iter().map(|w| w.to_string()).collect(), options)
+    }
+
+    #[test]
+    fn flags_after_the_query_are_flags_and_exclusions_stay_words() {
+        let (q, o) =
+            lift(&["kon", "tum", "--json", "-n", "5", "-bão", "--offset=10"]).expect("flags");
+        assert_eq!(q, ["kon", "tum", "-bão"]);
+        assert!(o.json && !o.collapse);
+        assert_eq!((o.limit, o.offset), (Some(5), 10));
+        let (q, o) = lift(&["lũ", "-n3", "--collapse", "--limit=7"]).expect("flags");
+        assert_eq!(q, ["lũ"]);
+        assert!(o.collapse);
+        assert_eq!(o.limit, Some(7));
+        // `-nam` is an exclusion, not `-n am`.
+        let (q, o) = lift(&["hà", "-nam"]).expect("flags");
+        assert_eq!(
+            (q, o.limit),
+            (vec!["hà".to_string(), "-nam".to_string()], None)
+        );
+        // After `--`, everything is query text.
+        let (q, o) = lift(&["--", "--json"]).expect("flags");
+        assert_eq!((q, o.json), (vec!["--json".to_string()], false));
+    }
+
+    #[test]
+    fn a_flag_without_its_number_or_a_query_of_flags_only_is_said() {
+        assert!(
+            lift(&["kon", "-n"])
+                .expect_err("refused")
+                .to_string()
+                .contains("số nguyên")
+        );
+        assert!(lift(&["kon", "--offset", "x"]).is_err());
+        assert!(
+            lift(&["--json"])
+                .expect_err("refused")
+                .to_string()
+                .contains("thiếu câu tìm kiếm")
+        );
+    }
 }
