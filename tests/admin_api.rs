@@ -686,6 +686,51 @@ async fn topics_retag_and_digests_are_sent_from_the_web() {
     assert_eq!(status, StatusCode::OK);
     wait_searchable(&s, "topic:ca-phe", "bê tông", Duration::from_secs(20)).await;
 
+    // A topic of one tone (issue 17's `tone` key) from the web: a bad tone names the
+    // field, a good one is written to the file and shown; emptied, it leaves the file.
+    let (status, v) = send(
+        s.post("/api/topics")
+            .json(&json!({"id": "tin-tot", "name": "Tin tốt", "query": "cà phê", "tone": "vui"})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("tone")),
+        "{v}"
+    );
+    let (status, v) =
+        send(s.post("/api/topics").json(
+            &json!({"id": "tin-tot", "name": "Tin tốt", "query": "cà phê", "tone": "positive"}),
+        ))
+        .await;
+    assert_eq!(
+        (status, v["tone"].as_str()),
+        (StatusCode::CREATED, Some("positive")),
+        "{v}"
+    );
+    assert!(
+        app.config_text().contains("tone = \"positive\""),
+        "{}",
+        app.config_text()
+    );
+    let page = s.text("/admin/topics").await;
+    assert!(
+        page.contains("chỉ tin tích cực"),
+        "the topic's tone is shown"
+    );
+    assert!(page.contains("name=\"tone\""), "the form offers the tone");
+    let (status, v) = send(patch(&s, "/api/topics/tin-tot").json(&json!({"tone": null}))).await;
+    assert_eq!((status, v["tone"].is_null()), (StatusCode::OK, true), "{v}");
+    assert!(
+        !app.config_text().contains("tone = "),
+        "{}",
+        app.config_text()
+    );
+    assert_eq!(
+        send(s.delete("/api/topics/tin-tot")).await.0,
+        StatusCode::NO_CONTENT
+    );
+
     // Digests: [smtp] first (400 naming it), then one digest; the runner picks it up.
     let digest = json!({"id": "sang", "name": "Tin sáng", "schedule": "0 7 * * *", "to": ["lanh-dao@example.vn"], "topics": ["ca-phe"]});
     let (status, v) = send(s.post("/api/digests").json(&digest)).await;
@@ -716,6 +761,12 @@ async fn topics_retag_and_digests_are_sent_from_the_web() {
         (status, v["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("to")),
         "{v}"
+    );
+    let (status, v) = send(s.post("/api/digests").json(&json!({"id": "sang", "name": "Tin sáng", "schedule": "0 7 * * *", "to": ["a@x.vn"], "topics": ["ca-phe"], "tone": "xấu lắm"}))).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("tone")),
+        "a digest takes a tone from the web too: {v}"
     );
     let (status, v) = send(s.post("/api/digests").json(&digest)).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");

@@ -34,7 +34,7 @@ impl Kind {
     /// The keys of an entry, in the order a new one is written.
     pub fn keys(self) -> &'static [&'static str] {
         match self {
-            Kind::Topic => &["id", "name", "query"],
+            Kind::Topic => &["id", "name", "query", "tone"],
             Kind::Digest => &[
                 "id",
                 "name",
@@ -45,6 +45,7 @@ impl Kind {
                 "query",
                 "max_items",
                 "skip_empty",
+                "tone",
             ],
         }
     }

@@ -158,6 +158,7 @@ fn digest_view(state: &AppState, d: &DigestConfig) -> Result<minijinja::Value, W
             config.topics.iter().find(|x| x.id() == t.get_ref()).map_or_else(|| t.get_ref().clone(), |x| x.name.clone())
         }).collect::<Vec<_>>(),
         query => d.query,
+        tone_label => d.tone.map(|x| x.label_vi()),
         max_items => d.max_items,
         skip_empty => d.skip_empty,
         next => next_fire(d, now).ok().flatten().map(|t| full_time(t, d.timezone)),

@@ -48,6 +48,8 @@ pub async fn topics_page(
             id => t.id(),
             name => t.name,
             query => t.query,
+            tone => t.tone.map(|x| x.as_str()),
+            tone_label => t.tone.map(|x| x.label_vi()),
             tagged => tagged,
             used_by => used_by,
         });
@@ -97,7 +99,7 @@ pub async fn api_list(State(state): State<AppState>, Admin(_who): Admin) -> Resp
         .config()
         .topics
         .iter()
-        .map(|t| serde_json::json!({ "id": t.id(), "name": t.name, "query": t.query }))
+        .map(|t| serde_json::json!({ "id": t.id(), "name": t.name, "query": t.query, "tone": t.tone.map(|x| x.as_str()) }))
         .collect();
     Json(topics).into_response()
 }
@@ -109,7 +111,7 @@ fn topic_json(state: &AppState, id: &str) -> Value {
         .topics
         .iter()
         .find(|t| t.id() == id)
-        .map(|t| serde_json::json!({ "id": t.id(), "name": t.name, "query": t.query }))
+        .map(|t| serde_json::json!({ "id": t.id(), "name": t.name, "query": t.query, "tone": t.tone.map(|x| x.as_str()) }))
         .unwrap_or(Value::Null)
 }
 
