@@ -124,15 +124,37 @@ pub fn measure(
         )?;
         eprintln!("ingesting {size} items with `gomtin fetch` (its peak RSS)");
         let gomtin = crate::poll::gomtin_binary()?;
-        let (secs, peak, ok) = crate::poll::run_sampled(
-            std::process::Command::new(&gomtin)
-                .arg("--config")
-                .arg(&child_cfg)
-                .arg("fetch"),
-        )?;
-        if !ok {
-            return Err("`gomtin fetch` failed during the ingest benchmark".into());
-        }
+        // The child's own lines go to a file: on a failure they are printed (which source,
+        // why), and the run is tried once more on a fresh folder, so that one stray
+        // failure on a loaded machine shows in the log without ending the benchmark; two
+        // in a row end it.
+        let log = work.join("child-fetch.log");
+        let mut attempt = 0;
+        let (secs, peak) = loop {
+            attempt += 1;
+            let _ = std::fs::remove_dir_all(work.join("child-data"));
+            let out = std::fs::File::create(&log)?;
+            let (secs, peak, ok) = crate::poll::run_sampled(
+                std::process::Command::new(&gomtin)
+                    .arg("--config")
+                    .arg(&child_cfg)
+                    .arg("fetch")
+                    .stderr(out.try_clone()?),
+                Some(out),
+            )?;
+            if ok {
+                break (secs, peak);
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(40).collect();
+            eprintln!(
+                "`gomtin fetch` failed (attempt {attempt}); its last lines:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+            if attempt == 2 {
+                return Err("`gomtin fetch` failed twice during the ingest benchmark".into());
+            }
+        };
         let _ = std::fs::remove_dir_all(work.join("child-data"));
         Some((secs, peak))
     } else {

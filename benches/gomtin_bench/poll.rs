@@ -44,12 +44,19 @@ pub fn start_serve(cfg: &Path) -> Result<Daemon, Box<dyn std::error::Error>> {
     Ok(Daemon::start(&gomtin_binary()?, cfg)?)
 }
 
-/// Run a command to completion, sampling its peak RSS (VmHWM) while it runs.
+/// Run a command to completion, sampling its peak RSS (VmHWM) while it runs. Its
+/// standard output goes to `stdout` when given (a log file), else nowhere; its standard
+/// error is left to the caller (nowhere unless `cmd` says otherwise).
 pub fn run_sampled(
     cmd: &mut Command,
+    stdout: Option<std::fs::File>,
 ) -> Result<(f64, Option<f64>, bool), Box<dyn std::error::Error>> {
     let t = Instant::now();
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    let mut child = match stdout {
+        Some(f) => cmd.stdout(f),
+        None => cmd.stdout(Stdio::null()).stderr(Stdio::null()),
+    }
+    .spawn()?;
     let pid = child.id();
     let mut peak = None;
     loop {
@@ -96,8 +103,10 @@ pub fn run(work: &Path, sources: usize, json: bool) -> Result<(), Box<dyn std::e
     for pass in ["first (all new)", "second (all 304)"] {
         let before = server.feeds.requests.load(Ordering::Relaxed);
         let nm_before = server.feeds.not_modified.load(Ordering::Relaxed);
-        let (secs, peak, ok) =
-            run_sampled(Command::new(&gomtin).arg("--config").arg(&cfg).arg("fetch"))?;
+        let (secs, peak, ok) = run_sampled(
+            Command::new(&gomtin).arg("--config").arg(&cfg).arg("fetch"),
+            None,
+        )?;
         if !ok {
             return Err(format!("gomtin fetch failed in the {pass} pass").into());
         }
