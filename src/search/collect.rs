@@ -47,6 +47,8 @@ const TONE_STEP: f64 = 1e12;
 pub struct Matches {
     pub limit: usize,
     pub rank: Rank,
+    /// Count per source; `false` skips the `source` column (no facets).
+    pub facets: bool,
 }
 
 /// One kept match: its ranking key (higher first), its score, its address.
@@ -207,7 +209,11 @@ impl Collector for Matches {
         reader: &SegmentReader,
     ) -> tantivy::Result<MatchesSegment> {
         let fast = reader.fast_fields();
-        let source_column = fast.str("source")?;
+        let source_column = if self.facets {
+            fast.str("source")?
+        } else {
+            None
+        };
         let source_counts = source_column
             .as_ref()
             .map(|c| vec![0; c.num_terms()])

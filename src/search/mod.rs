@@ -57,6 +57,15 @@ pub struct SearchRequest {
     /// `status:` filters given outside the query text (the web's "chưa chia sẻ" box,
     /// `/api/search?status=…`); every one must hold, as in the query.
     pub statuses: Vec<Status>,
+    /// Build each hit's snippet (`snippet`, `highlights`, `snippet_html`); `false` leaves
+    /// them empty (the benchmark's lean setting). Default `true`.
+    pub snippets: bool,
+    /// Count the matches per source (`SearchResults::facets`); `false` leaves the facets
+    /// empty and the exact total as it is. Default `true`.
+    pub facets: bool,
+    /// Threads this search may use: `None` (the default) is `parallel::search_threads()`
+    /// with the 100,000-document rule; `Some(1)` keeps it on the calling thread.
+    pub threads: Option<usize>,
 }
 
 impl SearchRequest {
@@ -72,6 +81,9 @@ impl SearchRequest {
             before: None,
             exclude_ids: Vec::new(),
             statuses: Vec::new(),
+            snippets: true,
+            facets: true,
+            threads: None,
         }
     }
 }

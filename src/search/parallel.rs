@@ -327,7 +327,11 @@ mod tests {
                 let got = search_from(
                     &searcher,
                     q.as_ref(),
-                    &Matches { limit: 40, rank },
+                    &Matches {
+                        limit: 40,
+                        rank,
+                        facets: true,
+                    },
                     threads,
                     0,
                 )
@@ -352,6 +356,7 @@ mod tests {
                 &Matches {
                     limit: 25,
                     rank: Rank::Newest,
+                    facets: true,
                 },
                 2,
                 0,

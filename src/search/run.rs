@@ -106,7 +106,7 @@ impl Searcher<'_> {
                 }
             }
         }
-        let hits = self.hydrate(&page)?;
+        let hits = self.hydrate(&page, req.snippets)?;
         let suggestion = if page.total < FEW_HITS && !pq.is_match_all() {
             self.suggestion(&pq, &req.query, page.total)?
         } else {
@@ -238,12 +238,18 @@ impl Searcher<'_> {
                 (false, true) => Rank::Newest,
                 (false, false) => Rank::Relevance { now },
             },
+            facets: req.facets,
         };
         let Gathered {
             top: mut docs,
             count: total,
             per_source,
-        } = parallel::search(&searcher, &query, &matches, parallel::search_threads())?;
+        } = parallel::search(
+            &searcher,
+            &query,
+            &matches,
+            req.threads.unwrap_or_else(parallel::search_threads).max(1),
+        )?;
         if scored {
             rescore(&searcher, &boosts, &mut docs, now)?;
             // `sort:tone` keeps the tone classes in order; the boosts reorder within them.
@@ -279,17 +285,19 @@ impl Searcher<'_> {
         })
     }
 
-    fn hydrate(&self, page: &RawPage) -> Result<Vec<Hit>> {
+    /// The page's hits from the store, with their snippets when `snippets`.
+    fn hydrate(&self, page: &RawPage, snippets: bool) -> Result<Vec<Hit>> {
         let ids: Vec<i64> = page.docs.iter().map(|(_, id)| *id as i64).collect();
         let items = self.store.items_by_ids(&ids)?;
         let searcher = self.index.reader().searcher();
-        let snippets = Snippets::new(&searcher, &*page.query, self.index.fields());
+        let snippets =
+            snippets.then(|| Snippets::new(&searcher, &*page.query, self.index.fields()));
         let mut hits = Vec::with_capacity(items.len());
         for (score, id) in &page.docs {
             let Some(item) = items.iter().find(|i| i.id == *id as i64) else {
                 continue;
             };
-            let snippet = snippets.of(item);
+            let snippet = snippets.as_ref().map(|s| s.of(item)).unwrap_or_default();
             hits.push(Hit {
                 id: item.id,
                 title: item.title.clone(),

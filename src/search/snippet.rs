@@ -15,6 +15,7 @@ use crate::model::Item;
 const SNIPPET_CHARS: usize = 220;
 
 /// A hit's snippet in the three forms a `Hit` carries.
+#[derive(Default)]
 pub(super) struct Snippet {
     pub(super) text: String,
     /// Matched words as `[start, end)` character offsets into `text`.
