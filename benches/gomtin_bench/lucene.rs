@@ -8,9 +8,9 @@
 //! - Queries: the judged ones without the filter class (the peer has no `source:` or `-`)
 //!   plus the latency stage's common ones without `sort:date`.
 //! - Latency, warm, `rounds` times alternating gomtin then Lucene, each `reps` rounds over
-//!   the queries: gomtin as it runs (snippets and facets always), and gomtin less its
-//!   snippet step timed apart (an estimate: `SearchRequest` cannot skip snippets or facets
-//!   yet); Lucene with snippets + per-source counts and without, on 1 and 2 threads.
+//!   the queries: gomtin with snippets + facets and without (`SearchRequest::snippets`,
+//!   `::facets`), on the calling thread (`threads = Some(1)`) and as it runs; Lucene with
+//!   snippets + per-source counts and without, on 1 thread and with 2.
 //! - Totals and per-source counts compared per query, relevance (P@10, MRR) of both.
 
 mod peer;
@@ -23,13 +23,12 @@ use std::time::Instant;
 
 use gomtin::app::App;
 use gomtin::index::{body_text, build_schema, item_document, register_analyzers};
-use gomtin::search::{SearchRequest, build_query, parse_query};
-use tantivy::snippet::SnippetGenerator;
+use gomtin::search::SearchRequest;
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use crate::corpus::{Article, grow, id_from_url, ingest_direct, open_app};
 use crate::relevance::{Judgment, score};
-use report::{BuildRow, ClassRow, Pcts, RelRow, Report, SERIES, TotalDiff};
+use report::{BuildRow, ClassRow, Pcts, QueryRow, RelRow, Report, SERIES, TotalDiff};
 
 /// How the stage runs.
 pub struct Options {
@@ -45,6 +44,9 @@ pub struct Options {
     /// Install and download nothing (what `all` asks).
     pub offline: bool,
     pub peer_dir: PathBuf,
+    /// Search again on the indexes an earlier run of the same size left in the work folder
+    /// (their build figures are read back from `built.json`); build them when absent.
+    pub reuse: bool,
 }
 
 impl Options {
@@ -57,6 +59,7 @@ impl Options {
             sources: peer::SOURCES.iter().map(|s| s.to_string()).collect(),
             offline: false,
             peer_dir: peer::default_dir(),
+            reuse: false,
         }
     }
 }
@@ -102,12 +105,21 @@ pub fn run(
     opts: &Options,
     json: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    // Only this stage's own folders and files are cleared: `work` may be given by hand.
-    for sub in ["gomtin", "raw-tantivy", "lucene-index", "logs"] {
-        let _ = std::fs::remove_dir_all(work.join(sub));
-    }
-    for f in ["corpus.jsonl.gz", "queries.txt"] {
-        let _ = std::fs::remove_file(work.join(f));
+    let built_file = work.join("built.json");
+    let kept: Option<Built> = opts
+        .reuse
+        .then(|| std::fs::read(&built_file).ok())
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<Built>(&b).ok())
+        .filter(|b| b.size == opts.size);
+    if kept.is_none() {
+        // Only this stage's own folders and files are cleared: `work` may be given by hand.
+        for sub in ["gomtin", "raw-tantivy", "lucene-index", "logs"] {
+            let _ = std::fs::remove_dir_all(work.join(sub));
+        }
+        for f in ["corpus.jsonl.gz", "queries.txt", "built.json"] {
+            let _ = std::fs::remove_file(work.join(f));
+        }
     }
     std::fs::create_dir_all(work)?;
     let peer = peer::Peer::find(
@@ -118,56 +130,19 @@ pub fn run(
     )?;
     eprintln!("lucene stage: peer build {}", peer.source);
     let queries = query_set()?;
-
-    // gomtin: the same direct ingest as the latency stage, timed.
-    let articles = grow(base, opts.size, 42);
-    eprintln!("indexing {} items with gomtin", articles.len());
-    let gdir = work.join("gomtin");
-    let app = open_app(&gdir, 4, "")?;
-    let t = Instant::now();
-    ingest_direct(&app, &articles, 4)?;
-    let gomtin_s = t.elapsed().as_secs_f64();
-    drop(articles);
-    let docs = app.index.doc_count();
-    let corpus = work.join("corpus.jsonl.gz");
-    export_jsonl(&app, &corpus)?;
-    eprintln!("raw tantivy, one indexing thread, over the same {docs} documents");
-    let raw_dir = work.join("raw-tantivy");
-    let raw_s = raw_tantivy(&app, &raw_dir)?;
-    eprintln!("indexing the same {docs} documents with Lucene");
     let lidx = work.join("lucene-index");
-    let indexed = peer.index(&corpus, &lidx)?;
-    if indexed.docs != docs {
-        return Err(format!("Lucene indexed {} documents, gomtin {docs}", indexed.docs).into());
-    }
-    let mb = |b: u64| b as f64 / 1_048_576.0;
-    let per_s = |s: f64| docs as f64 / s.max(1e-9);
-    let build = vec![
-        BuildRow {
-            engine: "gomtin".into(),
-            what: "normalize → SQLite → tantivy (2 writer threads), direct, no HTTP; size: the tantivy index (the SQLite store beside it holds the text)".into(),
-            seconds: gomtin_s,
-            docs_per_s: per_s(gomtin_s),
-            index_mb: mb(dir_size(&gdir.join("data").join(gomtin::app::INDEX_DIR))),
-        },
-        BuildRow {
-            engine: "tantivy".into(),
-            what: "gomtin's schema and analyzers, stored items read back, 1 indexing thread, commit + merges".into(),
-            seconds: raw_s,
-            docs_per_s: per_s(raw_s),
-            index_mb: mb(dir_size(&raw_dir)),
-        },
-        BuildRow {
-            engine: format!("Lucene {}", indexed.lucene),
-            what: format!(
-                "gzip + JSON + ICU analysis, 1 thread, commit + merges; body stored and offsets indexed (for snippets); {} segment(s)",
-                indexed.segments
-            ),
-            seconds: indexed.seconds,
-            docs_per_s: per_s(indexed.seconds),
-            index_mb: mb(indexed.index_bytes),
-        },
-    ];
+    let (app, Built { indexed, build, .. }) = match kept {
+        Some(b) => {
+            eprintln!("reusing the indexes of {} (built.json)", work.display());
+            (open_app(&work.join("gomtin"), 4, "")?, b)
+        }
+        None => {
+            let (app, b) = build_all(base, work, opts.size, &peer)?;
+            std::fs::write(&built_file, serde_json::to_vec(&b)?)?;
+            (app, b)
+        }
+    };
+    let docs = indexed.docs;
 
     let qfile = work.join("queries.txt");
     let mut text = String::new();
@@ -178,39 +153,58 @@ pub fn run(
     std::fs::write(&qfile, text)?;
 
     // Samples per query, per series.
-    let mut samples: Vec<[Vec<f64>; 6]> = (0..queries.len()).map(|_| Default::default()).collect();
+    let mut samples: Vec<Vec<Vec<f64>>> = (0..queries.len())
+        .map(|_| vec![Vec::new(); SERIES.len()])
+        .collect();
     let mut first: Vec<Option<GomtinFirst>> = (0..queries.len()).map(|_| None).collect();
     let mut lucene_runs: Vec<(usize, peer::SearchRun)> = Vec::new();
-    let tz = app.config().display.timezone;
+    let request = |text: &str, series: usize| {
+        let mut r = SearchRequest::new(text, 10);
+        let lean = series == report::GOMTIN_LEAN_1T || series == report::GOMTIN_LEAN_2T;
+        r.snippets = !lean;
+        r.facets = !lean;
+        if series == report::GOMTIN_FULL_1T || series == report::GOMTIN_LEAN_1T {
+            r.threads = Some(1);
+        }
+        r
+    };
+    let gomtin_series = [
+        report::GOMTIN_FULL_1T,
+        report::GOMTIN_FULL_2T,
+        report::GOMTIN_LEAN_1T,
+        report::GOMTIN_LEAN_2T,
+    ];
     for round in 0..opts.rounds {
-        eprintln!("round {}: gomtin", round + 1);
+        eprintln!("round {}: gomtin, its four settings in turn", round + 1);
         for _ in 0..2 {
             for q in &queries {
-                let _ = app.search(&SearchRequest::new(q.text.clone(), 10));
+                for &s in &gomtin_series {
+                    let _ = app.search(&request(&q.text, s));
+                }
             }
         }
         for _ in 0..opts.reps {
             for (i, q) in queries.iter().enumerate() {
-                let t = Instant::now();
-                let res = app.search(&SearchRequest::new(q.text.clone(), 10))?;
-                let full = t.elapsed().as_secs_f64() * 1000.0;
-                let snip = snippet_ms(&app, tz, &q.text, &res)?;
-                samples[i][report::GOMTIN].push(full);
-                samples[i][report::GOMTIN_LEAN].push((full - snip).max(0.0));
-                if first[i].is_none() {
-                    first[i] = Some(GomtinFirst {
-                        total: res.total,
-                        ids: res
-                            .hits
-                            .iter()
-                            .filter_map(|h| h.url.as_deref().and_then(id_from_url))
-                            .collect(),
-                        facets: res
-                            .facets
-                            .iter()
-                            .map(|f| (f.source.clone(), f.count))
-                            .collect(),
-                    });
+                for &s in &gomtin_series {
+                    let req = request(&q.text, s);
+                    let t = Instant::now();
+                    let res = app.search(&req)?;
+                    samples[i][s].push(t.elapsed().as_secs_f64() * 1000.0);
+                    if s == report::GOMTIN_FULL_2T && first[i].is_none() {
+                        first[i] = Some(GomtinFirst {
+                            total: res.total,
+                            ids: res
+                                .hits
+                                .iter()
+                                .filter_map(|h| h.url.as_deref().and_then(id_from_url))
+                                .collect(),
+                            facets: res
+                                .facets
+                                .iter()
+                                .map(|f| (f.source.clone(), f.count))
+                                .collect(),
+                        });
+                    }
                 }
             }
         }
@@ -273,6 +267,81 @@ pub fn run(
     Ok(())
 }
 
+/// What a run builds, kept in `built.json` for `--reuse`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Built {
+    size: usize,
+    indexed: peer::Indexed,
+    build: Vec<BuildRow>,
+}
+
+/// Both engines' indexes (and raw tantivy's) over the grown corpus, timed.
+fn build_all(
+    base: &[Article],
+    work: &Path,
+    size: usize,
+    peer: &peer::Peer,
+) -> Result<(App, Built), Box<dyn std::error::Error>> {
+    // gomtin: the same direct ingest as the latency stage, timed.
+    let articles = grow(base, size, 42);
+    eprintln!("indexing {} items with gomtin", articles.len());
+    let gdir = work.join("gomtin");
+    let app = open_app(&gdir, 4, "")?;
+    let t = Instant::now();
+    ingest_direct(&app, &articles, 4)?;
+    let gomtin_s = t.elapsed().as_secs_f64();
+    drop(articles);
+    let docs = app.index.doc_count();
+    let corpus = work.join("corpus.jsonl.gz");
+    export_jsonl(&app, &corpus)?;
+    eprintln!("raw tantivy, one indexing thread, over the same {docs} documents");
+    let raw_dir = work.join("raw-tantivy");
+    let raw_s = raw_tantivy(&app, &raw_dir)?;
+    eprintln!("indexing the same {docs} documents with Lucene");
+    let lidx = work.join("lucene-index");
+    let indexed = peer.index(&corpus, &lidx)?;
+    if indexed.docs != docs {
+        return Err(format!("Lucene indexed {} documents, gomtin {docs}", indexed.docs).into());
+    }
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    let per_s = |s: f64| docs as f64 / s.max(1e-9);
+    let build = vec![
+        BuildRow {
+            engine: "gomtin".into(),
+            what: "normalize → SQLite → tantivy (2 writer threads), direct, no HTTP; size: the tantivy index (the SQLite store beside it holds the text)".into(),
+            seconds: gomtin_s,
+            docs_per_s: per_s(gomtin_s),
+            index_mb: mb(dir_size(&gdir.join("data").join(gomtin::app::INDEX_DIR))),
+        },
+        BuildRow {
+            engine: "tantivy".into(),
+            what: "gomtin's schema and analyzers, stored items read back, 1 indexing thread, commit + merges".into(),
+            seconds: raw_s,
+            docs_per_s: per_s(raw_s),
+            index_mb: mb(dir_size(&raw_dir)),
+        },
+        BuildRow {
+            engine: format!("Lucene {}", indexed.lucene),
+            what: format!(
+                "gzip + JSON + ICU analysis, 1 thread, commit + merges; body stored and offsets indexed (for snippets); {} segment(s)",
+                indexed.segments
+            ),
+            seconds: indexed.seconds,
+            docs_per_s: per_s(indexed.seconds),
+            index_mb: mb(indexed.index_bytes),
+        },
+    ];
+
+    Ok((
+        app,
+        Built {
+            size,
+            indexed,
+            build,
+        },
+    ))
+}
+
 /// The judged queries without the filter class, then the common ones without `sort:`.
 fn query_set() -> Result<Vec<Q>, Box<dyn std::error::Error>> {
     let judged: Vec<Judgment> = crate::relevance::load_judgments(&crate::default_judgments())?;
@@ -296,40 +365,6 @@ fn query_set() -> Result<Vec<Q>, Box<dyn std::error::Error>> {
             }),
     );
     Ok(out)
-}
-
-/// What gomtin's hydrate step spends on snippets for `res`'s hits: the generator for the
-/// query and one snippet per hit body, as `search::Searcher::hydrate` does (the items are
-/// read before the clock starts; hydrate reads them for the titles and urls anyway).
-fn snippet_ms(
-    app: &App,
-    tz: chrono_tz::Tz,
-    q: &str,
-    res: &gomtin::search::SearchResults,
-) -> Result<f64, Box<dyn std::error::Error>> {
-    if res.hits.is_empty() {
-        return Ok(0.0);
-    }
-    let pq = parse_query(q, tz)?;
-    let f = app.index.fields();
-    let query = build_query(&pq, f, &app.variants());
-    let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
-    let items = app.store.items_by_ids(&ids)?;
-    let searcher = app.index.reader().searcher();
-    let t = Instant::now();
-    let mut generator = SnippetGenerator::create(&searcher, &*query, f.body_f)?;
-    generator.set_max_num_chars(220);
-    let mut chars = 0usize;
-    for item in &items {
-        let body = body_text(item);
-        let s = generator.snippet(&body);
-        // The highlight ranges as character offsets, as hydrate converts them.
-        for r in s.highlighted() {
-            chars += s.fragment().get(..r.end).map_or(0, |p| p.chars().count());
-        }
-    }
-    std::hint::black_box(chars);
-    Ok(t.elapsed().as_secs_f64() * 1000.0)
 }
 
 /// The stored items as JSONL for the peer: what gomtin indexed, field for field.
@@ -451,7 +486,7 @@ struct Meta {
 
 fn summarize(
     queries: &[Q],
-    samples: &[[Vec<f64>; 6]],
+    samples: &[Vec<Vec<f64>>],
     first: &[Option<GomtinFirst>],
     lucene_runs: &[(usize, peer::SearchRun)],
     meta: Meta,
@@ -556,7 +591,18 @@ fn summarize(
         .find(|(s, _)| *s == report::LUCENE_FULL_2T)
         .and_then(|(_, r)| r.summary.slices)
         .unwrap_or(0);
+    let per_query = queries
+        .iter()
+        .zip(samples)
+        .map(|(q, s)| QueryRow {
+            class: q.class.clone(),
+            query: q.text.clone(),
+            p50_ms: s.iter().map(|v| pct(&mut v.clone(), 0.5)).collect(),
+            max_ms: s.iter().map(|v| pct(&mut v.clone(), 1.0)).collect(),
+        })
+        .collect();
     Report {
+        per_query,
         docs: meta.docs,
         queries: queries.len(),
         warm_runs_per_round: meta.reps,

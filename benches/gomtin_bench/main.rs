@@ -116,6 +116,9 @@ enum Cmd {
         /// then debian
         #[arg(long)]
         lucene_source: Option<String>,
+        /// Search again on the indexes a run of the same size left (`built.json`)
+        #[arg(long)]
+        reuse: bool,
     },
     /// Everything, in order
     All {
@@ -177,8 +180,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             reps,
             rounds,
             lucene_source,
+            reuse,
         } => {
             let mut opts = lucene::Options::new(size, false);
+            opts.reuse = reuse;
             opts.reps = reps;
             opts.rounds = rounds;
             if let Some(s) = lucene_source {

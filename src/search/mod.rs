@@ -29,6 +29,7 @@ mod proximity;
 pub mod query;
 mod run;
 mod snippet;
+mod phrase_ends;
 mod suggest;
 
 pub use build::build_query;

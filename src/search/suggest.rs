@@ -17,6 +17,7 @@ use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::phrase_ends::PhraseEnds;
 use crate::index::schema::Fields;
 use crate::vietnamese;
 
@@ -220,21 +221,32 @@ pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Sug
     if per_word.iter().any(Vec::is_empty) {
         return None;
     }
-    // Beam over the syllables: (syllables, weight, count).
-    let mut beam: Vec<(Vec<String>, f64, usize)> = vec![(Vec::new(), 1.0, usize::MAX)];
+    // Beam over the syllables: (syllables, weight, count, where the phrase ends). The
+    // count of a phrase is read from its prefix's matches (`PhraseEnds`), the same count
+    // a `PhraseQuery` would give, without reading the prefix's positions again.
+    let fields = [f.title_f, f.body_f];
+    let mut beam: Vec<(Vec<String>, f64, usize, Option<PhraseEnds>)> =
+        vec![(Vec::new(), 1.0, usize::MAX, None)];
     for (i, cands) in per_word.iter().enumerate() {
         let mut next = Vec::new();
-        for (prefix, weight, _) in &beam {
+        for (prefix, weight, _, ends) in &beam {
             for c in cands {
                 let mut words = prefix.clone();
                 words.push(c.folded.clone());
-                let count = if i == 0 {
-                    usize::try_from(c.doc_freq).unwrap_or(usize::MAX)
-                } else {
-                    phrase_count(searcher, f, &words)
+                let (count, ends) = match (i, ends) {
+                    (0, _) => (usize::try_from(c.doc_freq).unwrap_or(usize::MAX), None),
+                    (1, _) => {
+                        let e = PhraseEnds::pair(searcher, &fields, &prefix[0], &c.folded);
+                        (e.count(searcher), Some(e))
+                    }
+                    (_, Some(before)) => {
+                        let e = before.then(searcher, &fields, &c.folded);
+                        (e.count(searcher), Some(e))
+                    }
+                    (_, None) => (phrase_count(searcher, f, &words), None),
                 };
                 if count > 0 {
-                    next.push((words, weight * c.weight, count));
+                    next.push((words, weight * c.weight, count, ends));
                 }
             }
         }
@@ -249,7 +261,7 @@ pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Sug
         }
         beam = next;
     }
-    let (best, _, _) = beam.into_iter().next().filter(|(w, _, _)| *w != words)?;
+    let (best, ..) = beam.into_iter().next().filter(|(w, ..)| *w != words)?;
     // The count of a one-word suggestion was its document frequency: count it exactly.
     let query = phrase_query(f, &best);
     let count = searcher.search(&*query, &Count).unwrap_or(0);

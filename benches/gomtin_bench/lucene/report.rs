@@ -3,21 +3,28 @@
 
 use serde::Serialize;
 
-/// The timed settings, in the order of `ClassRow::pcts`.
-pub const SERIES: [&str; 6] = [
-    "gomtin",
-    "gomtin_lean_est",
+/// The timed settings, in the order of `ClassRow::pcts`: gomtin through `App::search`
+/// with snippets and facets ("full") or without ("lean"), held to the calling thread
+/// ("1t") or as it runs ("2t": split over the cores from 100,000 documents); Lucene with
+/// snippets + per-source counts or without, on 1 thread or with an executor of 2.
+pub const SERIES: [&str; 8] = [
+    "gomtin_full_1t",
+    "gomtin_full_2t",
+    "gomtin_lean_1t",
+    "gomtin_lean_2t",
     "lucene_full_1t",
     "lucene_full_2t",
     "lucene_1t",
     "lucene_2t",
 ];
-pub const GOMTIN: usize = 0;
-pub const GOMTIN_LEAN: usize = 1;
-pub const LUCENE_FULL_1T: usize = 2;
-pub const LUCENE_FULL_2T: usize = 3;
-pub const LUCENE_1T: usize = 4;
-pub const LUCENE_2T: usize = 5;
+pub const GOMTIN_FULL_1T: usize = 0;
+pub const GOMTIN_FULL_2T: usize = 1;
+pub const GOMTIN_LEAN_1T: usize = 2;
+pub const GOMTIN_LEAN_2T: usize = 3;
+pub const LUCENE_FULL_1T: usize = 4;
+pub const LUCENE_FULL_2T: usize = 5;
+pub const LUCENE_1T: usize = 6;
+pub const LUCENE_2T: usize = 7;
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Pcts {
@@ -72,7 +79,7 @@ pub struct Report {
     pub lucene: String,
     pub java: String,
     pub lucene_source: String,
-    /// Threads one gomtin search uses at this size (the same in every setting).
+    /// Threads one gomtin search uses at this size as it runs (the "2t" settings).
     pub gomtin_search_threads: usize,
     /// Slices Lucene's 2-thread searcher cuts the index into (1: no parallelism).
     pub lucene_slices_2t: u64,
@@ -86,6 +93,16 @@ pub struct Report {
     /// Lucene's totals equal between its four settings for every query.
     pub lucene_totals_consistent: bool,
     pub relevance: Vec<RelRow>,
+    /// Each query's own p50 and maximum in each setting of `SERIES`.
+    pub per_query: Vec<QueryRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueryRow {
+    pub class: String,
+    pub query: String,
+    pub p50_ms: Vec<f64>,
+    pub max_ms: Vec<f64>,
 }
 
 fn threads(n: usize) -> String {
@@ -103,29 +120,36 @@ fn cells(p: &Pcts) -> String {
     )
 }
 
-fn latency_table(r: &Report, a: usize, b: usize, c: usize, a_name: &str) {
+/// gomtin's setting `g` against Lucene's `l`, per class: both engines' p50/p95/p99, the
+/// ratios Lucene / gomtin, and whether gomtin's p50 and p99 are at or below Lucene's.
+fn latency_table(r: &Report, g: usize, l: usize, title: &str) {
+    println!("\n{title}\n");
     println!(
-        "| class | queries | {a_name} p50 | p95 | p99 | Lucene 1 thread p50 | p95 | p99 | Lucene 2 threads p50 | p95 | p99 | p50 Lucene 1t / gomtin |"
+        "| class | queries | gomtin p50 | p95 | p99 | Lucene p50 | p95 | p99 | Lucene / gomtin p50 | p99 | gomtin at or below |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &r.latency {
-        let ratio = row.pcts[b].p50_ms / row.pcts[a].p50_ms.max(1e-9);
+        let (a, b) = (&row.pcts[g], &row.pcts[l]);
+        let verdict = match (a.p50_ms <= b.p50_ms, a.p99_ms <= b.p99_ms) {
+            (true, true) => "p50 and p99",
+            (true, false) => "p50 only",
+            (false, true) => "p99 only",
+            (false, false) => "neither",
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {ratio:.2}× |",
+            "| {} | {} | {} | {} | {:.2}× | {:.2}× | {verdict} |",
             row.class,
             row.queries,
-            cells(&row.pcts[a]),
-            cells(&row.pcts[b]),
-            cells(&row.pcts[c])
+            cells(a),
+            cells(b),
+            b.p50_ms / a.p50_ms.max(1e-9),
+            b.p99_ms / a.p99_ms.max(1e-9),
         );
     }
     if let Some(all) = r.latency.iter().find(|x| x.class == "all") {
         println!(
-            "\nsum of the {} queries' own p50: {a_name} {:.1} ms, Lucene 1 thread {:.1} ms, Lucene 2 threads {:.1} ms",
-            all.queries,
-            all.sum_of_query_p50_ms[a],
-            all.sum_of_query_p50_ms[b],
-            all.sum_of_query_p50_ms[c]
+            "\nsum of the {} queries' own p50: gomtin {:.1} ms, Lucene {:.1} ms",
+            all.queries, all.sum_of_query_p50_ms[g], all.sum_of_query_p50_ms[l]
         );
     }
 }
@@ -152,12 +176,28 @@ pub fn print(r: &Report) {
             b.engine, b.what, b.seconds, b.docs_per_s, b.index_mb
         );
     }
-    println!("\n### Equal work: top 10 + exact count + per-source counts + a snippet per hit\n");
-    latency_table(r, GOMTIN, LUCENE_FULL_1T, LUCENE_FULL_2T, "gomtin");
-    println!(
-        "\n### Lean: top 10 + exact count + url/title (gomtin estimated: its snippet step timed apart and taken off; its facets cannot be skipped yet)\n"
-    );
-    latency_table(r, GOMTIN_LEAN, LUCENE_1T, LUCENE_2T, "gomtin est.");
+    let two = threads(r.gomtin_search_threads.max(1));
+    for (g, l, what) in [
+        (GOMTIN_FULL_1T, LUCENE_FULL_1T, "Equal work, 1 thread each".to_string()),
+        (
+            GOMTIN_FULL_2T,
+            LUCENE_FULL_2T,
+            format!("Equal work, gomtin as it runs ({two}) and Lucene with 2 threads"),
+        ),
+        (GOMTIN_LEAN_1T, LUCENE_1T, "Lean, 1 thread each".to_string()),
+        (
+            GOMTIN_LEAN_2T,
+            LUCENE_2T,
+            format!("Lean, gomtin as it runs ({two}) and Lucene with 2 threads"),
+        ),
+    ] {
+        let body = if g == GOMTIN_FULL_1T || g == GOMTIN_FULL_2T {
+            "top 10 + exact count + per-source counts + a snippet per hit"
+        } else {
+            "top 10 + exact count + url/title"
+        };
+        latency_table(r, g, l, &format!("### {what}: {body}"));
+    }
     println!(
         "\nTotals equal for {} of {} queries (per-source counts equal for {} of those); Lucene's totals {} across its four settings.",
         r.totals_equal,
@@ -178,6 +218,22 @@ pub fn print(r: &Report) {
                 d.class, d.query, d.gomtin, d.lucene
             );
         }
+    }
+    println!(
+        "\n### The slowest queries (gomtin as it runs, equal work; each query's own p50 and maximum)\n"
+    );
+    println!(
+        "| class | query | gomtin 1t p50 | max | gomtin p50 | max | lean 1t p50 | max | Lucene full 1t p50 | max | Lucene 1t p50 | max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut rows: Vec<&QueryRow> = r.per_query.iter().collect();
+    rows.sort_by(|a, b| b.p50_ms[GOMTIN_FULL_2T].total_cmp(&a.p50_ms[GOMTIN_FULL_2T]));
+    for q in rows.into_iter().take(10) {
+        let mut line = format!("| {} | `{}` |", q.class, q.query);
+        for s in [GOMTIN_FULL_1T, GOMTIN_FULL_2T, GOMTIN_LEAN_1T, LUCENE_FULL_1T, LUCENE_1T] {
+            line.push_str(&format!(" {:.2} | {:.2} |", q.p50_ms[s], q.max_ms[s]));
+        }
+        println!("{line}");
     }
     println!("\n### Relevance on the judged queries without the filter class\n");
     println!("| class | queries | gomtin P@10 | gomtin MRR | Lucene P@10 | Lucene MRR |");
