@@ -25,11 +25,11 @@ mod build;
 pub mod collapse;
 mod collect;
 mod parallel;
+mod phrase_ends;
 mod proximity;
 pub mod query;
 mod run;
 mod snippet;
-mod phrase_ends;
 mod suggest;
 
 pub use build::build_query;

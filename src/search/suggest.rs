@@ -228,26 +228,46 @@ pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Sug
     let mut beam: Vec<(Vec<String>, f64, usize, Option<PhraseEnds>)> =
         vec![(Vec::new(), 1.0, usize::MAX, None)];
     for (i, cands) in per_word.iter().enumerate() {
-        let mut next = Vec::new();
-        for (prefix, weight, _, ends) in &beam {
-            for c in cands {
-                let mut words = prefix.clone();
-                words.push(c.folded.clone());
-                let (count, ends) = match (i, ends) {
-                    (0, _) => (usize::try_from(c.doc_freq).unwrap_or(usize::MAX), None),
-                    (1, _) => {
-                        let e = PhraseEnds::pair(searcher, &fields, &prefix[0], &c.folded);
-                        (e.count(searcher), Some(e))
-                    }
-                    (_, Some(before)) => {
-                        let e = before.then(searcher, &fields, &c.folded);
-                        (e.count(searcher), Some(e))
-                    }
-                    (_, None) => (phrase_count(searcher, f, &words), None),
-                };
-                if count > 0 {
-                    next.push((words, weight * c.weight, count, ends));
+        // Extensions in order of the most they can score: a phrase is in no more
+        // documents than its prefix, nor than its last syllable. Once the beam is full of
+        // scores above that bound, the rest cannot enter it and are not counted.
+        let mut order: Vec<(f64, usize, usize)> = Vec::new();
+        for (b, (_, weight, count, _)) in beam.iter().enumerate() {
+            for (k, c) in cands.iter().enumerate() {
+                let most = (*count).min(usize::try_from(c.doc_freq).unwrap_or(usize::MAX));
+                order.push((most as f64 * (weight * c.weight), b, k));
+            }
+        }
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+        let mut next: Vec<(Vec<String>, f64, usize, Option<PhraseEnds>)> = Vec::new();
+        let mut scores: Vec<f64> = Vec::new();
+        for (bound, b, k) in order {
+            if scores.len() >= BEAM {
+                scores.sort_by(|x, y| y.total_cmp(x));
+                if scores[BEAM - 1] > bound {
+                    break;
                 }
+            }
+            let (prefix, weight, _, ends) = &beam[b];
+            let c = &cands[k];
+            let mut words = prefix.clone();
+            words.push(c.folded.clone());
+            let (count, ends) = match (i, ends) {
+                (0, _) => (usize::try_from(c.doc_freq).unwrap_or(usize::MAX), None),
+                (1, _) => {
+                    let e = PhraseEnds::pair(searcher, &fields, &prefix[0], &c.folded);
+                    (e.count(searcher), Some(e))
+                }
+                (_, Some(before)) => {
+                    let e = before.then(searcher, &fields, &c.folded);
+                    (e.count(searcher), Some(e))
+                }
+                (_, None) => (phrase_count(searcher, f, &words), None),
+            };
+            if count > 0 {
+                let w = weight * c.weight;
+                scores.push(count as f64 * w);
+                next.push((words, w, count, ends));
             }
         }
         next.sort_by(|a, b| {

@@ -178,7 +178,11 @@ pub fn print(r: &Report) {
     }
     let two = threads(r.gomtin_search_threads.max(1));
     for (g, l, what) in [
-        (GOMTIN_FULL_1T, LUCENE_FULL_1T, "Equal work, 1 thread each".to_string()),
+        (
+            GOMTIN_FULL_1T,
+            LUCENE_FULL_1T,
+            "Equal work, 1 thread each".to_string(),
+        ),
         (
             GOMTIN_FULL_2T,
             LUCENE_FULL_2T,
@@ -230,7 +234,13 @@ pub fn print(r: &Report) {
     rows.sort_by(|a, b| b.p50_ms[GOMTIN_FULL_2T].total_cmp(&a.p50_ms[GOMTIN_FULL_2T]));
     for q in rows.into_iter().take(10) {
         let mut line = format!("| {} | `{}` |", q.class, q.query);
-        for s in [GOMTIN_FULL_1T, GOMTIN_FULL_2T, GOMTIN_LEAN_1T, LUCENE_FULL_1T, LUCENE_1T] {
+        for s in [
+            GOMTIN_FULL_1T,
+            GOMTIN_FULL_2T,
+            GOMTIN_LEAN_1T,
+            LUCENE_FULL_1T,
+            LUCENE_1T,
+        ] {
             line.push_str(&format!(" {:.2} | {:.2} |", q.p50_ms[s], q.max_ms[s]));
         }
         println!("{line}");
