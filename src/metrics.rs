@@ -1,6 +1,8 @@
 //! Metrics: Prometheus counters, gauges and histograms the daemon updates as the pipeline
 //! runs (fetches by outcome, fetch durations, items stored) and reads at scrape time
-//! (index documents, index lag). `/metrics` serves them in the text exposition format.
+//! (index documents, index lag), and the web's searches by outcome (run, or refused by the
+//! search gate when the server is overloaded) with those waiting their turn. `/metrics`
+//! serves them in the text exposition format.
 
 use std::sync::Mutex;
 
@@ -35,6 +37,8 @@ pub struct Metrics {
     pub sources_failing: Gauge,
     pub digests: Family<OutcomeLabels, Counter>,
     pub alerts: Family<OutcomeLabels, Counter>,
+    pub searches: Family<OutcomeLabels, Counter>,
+    pub searches_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -92,6 +96,18 @@ impl Metrics {
             "Alert deliveries (email, webhook) by outcome",
             alerts.clone(),
         );
+        let searches = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "searches",
+            "Web searches by outcome (run, rejected: refused with a 503 by the search gate)",
+            searches.clone(),
+        );
+        let searches_waiting = Gauge::default();
+        registry.register(
+            "searches_waiting",
+            "Web searches waiting for their turn at the search gate",
+            searches_waiting.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             fetches,
@@ -103,6 +119,8 @@ impl Metrics {
             sources_failing,
             digests,
             alerts,
+            searches,
+            searches_waiting,
         }
     }
 

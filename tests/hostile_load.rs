@@ -35,7 +35,11 @@ fn two_hundred_searches_at_once_during_a_large_ingest() {
             &feed_source(&format!("load-{f}"), &server.url(&path)).replace("\"15m\"", "\"1h\""),
         );
     }
-    let cfg = TestConfig::new(&sources);
+    // The search gate may queue all 200 at once and let each wait (the default answers a
+    // burst this size with fast 503s: tests/search_admission.rs), so that every search here
+    // still has to be answered while the daemon writes.
+    let gate = "[server.limits]\nsearch_queue_length = 256\nsearch_queue_budget = \"60s\"\n\n";
+    let cfg = TestConfig::new(&format!("{gate}{sources}"));
     cfg.cmd(&["users", "add", "tai", "--role", "staff", "--password-stdin"])
         .write_stdin("mat-khau-dai\n")
         .assert()

@@ -1,7 +1,10 @@
 //! Web: `/api/search` under load — 16 concurrent connections for a fixed time against the
 //! real `gomtin serve` on an existing data folder, authenticated with an API token made by
 //! `gomtin users add` / `gomtin users token`; throughput, latency percentiles and the
-//! daemon's resident memory sampled during the run.
+//! daemon's resident memory sampled during the run. A 503 from the search gate (the
+//! server too busy, with `Retry-After`) is counted apart from errors, and the connection
+//! that got it waits as `Retry-After` says, as a well-behaved client would; requests/s
+//! and the first percentiles are those of answered (200) searches, then of all answers.
 
 use std::io::Write;
 use std::path::Path;
@@ -34,13 +37,30 @@ pub struct WebReport {
     pub documents: Option<u64>,
     pub connections: usize,
     pub seconds: f64,
+    /// Answered searches (200).
     pub requests: usize,
+    /// Searches the server refused as too busy (503 with `Retry-After`).
+    pub rejected: usize,
+    /// Anything else: a failed connection, another status.
     pub errors: usize,
+    /// Answered (200) searches per second.
     pub requests_per_s: f64,
+    /// Of the answered (200) searches.
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Of every answer, 200 and 503.
+    pub all_p50_ms: f64,
+    pub all_p99_ms: f64,
     pub serve_rss_max_mb: Option<f64>,
     pub serve_peak_rss_mb: Option<f64>,
+}
+
+/// What one connection saw: latencies of answered and refused searches, other failures.
+#[derive(Default)]
+struct Tally {
+    answered: Vec<f64>,
+    rejected: Vec<f64>,
+    errors: usize,
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -116,7 +136,7 @@ pub fn run(
         }
         max
     });
-    let (mut lat, errors) = rt.block_on(async {
+    let tally = rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
             .build()?;
@@ -125,8 +145,7 @@ pub fn run(
             let (client, addr, token, stop) =
                 (client.clone(), addr.clone(), token.clone(), stop.clone());
             tasks.spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0usize;
+                let mut tally = Tally::default();
                 let mut i = c;
                 while !stop.load(Ordering::Relaxed) {
                     let q = QUERIES[i % QUERIES.len()];
@@ -143,38 +162,60 @@ pub fn run(
                     match r {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
-                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                            tally.answered.push(t.elapsed().as_secs_f64() * 1000.0);
                         }
-                        _ => errors += 1,
+                        Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                            let wait = r
+                                .headers()
+                                .get(reqwest::header::RETRY_AFTER)
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(|v| v.parse::<u64>().ok());
+                            let _ = r.bytes().await;
+                            tally.rejected.push(t.elapsed().as_secs_f64() * 1000.0);
+                            match wait {
+                                Some(w) => tokio::time::sleep(Duration::from_secs(w)).await,
+                                None => tally.errors += 1,
+                            }
+                        }
+                        _ => tally.errors += 1,
                     }
                 }
-                (lat, errors)
+                tally
             });
         }
         tokio::time::sleep(Duration::from_secs(secs)).await;
         stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        let mut errors = 0;
-        while let Some(Ok((l, e))) = tasks.join_next().await {
-            all.extend(l);
-            errors += e;
+        let mut all = Tally::default();
+        while let Some(Ok(t)) = tasks.join_next().await {
+            all.answered.extend(t.answered);
+            all.rejected.extend(t.rejected);
+            all.errors += t.errors;
         }
-        Ok::<_, reqwest::Error>((all, errors))
+        Ok::<_, reqwest::Error>(all)
     })?;
     let elapsed = started.elapsed().as_secs_f64();
     let rss_max = sampler.join().unwrap_or(None);
     let peak = peak_rss_mb(pid);
     let health = serve.health().ok();
     serve.terminate(Duration::from_secs(30))?;
+    let Tally {
+        mut answered,
+        rejected,
+        errors,
+    } = tally;
+    let mut every: Vec<f64> = answered.iter().chain(&rejected).copied().collect();
     let report = WebReport {
         documents: health.and_then(|h| h["index_documents"].as_u64()),
         connections,
         seconds: elapsed,
-        requests: lat.len(),
+        requests: answered.len(),
+        rejected: rejected.len(),
         errors,
-        requests_per_s: lat.len() as f64 / elapsed,
-        p50_ms: pct(&mut lat, 0.5),
-        p99_ms: pct(&mut lat, 0.99),
+        requests_per_s: answered.len() as f64 / elapsed,
+        p50_ms: pct(&mut answered, 0.5),
+        p99_ms: pct(&mut answered, 0.99),
+        all_p50_ms: pct(&mut every, 0.5),
+        all_p99_ms: pct(&mut every, 0.99),
         serve_rss_max_mb: rss_max,
         serve_peak_rss_mb: peak,
     };
@@ -191,16 +232,19 @@ pub fn run(
                 .unwrap_or_else(|| "?".into())
         );
         println!(
-            "| requests | errors | requests/s | p50 | p99 | serve RSS max during run | serve peak RSS |"
+            "| answered (200) | busy (503) | errors | requests/s (200) | p50 (200) | p99 (200) | p50 (all) | p99 (all) | serve RSS max during run | serve peak RSS |"
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         println!(
-            "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} | {} |",
+            "| {} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} |",
             report.requests,
+            report.rejected,
             report.errors,
             report.requests_per_s,
             report.p50_ms,
             report.p99_ms,
+            report.all_p50_ms,
+            report.all_p99_ms,
             report
                 .serve_rss_max_mb
                 .map(|m| format!("{m:.0} MB"))

@@ -2,7 +2,9 @@
 //! server — how long a connection may take to send its request headers, how many
 //! connections may be open at once, and how many of those one address may hold. They are
 //! read by `web::listen`, which drives each connection itself so that they apply; the
-//! login brake's window is read by the web app's limiter.
+//! login brake's window is read by the web app's limiter; the search gate's keys (how many
+//! searches run at once, how long one may wait for its turn, how many may wait) by the
+//! web app's `admission`.
 
 use std::time::Duration;
 
@@ -32,6 +34,18 @@ pub struct ServerLimits {
     /// brake, `web::limiter`); a name or address over its limit waits out the rest of it.
     #[serde(default = "default_login_window", deserialize_with = "de_duration")]
     pub login_failure_window: Duration,
+    /// Searches that run at once (0, the default: one per CPU core); the others wait
+    /// their turn in a queue.
+    #[serde(default)]
+    pub search_concurrency: usize,
+    /// How long a search may wait for its turn; one that would wait longer is answered
+    /// at once with a 503 and `Retry-After`.
+    #[serde(default = "default_search_budget", deserialize_with = "de_duration")]
+    pub search_queue_budget: Duration,
+    /// Searches that may wait at once (0: none waits, a busy server answers 503); more
+    /// are answered at once with a 503 and `Retry-After`.
+    #[serde(default = "default_search_queue")]
+    pub search_queue_length: usize,
 }
 
 impl Default for ServerLimits {
@@ -41,6 +55,9 @@ impl Default for ServerLimits {
             max_connections: default_max_connections(),
             max_connections_per_client: default_max_per_client(),
             login_failure_window: default_login_window(),
+            search_concurrency: 0,
+            search_queue_budget: default_search_budget(),
+            search_queue_length: default_search_queue(),
         }
     }
 }
@@ -57,7 +74,27 @@ impl ServerLimits {
         if self.max_connections == 0 {
             return Some("server.limits.max_connections phải lớn hơn 0".into());
         }
+        if self.search_concurrency > 1024 {
+            return Some("server.limits.search_concurrency quá lớn (tối đa 1024)".into());
+        }
+        if self.search_queue_budget < Duration::from_millis(1) {
+            return Some("server.limits.search_queue_budget quá ngắn (tối thiểu 1ms)".into());
+        }
+        if self.search_queue_budget > Duration::from_secs(60) {
+            return Some("server.limits.search_queue_budget quá dài (tối đa 60s)".into());
+        }
+        if self.search_queue_length > 100_000 {
+            return Some("server.limits.search_queue_length quá lớn (tối đa 100000)".into());
+        }
         None
+    }
+
+    /// Searches that run at once: `search_concurrency`, or one per CPU core when it is 0.
+    pub fn search_slots(&self) -> usize {
+        match self.search_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
     }
 }
 
@@ -75,4 +112,12 @@ fn default_login_window() -> Duration {
 
 fn default_max_per_client() -> usize {
     128
+}
+
+fn default_search_budget() -> Duration {
+    Duration::from_millis(200)
+}
+
+fn default_search_queue() -> usize {
+    64
 }

@@ -19,6 +19,7 @@ use super::error::WebError;
 use super::state::AppState;
 use super::view::{safe_url, share_text};
 use crate::error::{Error, Result};
+use crate::metrics::OutcomeLabels;
 use crate::model::{Item, SourceOutcome, SourceStatus};
 use crate::search::{SearchRequest, SearchResults, Status};
 use crate::store::{
@@ -192,16 +193,35 @@ fn build_request(
     Ok((req, notices))
 }
 
-/// Run a search off the async workers.
+/// Run a search off the async workers, once the search gate gives it a turn (on one
+/// thread when others run or wait); a 503 with `Retry-After` when the gate refuses it.
 pub async fn run_search(
     state: &AppState,
     p: &SearchParams,
     limit: usize,
     offset: usize,
 ) -> std::result::Result<SearchResults, WebError> {
-    let (req, notices) = build_request(state, p, limit, offset)?;
+    let (mut req, notices) = build_request(state, p, limit, offset)?;
+    let outcome = |o: &str| OutcomeLabels { outcome: o.into() };
+    let turn = match state.search_gate.enter().await {
+        Ok(turn) => turn,
+        Err(busy) => {
+            state
+                .metrics
+                .searches
+                .get_or_create(&outcome("rejected"))
+                .inc();
+            return Err(WebError::busy(busy.retry_after_secs));
+        }
+    };
+    state.metrics.searches.get_or_create(&outcome("run")).inc();
+    req.threads = turn.threads();
     let app = state.app.clone();
-    let mut results = tokio::task::spawn_blocking(move || app.search(&req)).await??;
+    let mut results = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        app.search(&req)
+    })
+    .await??;
     results.notices.splice(0..0, notices);
     Ok(results)
 }

@@ -2,7 +2,8 @@
 //! [`WebError`] (a status and a Vietnamese message; `?` turns a crate [`Error`] into one:
 //! the caller's mistakes 400 — with the key at fault for a bad field — a taken id 409,
 //! something unknown 404, ours 500); it answers `{"error": message}` (plus `"field": KEY`
-//! for a bad field) by itself, and
+//! for a bad field) by itself — with `Retry-After` when it says when to try again (a busy
+//! search gate's 503) — and
 //! the [`render_errors`] layer turns it into the escaped error page on every route outside
 //! `/api/`. The same layer answers axum's own rejections (a bad id in the path, a
 //! malformed form or JSON body: plain text that may quote the input) the same way, and
@@ -35,6 +36,8 @@ pub struct WebError {
     field: Option<String>,
     /// None: by the route (`/api/…` JSON, the rest a page).
     format: Option<Format>,
+    /// Seconds to wait before trying again (`Retry-After`), when known.
+    retry_after: Option<u64>,
 }
 
 impl WebError {
@@ -44,6 +47,7 @@ impl WebError {
             message: message.into(),
             field: None,
             format: None,
+            retry_after: None,
         }
     }
 
@@ -65,6 +69,22 @@ impl WebError {
     /// A failure on our side, whatever the error says about itself.
     pub fn internal(message: impl ToString) -> WebError {
         WebError::new(StatusCode::INTERNAL_SERVER_ERROR, message.to_string())
+    }
+
+    /// A 503 for a server too busy to search now: try again in `secs` seconds.
+    pub fn busy(secs: u64) -> WebError {
+        let mut e = WebError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Máy chủ đang bận vì có quá nhiều lượt tìm kiếm cùng lúc. Hãy thử lại sau {secs} giây."
+            ),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     /// Answer in JSON whatever the route (for callers that are programs on a page route,
@@ -113,8 +133,16 @@ impl IntoResponse for WebError {
             None => axum::Json(serde_json::json!({ "error": self.message })),
         };
         let mut resp = (self.status, body).into_response();
+        with_retry_after(&mut resp, self.retry_after);
         resp.extensions_mut().insert(self);
         resp
+    }
+}
+
+fn with_retry_after(resp: &mut Response, secs: Option<u64>) {
+    if let Some(secs) = secs {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
 }
 
@@ -133,6 +161,7 @@ fn what_to_do(status: StatusCode) -> &'static str {
         }
         413 => "Nội dung gửi lên quá lớn: hãy rút ngắn rồi gửi lại.",
         429 => "Chờ vài phút rồi thử lại.",
+        503 => "Máy chủ đang quá tải: chờ vài giây rồi tải lại trang.",
         501 => "Việc này chưa làm được trên web: xem hướng dẫn bên dưới.",
         _ => "Thử lại sau ít phút; nếu vẫn lỗi, hãy báo quản trị viên (kèm giờ xảy ra lỗi).",
     }
@@ -146,6 +175,7 @@ fn page(state: &AppState, status: StatusCode, message: &str, chrome: Option<Chro
         403 => "Không được phép",
         404 => "Không tìm thấy",
         429 => "Quá nhiều lần thử",
+        503 => "Máy chủ đang bận",
         501 => "Chưa làm được trên web",
         _ => "Có lỗi xảy ra",
     };
@@ -174,7 +204,11 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
             .unwrap_or(if api { Format::Json } else { Format::Page });
         return match format {
             Format::Json => resp,
-            Format::Page => page(&state, e.status, &e.message, chrome),
+            Format::Page => {
+                let mut resp = page(&state, e.status, &e.message, chrome);
+                with_retry_after(&mut resp, e.retry_after);
+                resp
+            }
         };
     }
     let plain = resp

@@ -16,6 +16,7 @@
 
 mod actions;
 mod admin;
+mod admission;
 mod alerts;
 mod api;
 mod assets;

@@ -59,6 +59,8 @@ fn refresh_gauges(state: &AppState) -> crate::error::Result<(i64, i64, Vec<Faili
         .index_documents
         .set(app.index.doc_count() as i64);
     state.metrics.sources_failing.set(failing.len() as i64);
+    let waiting = state.search_gate.waiting();
+    state.metrics.searches_waiting.set(waiting as i64);
     Ok((items, lag, failing, total))
 }
 

@@ -7,7 +7,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -150,6 +150,8 @@ pub async fn search(
     let offset = (page - 1) * PAGE_SIZE;
     let (results, error) = match outcome {
         Ok(r) => (Some(r), None),
+        // Too busy to search: the error page, with `Retry-After`.
+        Err(e) if e.status() == StatusCode::SERVICE_UNAVAILABLE => return e.into_response(),
         Err(e) => (None, Some(e.message().to_string())),
     };
     let names = actions::source_names(&state);

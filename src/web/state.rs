@@ -1,6 +1,6 @@
 //! The one state every handler, extractor and middleware of the web app receives: the
 //! app handles (config, store, index, fetcher), the daemon's metrics and start time, the
-//! compiled templates, and the login limiter. `render` turns a template and its context
+//! compiled templates, the login limiter and the search gate. `render` turns a template and its context
 //! into an HTML response; everything a page shows goes through it, auto-escaped.
 //! [`Chrome`], what every logged-in page's menu needs, lives here so that the login gate
 //! can hand it to the error pages (`error`) as well as to the pages (`view::Chrome::of`).
@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 
+use super::admission::SearchGate;
 use super::assets;
 use super::limiter::LoginLimiter;
 use crate::app::App;
@@ -37,13 +38,21 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// The login form's CSRF values this server issued (`accounts::FormTokens`).
     pub form_tokens: Arc<crate::accounts::FormTokens>,
+    /// Every web search passes it (`[server.limits] search_*`, read at start).
+    pub search_gate: SearchGate,
     templates: Arc<Environment<'static>>,
 }
 
 impl AppState {
     /// The state of a server starting now.
     pub fn new(app: App, metrics: Arc<Metrics>) -> AppState {
-        let login_window = app.config().server.limits.login_failure_window;
+        let limits = app.config().server.limits.clone();
+        let login_window = limits.login_failure_window;
+        let search_gate = SearchGate::new(
+            limits.search_slots(),
+            limits.search_queue_budget,
+            limits.search_queue_length,
+        );
         AppState {
             app,
             metrics,
@@ -54,6 +63,7 @@ impl AppState {
                 let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
                 crate::accounts::FormTokens::from_seed(seed.as_bytes())
             })),
+            search_gate,
             templates: Arc::new(assets::templates()),
         }
     }
