@@ -35,10 +35,11 @@ pub use schema::{
 };
 
 /// Indexing memory per writer thread: tantivy's arena, a segment is written when it is
-/// full. 32 MB rather than 64: the 35k ingest's `gomtin fetch` peaked about 20 MB lower
-/// (segments of ~3,600 documents instead of ~7,300, merged eight at a time; the merge's
-/// reads of the segment files take back part of the saving), and was not slower.
-const WRITER_BUDGET: usize = 32_000_000;
+/// full. 24 MB rather than 64: the 35k ingest's `gomtin fetch` peaked lower (64 MB: 326,
+/// 32 MB: 301–306, 20 MB: 260, with the rest of the pass alike), and was not slower;
+/// segments are smaller (~2,700 documents instead of ~7,300) and merged eight at a
+/// time, and the merge's reads of the segment files take back part of the saving.
+const WRITER_BUDGET: usize = 24_000_000;
 /// Items fed per batch while catching up.
 const BATCH: usize = 2_000;
 /// Items between two commits while catching up (bounds replay after a crash).
