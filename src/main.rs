@@ -30,7 +30,33 @@ fn init_tracing(format: LogFormat, verbose: u8, daemon: bool) {
     }
 }
 
+/// glibc's malloc, tuned for a process whose threads free what other threads allocated:
+/// - at most two arenas. By default each thread that allocates gets an arena of its own,
+///   up to eight per core, and memory freed in one is kept for that arena's next use:
+///   during a fetch pass (tokio's workers and blocking threads, tantivy's indexing and
+///   merging threads) that was about half of the process's peak RSS (35k ingest: 516–567
+///   MB against 273 MB of live heap under heaptrack; with two arenas 315–352 MB, no
+///   slower);
+/// - blocks of 1 MB and more (tantivy's arena pages, feed bodies) always from `mmap`, so
+///   that they go back to the system when freed (by default the threshold rises to the
+///   largest block freed, and later ones stay in the heap): 306 → 264 MB.
+///
+/// Must run before any other thread starts.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_malloc() {
+    // SAFETY: `mallopt` only sets malloc parameters; called before other threads exist.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}
+
 fn main() -> ExitCode {
+    tune_malloc();
     let cli = Cli::parse();
     let daemon = matches!(cli.command, gomtin::cli::Command::Serve { .. });
     init_tracing(cli.log_format, cli.verbose, daemon);

@@ -16,6 +16,7 @@
 //! (mostly invalid, not a stray byte in UTF-8 text) are whatever chardetng finds —
 //! windows-1258, with the `.vn` hint. Both are [`Signal::LabelContradicted`].
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use encoding_rs::Encoding;
@@ -309,25 +310,30 @@ pub fn decode_with(bytes: &[u8], charset: Charset) -> (String, bool) {
 
 /// Make decoded XML safe to hand to an XML parser that reads the declaration itself:
 /// the `encoding="…"` pseudo-attribute is rewritten to `UTF-8`, so nothing decodes twice.
-pub fn xml_as_utf8(text: &str) -> String {
+pub fn xml_as_utf8(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches('\u{FEFF}');
     let lead = text.len() - trimmed.len();
     let body = &text[lead..];
     if !body.trim_start().starts_with("<?xml") {
-        return body.to_string();
+        return Cow::Borrowed(body);
     }
     let Some(end) = body.find("?>") else {
-        return body.to_string();
+        return Cow::Borrowed(body);
     };
     let decl = &body[..end];
     static ENC: LazyLock<Option<regex::Regex>> =
         LazyLock::new(|| regex::Regex::new(r#"\bencoding\s*=\s*(?:"[^"]*"|'[^']*')"#).ok());
+    static UTF8: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        regex::Regex::new(r#"\bencoding\s*=\s*(?:"(?i:utf-8)"|'(?i:utf-8)')"#).ok()
+    });
     match ENC.as_ref() {
+        // Already declared UTF-8 (most feeds): no copy of the whole feed.
+        Some(_) if UTF8.as_ref().is_some_and(|re| re.is_match(decl)) => Cow::Borrowed(body),
         Some(re) if re.is_match(decl) => {
             let new_decl = re.replace(decl, "encoding=\"UTF-8\"");
-            format!("{new_decl}{}", &body[end..])
+            Cow::Owned(format!("{new_decl}{}", &body[end..]))
         }
-        _ => body.to_string(),
+        _ => Cow::Borrowed(body),
     }
 }
 

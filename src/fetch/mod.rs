@@ -25,6 +25,10 @@ use crate::error::{Error, Result};
 pub use post::Posted;
 use robots::RobotsCache;
 
+/// The most a body's buffer is sized from its announced `Content-Length` before any of it
+/// has arrived (beyond that it grows as it comes).
+const PREALLOC_MAX: u64 = 8 * 1024 * 1024;
+
 /// Whether a fetch asks the host's robots.txt first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RobotsPolicy {
@@ -355,7 +359,15 @@ impl Fetcher {
                 limit: self.max_body,
             });
         }
-        let mut bytes = Vec::new();
+        // Sized from the announced length when the body is not compressed (at most
+        // `PREALLOC_MAX`, so a false length costs little): growing by doubling left up to
+        // twice a feed's size allocated for as long as the source is in flight.
+        let announced = resp
+            .content_length()
+            .filter(|_| !headers.contains_key(header::CONTENT_ENCODING))
+            .unwrap_or(0)
+            .min(PREALLOC_MAX);
+        let mut bytes = Vec::with_capacity(announced as usize);
         while let Some(chunk) = resp
             .chunk()
             .await
@@ -368,6 +380,9 @@ impl Fetcher {
                 });
             }
             bytes.extend_from_slice(&chunk);
+        }
+        if bytes.capacity() > bytes.len() + bytes.len() / 4 {
+            bytes.shrink_to_fit();
         }
         let header_string = |name: header::HeaderName| {
             headers
