@@ -199,13 +199,6 @@ fn phrase_query(f: Fields, words: &[String]) -> Box<dyn Query> {
     ]))
 }
 
-/// Documents holding `words` as a phrase.
-fn phrase_count(searcher: &Searcher, f: Fields, words: &[String]) -> usize {
-    searcher
-        .search(&*phrase_query(f, words), &Count)
-        .unwrap_or(0)
-}
-
 /// A better reading of `typed` (the query's words as typed), or None when every syllable
 /// is already the best one or nothing better occurs.
 pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Suggestion> {
@@ -252,17 +245,17 @@ pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Sug
             let c = &cands[k];
             let mut words = prefix.clone();
             words.push(c.folded.clone());
-            let (count, ends) = match (i, ends) {
-                (0, _) => (usize::try_from(c.doc_freq).unwrap_or(usize::MAX), None),
-                (1, _) => {
-                    let e = PhraseEnds::pair(searcher, &fields, &prefix[0], &c.folded);
-                    (e.count(searcher), Some(e))
-                }
-                (_, Some(before)) => {
+            let (count, ends) = match ends {
+                _ if i == 0 => (usize::try_from(c.doc_freq).unwrap_or(usize::MAX), None),
+                Some(before) => {
                     let e = before.then(searcher, &fields, &c.folded);
                     (e.count(searcher), Some(e))
                 }
-                (_, None) => (phrase_count(searcher, f, &words), None),
+                // The prefix is one syllable.
+                None => {
+                    let e = PhraseEnds::pair(searcher, &fields, &prefix[0], &c.folded);
+                    (e.count(searcher), Some(e))
+                }
             };
             if count > 0 {
                 let w = weight * c.weight;
@@ -281,10 +274,14 @@ pub(super) fn suggest(searcher: &Searcher, f: Fields, typed: &str) -> Option<Sug
         }
         beam = next;
     }
-    let (best, ..) = beam.into_iter().next().filter(|(w, ..)| *w != words)?;
-    // The count of a one-word suggestion was its document frequency: count it exactly.
+    let (best, _, count, ends) = beam.into_iter().next().filter(|(w, ..)| *w != words)?;
     let query = phrase_query(f, &best);
-    let count = searcher.search(&*query, &Count).unwrap_or(0);
+    // A phrase's count is exact already; a one-word suggestion's was its document
+    // frequency (deleted documents included): count that one.
+    let count = match ends {
+        Some(_) => count,
+        None => searcher.search(&*query, &Count).unwrap_or(0),
+    };
     if count == 0 {
         return None;
     }
