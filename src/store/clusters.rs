@@ -203,10 +203,12 @@ impl Store {
     /// once; items not clustered yet get theirs when they are clustered.
     pub(super) fn backfill_bands(&self) -> Result<()> {
         let mut conn = self.conn();
+        // Asked before every batch: the empty-bands test first (one page), so the items
+        // are only looked at when the bands table is empty.
         let missing: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL AND seq <=
-                    (SELECT clustered_seq FROM cluster_state WHERE id = 1))
-                AND NOT EXISTS (SELECT 1 FROM minhash_bands)",
+            "SELECT NOT EXISTS (SELECT 1 FROM minhash_bands)
+                AND EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL AND seq <=
+                    (SELECT clustered_seq FROM cluster_state WHERE id = 1))",
             [],
             |r| r.get(0),
         )?;

@@ -237,13 +237,19 @@ fn same_story_under_new_guid(tx: &Transaction<'_>, item: &NewItem) -> Result<boo
     if !item.key.starts_with("guid:") {
         return Ok(false);
     }
-    Ok(tx
-        .prepare_cached(
-            "SELECT 1 FROM items WHERE canonical_url = ?1 AND source_id = ?2
-             AND content_hash = ?3 LIMIT 1",
-        )?
-        .exists(params![canonical, item.source_id, item.content_hash])?)
+    Ok(tx.prepare_cached(SAME_LINK_AND_CONTENT)?.exists(params![
+        canonical,
+        item.source_id,
+        item.content_hash
+    ])?)
 }
+
+/// The lookup of `same_story_under_new_guid`, through the canonical-link index by name:
+/// left to itself SQLite takes `items_source_first_seen` (`source_id = ?` is a prefix of
+/// it) and then reads every item of the source for every new item — quadratic in the size
+/// of a source (a 250,000-item source stored 225 items/s instead of thousands).
+const SAME_LINK_AND_CONTENT: &str = "SELECT 1 FROM items INDEXED BY items_canonical_url
+     WHERE canonical_url = ?1 AND source_id = ?2 AND content_hash = ?3 LIMIT 1";
 
 /// Insert or update one item. With `cluster`, the item is also clustered here (see
 /// `store::clusters`): its cluster is chosen before the row is written, so the row is
@@ -349,6 +355,24 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use std::path::Path;
+
+    #[test]
+    fn the_new_guid_lookup_goes_through_the_canonical_link() {
+        let s = store_with_source();
+        let conn = s.conn();
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SAME_LINK_AND_CONTENT}"))
+            .expect("plan");
+        let plan: Vec<String> = stmt
+            .query_map(params!["u", "a", "h"], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<std::result::Result<_, _>>()
+            .expect("plan rows");
+        assert_eq!(
+            plan,
+            ["SEARCH items USING INDEX items_canonical_url (canonical_url=?)"]
+        );
+    }
 
     #[test]
     fn the_column_count_matches_the_list() {
