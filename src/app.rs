@@ -17,7 +17,7 @@ use crate::config::{Config, resolve};
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::index::SearchIndex;
-use crate::search::{SearchRequest, SearchResults, Searcher};
+use crate::search::{SearchCache, SearchRequest, SearchResults, Searcher};
 use crate::store::Store;
 use crate::tone::ToneModel;
 use crate::vietnamese::variants::Variants;
@@ -38,6 +38,8 @@ pub struct App {
     tone: Arc<ArcSwap<ToneModel>>,
     /// Bumped by every reload; loops that plan from the config watch it.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Recent search pages (`[server.limits] search_cache`; none when 0).
+    search_cache: Arc<Option<SearchCache>>,
 }
 
 impl App {
@@ -68,6 +70,8 @@ impl App {
             .with_topics(tagger)
             .with_writer_threads(SearchIndex::default_writer_threads());
         let fetcher = Fetcher::new(&config.fetch)?;
+        let search_cache =
+            SearchCache::new(config.server.limits.search_cache, crate::search::cache::TTL);
         Ok(App {
             config: Arc::new(ArcSwap::from_pointee(config)),
             store: Arc::new(store),
@@ -76,6 +80,7 @@ impl App {
             variants: Arc::new(ArcSwap::from_pointee(variants)),
             tone: Arc::new(ArcSwap::from_pointee(tone)),
             changes: Arc::new(tokio::sync::watch::channel(0).0),
+            search_cache: Arc::new(search_cache),
         })
     }
 
@@ -108,6 +113,10 @@ impl App {
         self.tone.store(Arc::new(tone));
         self.index.set_topics(tagger);
         self.config.store(Arc::new(config));
+        // Topics and variants change what a query finds.
+        if let Some(c) = self.search_cache.as_ref() {
+            c.clear();
+        }
         self.changes.send_modify(|n| *n += 1);
         tracing::info!("configuration reloaded");
         Ok(())
@@ -127,6 +136,7 @@ impl App {
             store: &self.store,
             variants: &variants,
             tz: self.config().display.timezone,
+            cache: self.search_cache.as_ref().as_ref(),
         }
         .search(req)?;
         if let Some(notice) = self.index_notice(false)? {

@@ -73,6 +73,7 @@ impl Corpus {
             store: &self.store,
             variants: &self.variants,
             tz: chrono_tz::Asia::Ho_Chi_Minh,
+            cache: None,
         }
         .search(&SearchRequest::new(q, 20))
         .expect("search")

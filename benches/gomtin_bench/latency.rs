@@ -9,7 +9,7 @@ use std::time::Instant;
 use gomtin::search::SearchRequest;
 use serde::Serialize;
 
-use crate::corpus::{Article, grow, ingest_direct, open_app};
+use crate::corpus::{Article, ENGINE_ONLY, grow, ingest_direct, open_app};
 use crate::fts::Fts;
 
 /// The common queries of the set (also asked of Lucene by the `lucene` stage).
@@ -68,11 +68,14 @@ pub fn run(
     let cfg = work.join("gomtin.toml");
     let app = if cfg.exists() {
         eprintln!("reusing the index in {}", work.display());
-        gomtin::app::App::open(gomtin::config::Config::load(&cfg)?)?
+        let mut config = gomtin::config::Config::load(&cfg)?;
+        // Timed searches search: no recent pages kept (`corpus::ENGINE_ONLY`).
+        config.server.limits.search_cache = 0;
+        gomtin::app::App::open(config)?
     } else {
         std::fs::create_dir_all(work)?;
         eprintln!("indexing {size} items for the latency benchmark");
-        let app = open_app(work, 4, "")?;
+        let app = open_app(work, 4, ENGINE_ONLY)?;
         ingest_direct(&app, &articles, 4)?;
         app
     };

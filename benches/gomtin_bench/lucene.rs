@@ -26,7 +26,7 @@ use gomtin::index::{body_text, build_schema, item_document, register_analyzers};
 use gomtin::search::SearchRequest;
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use crate::corpus::{Article, grow, id_from_url, ingest_direct, open_app};
+use crate::corpus::{Article, ENGINE_ONLY, grow, id_from_url, ingest_direct, open_app};
 use crate::relevance::{Judgment, score};
 use report::{BuildRow, ClassRow, Pcts, QueryRow, RelRow, Report, SERIES, TotalDiff};
 
@@ -134,7 +134,7 @@ pub fn run(
     let (app, Built { indexed, build, .. }) = match kept {
         Some(b) => {
             eprintln!("reusing the indexes of {} (built.json)", work.display());
-            (open_app(&work.join("gomtin"), 4, "")?, b)
+            (open_app(&work.join("gomtin"), 4, ENGINE_ONLY)?, b)
         }
         None => {
             let (app, b) = build_all(base, work, opts.size, &peer)?;
@@ -286,7 +286,7 @@ fn build_all(
     let articles = grow(base, size, 42);
     eprintln!("indexing {} items with gomtin", articles.len());
     let gdir = work.join("gomtin");
-    let app = open_app(&gdir, 4, "")?;
+    let app = open_app(&gdir, 4, ENGINE_ONLY)?;
     let t = Instant::now();
     ingest_direct(&app, &articles, 4)?;
     let gomtin_s = t.elapsed().as_secs_f64();

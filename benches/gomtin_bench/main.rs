@@ -101,6 +101,10 @@ enum Cmd {
         data: PathBuf,
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+        /// `[server.limits] search_cache` of the served config (default: the app's
+        /// default; 0: every request searches)
+        #[arg(long)]
+        search_cache: Option<usize>,
     },
     /// gomtin beside Lucene (benches/lucene, Java): latency, matches, relevance, build
     Lucene {
@@ -174,7 +178,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             per_query,
         } => latency::run(&base, &work, size, reps, per_query, args.json)?,
         Cmd::Poll { sources } => poll::run(&work, sources, args.json)?,
-        Cmd::Web { data, seconds } => web::run(&data, &work, seconds, args.json)?,
+        Cmd::Web {
+            data,
+            seconds,
+            search_cache,
+        } => web::run(&data, &work, seconds, search_cache, args.json)?,
         Cmd::Lucene {
             size,
             reps,
@@ -220,6 +228,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &work.join("ingest/data"),
                 &work.join("web"),
                 secs,
+                None,
                 args.json,
             )?;
             poll::run(&work.join("poll"), 1_000, args.json)?;

@@ -53,6 +53,8 @@ pub struct WebReport {
     pub all_p99_ms: f64,
     pub serve_rss_max_mb: Option<f64>,
     pub serve_peak_rss_mb: Option<f64>,
+    /// `[server.limits] search_cache` as served (None: the default).
+    pub search_cache: Option<usize>,
 }
 
 /// What one connection saw: latencies of answered and refused searches, other failures.
@@ -71,19 +73,23 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[(((v.len() - 1) as f64) * p).round() as usize]
 }
 
+/// `search_cache`: the `[server.limits] search_cache` of the served config (None: the
+/// default, recent pages kept; `Some(0)`: every request searches).
 pub fn run(
     data_dir: &Path,
     work: &Path,
     secs: u64,
+    search_cache: Option<usize>,
     json: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(work)?;
     let gomtin = gomtin_binary()?;
     let cfg = work.join("web.toml");
-    std::fs::write(
-        &cfg,
-        format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display()),
-    )?;
+    let mut toml = format!("[storage]\ndata_dir = \"{}\"\n", data_dir.display());
+    if let Some(n) = search_cache {
+        toml.push_str(&format!("[server.limits]\nsearch_cache = {n}\n"));
+    }
+    std::fs::write(&cfg, toml)?;
     let mut add = Command::new(&gomtin)
         .arg("--config")
         .arg(&cfg)
@@ -218,18 +224,24 @@ pub fn run(
         all_p99_ms: pct(&mut every, 0.99),
         serve_rss_max_mb: rss_max,
         serve_peak_rss_mb: peak,
+        search_cache,
     };
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "\n## Web: /api/search, {} connections for {:.0} s ({} documents)\n",
+            "\n## Web: /api/search, {} connections for {:.0} s ({} documents; recent pages kept: {})\n",
             connections,
             report.seconds,
             report
                 .documents
                 .map(|d| d.to_string())
-                .unwrap_or_else(|| "?".into())
+                .unwrap_or_else(|| "?".into()),
+            match search_cache {
+                None => "the default".to_string(),
+                Some(0) => "none, every request searches".to_string(),
+                Some(n) => n.to_string(),
+            }
         );
         println!(
             "| answered (200) | busy (503) | errors | requests/s (200) | p50 (200) | p99 (200) | p50 (all) | p99 (all) | serve RSS max during run | serve peak RSS |"

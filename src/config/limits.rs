@@ -4,7 +4,8 @@
 //! read by `web::listen`, which drives each connection itself so that they apply; the
 //! login brake's window is read by the web app's limiter; the search gate's keys (how many
 //! searches run at once, how long one may wait for its turn, how many may wait) by the
-//! web app's `admission`.
+//! web app's `admission`; how many recent search pages are kept by the app
+//! (`search_cache`, `search::cache`).
 
 use std::time::Duration;
 
@@ -46,6 +47,10 @@ pub struct ServerLimits {
     /// are answered at once with a 503 and `Retry-After`.
     #[serde(default = "default_search_queue")]
     pub search_queue_length: usize,
+    /// Recent search pages kept (0: none): the same search asked again on an unchanged
+    /// index, within a minute, is answered without searching (`search::cache`).
+    #[serde(default = "default_search_cache")]
+    pub search_cache: usize,
 }
 
 impl Default for ServerLimits {
@@ -58,6 +63,7 @@ impl Default for ServerLimits {
             search_concurrency: 0,
             search_queue_budget: default_search_budget(),
             search_queue_length: default_search_queue(),
+            search_cache: default_search_cache(),
         }
     }
 }
@@ -82,6 +88,9 @@ impl ServerLimits {
         }
         if self.search_queue_budget > Duration::from_secs(60) {
             return Some("server.limits.search_queue_budget quá dài (tối đa 60s)".into());
+        }
+        if self.search_cache > 100_000 {
+            return Some("server.limits.search_cache quá lớn (tối đa 100000)".into());
         }
         if self.search_queue_length > 100_000 {
             return Some("server.limits.search_queue_length quá lớn (tối đa 100000)".into());
@@ -120,4 +129,8 @@ fn default_search_budget() -> Duration {
 
 fn default_search_queue() -> usize {
     64
+}
+
+fn default_search_cache() -> usize {
+    256
 }

@@ -11,7 +11,8 @@
 //!   using `parallel` (one search on every core), `collect` (count, facets, best matches,
 //!   the recency factor), `any_of` (a lazy union) and `proximity` (phrase boosts);
 //! - `snippet`: the marked-up excerpt of each hit;
-//! - `suggest`: "Có phải bạn muốn tìm: …" for a query that finds nothing or little.
+//! - `suggest`: "Có phải bạn muốn tìm: …" for a query that finds nothing or little;
+//! - `cache`: recent pages, answered again without searching while the index is the same.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,6 +23,7 @@ use crate::vietnamese::variants::Variants;
 
 mod any_of;
 mod build;
+pub mod cache;
 pub mod collapse;
 mod collect;
 mod parallel;
@@ -144,10 +146,15 @@ pub struct SearchResults {
     pub sort: SortOrder,
 }
 
+/// Recent searches' pages (see `cache`).
+pub type SearchCache = cache::Recent<run::Found>;
+
 /// Searches the index and fills hits from the store.
 pub struct Searcher<'a> {
     pub index: &'a SearchIndex,
     pub store: &'a Store,
     pub variants: &'a Variants,
     pub tz: chrono_tz::Tz,
+    /// Where recent pages are kept (`None`: every search searches).
+    pub cache: Option<&'a SearchCache>,
 }

@@ -68,12 +68,85 @@ struct RawPage {
     query: Box<dyn Query>,
 }
 
+/// What the index decided for one request: its page of matches, the correction made to
+/// the query, the notices and the suggestion — all but the hits, which are read from the
+/// store for each answer (what `cache` keeps).
+pub struct Found {
+    page: RawPage,
+    corrected: Option<String>,
+    notices: Vec<String>,
+    suggestion: Option<String>,
+}
+
+/// Everything of `req` that decides what the index finds (not how many threads look, nor
+/// whether the hits get snippets).
+fn cache_key(req: &SearchRequest) -> String {
+    format!(
+        "{:?}",
+        (
+            &req.query,
+            req.limit,
+            req.offset,
+            &req.sources,
+            &req.topics,
+            &req.tones,
+            (req.after, req.before),
+            &req.exclude_ids,
+            req.facets,
+        )
+    )
+}
+
 impl Searcher<'_> {
-    /// Run a search request: parse, search, retry with corrections when nothing matches.
+    /// Run a search request: parse, search, retry with corrections when nothing matches;
+    /// a search asked again on the same index generation is answered from `cache`.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
         let pq = parse_query(&req.query, self.tz)?;
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let offset = req.offset.min(MAX_OFFSET);
+        // `status:` filters read the store: such searches are not kept.
+        let cache = self
+            .cache
+            .filter(|_| pq.statuses.is_empty() && req.statuses.is_empty());
+        let generation = self.index.reader().searcher().generation().generation_id();
+        let key = cache.map(|_| cache_key(req));
+        let kept = match (cache, &key) {
+            (Some(c), Some(k)) => c.get(k, generation),
+            _ => None,
+        };
+        let found = match kept {
+            Some(f) => f,
+            None => {
+                let f = std::sync::Arc::new(self.find(&pq, req, limit, offset)?);
+                if let (Some(c), Some(k)) = (cache, key) {
+                    c.put(k, generation, f.clone());
+                }
+                f
+            }
+        };
+        let hits = self.hydrate(&found.page, req.snippets)?;
+        Ok(SearchResults {
+            total: found.page.total,
+            hits,
+            facets: found.page.facets.clone(),
+            corrected_query: found.corrected.clone(),
+            notices: found.notices.clone(),
+            suggestion: found.suggestion.clone(),
+            offset,
+            limit,
+            sort: pq.sort,
+        })
+    }
+
+    /// The index's part of a search: the page of matches, corrected when nothing matches,
+    /// and a suggestion when little does.
+    fn find(
+        &self,
+        pq: &ParsedQuery,
+        req: &SearchRequest,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Found> {
         let mut notices = pq.notices.clone();
         let mut corrected = None;
         let ids = self.id_filters(&pq, req)?;
@@ -106,22 +179,16 @@ impl Searcher<'_> {
                 }
             }
         }
-        let hits = self.hydrate(&page, req.snippets)?;
         let suggestion = if page.total < FEW_HITS && !pq.is_match_all() {
             self.suggestion(&pq, &req.query, page.total)?
         } else {
             None
         };
-        Ok(SearchResults {
-            total: page.total,
-            hits,
-            facets: page.facets,
-            corrected_query: corrected,
+        Ok(Found {
+            page,
+            corrected,
             notices,
             suggestion,
-            offset,
-            limit,
-            sort: pq.sort,
         })
     }
 

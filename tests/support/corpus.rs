@@ -201,6 +201,10 @@ pub fn ingest_direct(app: &App, articles: &[Article], sources: u64) -> gomtin::e
     Ok(())
 }
 
+/// Config for an app whose searches are timed: no recent pages kept (`search_cache = 0`),
+/// so that a query asked again is searched again rather than answered from the last time.
+pub const ENGINE_ONLY: &str = "[server.limits]\nsearch_cache = 0\n";
+
 /// Open an app on a fresh config in `dir`.
 pub fn open_app(dir: &Path, sources: u64, extra: &str) -> gomtin::error::Result<App> {
     let p = write_config(dir, sources, extra).map_err(|source| gomtin::error::Error::Io {
