@@ -188,6 +188,16 @@ impl Builder<'_> {
                 (0..ways.len()).partition(|&i| ways.iter().any(|other| contains(&ways[i], other)));
             boosts.extend(wider.iter().map(|&i| ways[i].clone()));
             ways = kept.into_iter().map(|i| ways[i].clone()).collect();
+            // Likewise a phrase on an exact field: it matches only where its folded form
+            // (kept above, or a shorter way it contains) matches on the folded field, so
+            // it only adds to the score — scored with the boosts of the best candidates
+            // instead of being checked, word positions and all, in every document
+            // (`đề thi Ngữ văn THPT quốc gia 2017`: "trung học phổ thông" for THPT).
+            let exact_phrase = |w: &ProximityBoost| {
+                w.words.len() > 1 && (w.field == self.f.title || w.field == self.f.body)
+            };
+            boosts.extend(ways.iter().filter(|w| exact_phrase(w)).cloned());
+            ways.retain(|w| !exact_phrase(w));
         }
         ways
     }
