@@ -3,7 +3,10 @@
 //!
 //! Routing: a word typed without diacritics matches the folded form only; a word with
 //! diacritics must match the folded form and scores extra when the exact (tone-normalized)
-//! form matches too. Adjacent words get a phrase boost and titles weigh more than bodies.
+//! form matches too — an extra scored, like the phrase boosts, for the best candidates by
+//! their folded words only (`run`'s rescoring window), since the exact form matches
+//! nowhere the folded one does not. Adjacent words get a phrase boost and titles weigh
+//! more than bodies.
 //! Spelling variants (i/y, `Đăk`/`Đắk`, `TP.HCM`...) are added as alternatives; the fuzzy
 //! reading (edit distance 1 on the folded form) is the runner's last retry. A quoted
 //! phrase typed with diacritics matches its exact (tone-normalized) form only, so
@@ -188,16 +191,15 @@ impl Builder<'_> {
                 (0..ways.len()).partition(|&i| ways.iter().any(|other| contains(&ways[i], other)));
             boosts.extend(wider.iter().map(|&i| ways[i].clone()));
             ways = kept.into_iter().map(|i| ways[i].clone()).collect();
-            // Likewise a phrase on an exact field: it matches only where its folded form
-            // (kept above, or a shorter way it contains) matches on the folded field, so
-            // it only adds to the score — scored with the boosts of the best candidates
-            // instead of being checked, word positions and all, in every document
-            // (`đề thi Ngữ văn THPT quốc gia 2017`: "trung học phổ thông" for THPT).
-            let exact_phrase = |w: &ProximityBoost| {
-                w.words.len() > 1 && (w.field == self.f.title || w.field == self.f.body)
-            };
-            boosts.extend(ways.iter().filter(|w| exact_phrase(w)).cloned());
-            ways.retain(|w| !exact_phrase(w));
+            // Likewise every way on an exact field (a word or a phrase with diacritics): it
+            // matches only where its folded form (kept above, or a shorter way it
+            // contains) matches on the folded field, so it only adds to the score — scored
+            // with the boosts of the best candidates instead of being read, positions and
+            // all, for every match (`đề thi Ngữ văn THPT quốc gia 2017`: "trung học phổ
+            // thông" for THPT; `lễ hội Lồng Tồng`: four words, each on four fields).
+            let exact = |w: &ProximityBoost| w.field == self.f.title || w.field == self.f.body;
+            boosts.extend(ways.iter().filter(|w| exact(w)).cloned());
+            ways.retain(|w| !exact(w));
         }
         ways
     }

@@ -149,8 +149,8 @@ impl Searcher<'_> {
     ) -> Result<Found> {
         let mut notices = pq.notices.clone();
         let mut corrected = None;
-        let ids = self.id_filters(&pq, req)?;
-        let mut page = self.run(&pq, req, &ids, limit, offset, false)?;
+        let ids = self.id_filters(pq, req)?;
+        let mut page = self.run(pq, req, &ids, limit, offset, false)?;
         if page.total == 0 && !pq.is_match_all() {
             // 1. Raw Telex / VNI keystrokes.
             let plain = pq.plain_text();
@@ -169,7 +169,7 @@ impl Searcher<'_> {
             }
             // 2. Fuzzy, edit distance 1 on the folded form.
             if page.total == 0 {
-                let p3 = self.run(&pq, req, &ids, limit, offset, true)?;
+                let p3 = self.run(pq, req, &ids, limit, offset, true)?;
                 if p3.total > 0 {
                     notices.push(format!(
                         "Không có kết quả khớp đúng cho \"{plain}\"; hiển thị kết quả gần đúng."
@@ -180,7 +180,7 @@ impl Searcher<'_> {
             }
         }
         let suggestion = if page.total < FEW_HITS && !pq.is_match_all() {
-            self.suggestion(&pq, &req.query, page.total)?
+            self.suggestion(pq, &req.query, page.total)?
         } else {
             None
         };
