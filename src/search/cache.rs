@@ -45,15 +45,15 @@ impl<V> Recent<V> {
     /// The value kept for `key` on this index `generation` and young enough.
     pub fn get(&self, key: &str, generation: u64) -> Option<Arc<V>> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = entries
-            .get(key)
-            .map(|e| e.generation == generation && e.at.elapsed() < self.ttl)?;
-        if fresh {
-            entries.get(key).map(|e| e.value.clone())
-        } else {
-            entries.pop(key);
-            None
+        match entries.get(key) {
+            Some(e) if e.generation == generation && e.at.elapsed() < self.ttl => {
+                return Some(e.value.clone());
+            }
+            Some(_) => {}
+            None => return None,
         }
+        entries.pop(key);
+        None
     }
 
     /// Keep `value` for `key` on `generation` (the oldest entry goes when full).
@@ -77,13 +77,10 @@ impl<V> Recent<V> {
             .clear();
     }
 
-    /// Entries kept (for tests and metrics).
-    pub fn len(&self) -> usize {
+    /// Entries kept (for the tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -102,7 +99,7 @@ mod tests {
         c.put("a".into(), 2, Arc::new(11));
         std::thread::sleep(Duration::from_millis(250));
         assert_eq!(c.get("a", 2), None, "too old");
-        assert!(c.is_empty());
+        assert_eq!(c.len(), 0);
     }
 
     #[test]

@@ -104,22 +104,22 @@ impl Searcher<'_> {
         let pq = parse_query(&req.query, self.tz)?;
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let offset = req.offset.min(MAX_OFFSET);
+        // Where this search may be kept: the cache, its key and the index generation.
         // `status:` filters read the store: such searches are not kept.
-        let cache = self
+        let slot = self
             .cache
-            .filter(|_| pq.statuses.is_empty() && req.statuses.is_empty());
-        let generation = self.index.reader().searcher().generation().generation_id();
-        let key = cache.map(|_| cache_key(req));
-        let kept = match (cache, &key) {
-            (Some(c), Some(k)) => c.get(k, generation),
-            _ => None,
-        };
+            .filter(|_| pq.statuses.is_empty() && req.statuses.is_empty())
+            .map(|c| {
+                let generation = self.index.reader().searcher().generation().generation_id();
+                (c, cache_key(req), generation)
+            });
+        let kept = slot.as_ref().and_then(|(c, k, g)| c.get(k, *g));
         let found = match kept {
             Some(f) => f,
             None => {
                 let f = std::sync::Arc::new(self.find(&pq, req, limit, offset)?);
-                if let (Some(c), Some(k)) = (cache, key) {
-                    c.put(k, generation, f.clone());
+                if let Some((c, k, g)) = slot {
+                    c.put(k, g, f.clone());
                 }
                 f
             }
