@@ -66,13 +66,24 @@ pub(super) enum Marker {
     Contrast,
 }
 
+/// A word of the lexicon, numbered: the scanner compares numbers, not strings.
+pub(super) type WordId = u32;
+/// The number of a word the lexicon does not have (it matches nothing).
+pub(super) const UNKNOWN: WordId = WordId::MAX;
+
 /// The lexicon, ready for the scanner.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     pub(super) phrases: Vec<Phrase>,
-    /// Phrase indexes by first word, most words first (file order among equals).
-    pub(super) by_first: HashMap<String, Vec<usize>>,
-    pub(super) markers: HashMap<Vec<String>, Marker>,
+    /// Every word of a phrase or a marker (exact form) and its number.
+    vocab: HashMap<String, WordId>,
+    /// Each phrase's parts as word numbers (same order as `phrases`).
+    pub(super) part_ids: Vec<Vec<Vec<WordId>>>,
+    /// Phrase indexes by the number of their first word, most words first (file order
+    /// among equals).
+    pub(super) by_first: Vec<Vec<usize>>,
+    /// Markers by the number of their first word, longest first.
+    pub(super) markers: Vec<Vec<(Vec<WordId>, Marker)>>,
     fingerprint: String,
 }
 
@@ -165,15 +176,43 @@ impl Lexicon {
                 }
             }
         }
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, p) in phrases.iter().enumerate() {
-            if let Some(first) = p.parts.first().and_then(|w| w.first()) {
-                by_first.entry(first.clone()).or_default().push(i);
+        let mut vocab: HashMap<String, WordId> = HashMap::new();
+        let mut number = |w: &String| -> WordId {
+            let next = vocab.len() as WordId;
+            *vocab.entry(w.clone()).or_insert(next)
+        };
+        let part_ids: Vec<Vec<Vec<WordId>>> = phrases
+            .iter()
+            .map(|p| {
+                p.parts
+                    .iter()
+                    .map(|part| part.iter().map(&mut number).collect())
+                    .collect()
+            })
+            .collect();
+        // Sorted so that the numbering does not follow the map's order.
+        let mut marker_list: Vec<(Vec<String>, Marker)> = markers.into_iter().collect();
+        marker_list.sort_by(|a, b| a.0.cmp(&b.0));
+        let marker_ids: Vec<(Vec<WordId>, Marker)> = marker_list
+            .iter()
+            .map(|(words, m)| (words.iter().map(&mut number).collect(), *m))
+            .collect();
+        let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); vocab.len()];
+        for (i, parts) in part_ids.iter().enumerate() {
+            if let Some(&first) = parts.first().and_then(|w| w.first()) {
+                by_first[first as usize].push(i);
             }
         }
-        for list in by_first.values_mut() {
+        for list in by_first.iter_mut() {
             // Stable: file order among phrases of the same length.
             list.sort_by_key(|&i| std::cmp::Reverse(phrases[i].total_len()));
+        }
+        let mut markers: Vec<Vec<(Vec<WordId>, Marker)>> = vec![Vec::new(); vocab.len()];
+        for (words, m) in marker_ids {
+            markers[words[0] as usize].push((words, m));
+        }
+        for list in markers.iter_mut() {
+            list.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
         }
         let fingerprint = h
             .finalize()
@@ -183,6 +222,8 @@ impl Lexicon {
             .collect();
         Ok(Lexicon {
             phrases,
+            vocab,
+            part_ids,
             by_first,
             markers,
             fingerprint,
@@ -193,8 +234,10 @@ impl Lexicon {
     pub fn empty(salt: &str) -> Lexicon {
         Lexicon {
             phrases: Vec::new(),
-            by_first: HashMap::new(),
-            markers: HashMap::new(),
+            vocab: HashMap::new(),
+            part_ids: Vec::new(),
+            by_first: Vec::new(),
+            markers: Vec::new(),
             fingerprint: format!("empty-{salt}"),
         }
     }
@@ -203,6 +246,21 @@ impl Lexicon {
     /// item's tone is computed again.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The number of a word in exact form ([`UNKNOWN`] when no phrase or marker has it).
+    pub(super) fn word_id(&self, exact: &str) -> WordId {
+        self.vocab.get(exact).copied().unwrap_or(UNKNOWN)
+    }
+
+    /// Phrases whose first word is `id`.
+    pub(super) fn phrases_from(&self, id: WordId) -> &[usize] {
+        self.by_first.get(id as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// Markers whose first word is `id`, longest first.
+    pub(super) fn markers_from(&self, id: WordId) -> &[(Vec<WordId>, Marker)] {
+        self.markers.get(id as usize).map_or(&[], Vec::as_slice)
     }
 
     /// How many phrases it holds (markers not counted).
@@ -230,7 +288,7 @@ mod tests {
         )
         .expect("parse");
         assert_eq!(lex.len(), 3);
-        let k = &lex.phrases[lex.by_first[&vietnamese::exact_form("khánh")][0]];
+        let k = &lex.phrases[lex.phrases_from(lex.word_id(&vietnamese::exact_form("khánh")))[0]];
         assert_eq!(k.weight, 2.0, "the later line wins");
         let death = lex
             .phrases
@@ -244,10 +302,10 @@ mod tests {
             .find(|p| p.parts.len() == 2)
             .expect("gap phrase");
         assert!(gap.aftercare);
-        assert_eq!(
-            lex.markers.get(&vec!["không".to_string()]),
-            Some(&Marker::Negator)
-        );
+        let khong = lex.word_id("không");
+        assert_ne!(khong, UNKNOWN);
+        assert_eq!(lex.markers_from(khong), &[(vec![khong], Marker::Negator)]);
+        assert_eq!(lex.word_id("chưa"), UNKNOWN);
     }
 
     #[test]

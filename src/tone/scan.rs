@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use super::lexicon::{Lexicon, MAX_MARKER_WORDS, Marker};
+use super::lexicon::{Lexicon, Marker, WordId};
 use crate::vietnamese;
 
 /// Most words between the parts of a gapped phrase.
@@ -50,9 +50,12 @@ pub(super) struct Found {
 }
 
 struct Word {
-    exact: String,
+    /// The lexicon's number for its exact form (`lexicon::UNKNOWN` if it has none).
+    id: WordId,
     start: usize,
     end: usize,
+    /// All digits.
+    number: bool,
 }
 
 struct Clause {
@@ -79,18 +82,24 @@ fn is_number(w: &str) -> bool {
     !w.is_empty() && w.chars().all(char::is_numeric)
 }
 
-fn clauses(text: &str) -> Vec<Clause> {
+/// The clauses of `text`, its words numbered by `lex`. With `limit`, clauses stop after
+/// the one that brings the words read to `limit` (the scanner reads no further).
+fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
     let mut out: Vec<Clause> = Vec::new();
     let mut current: Vec<Word> = Vec::new();
     let mut sentence = 0;
+    let mut words_read = 0usize;
+    let mut exact = String::new();
     for (start, end) in vietnamese::word_spans(text) {
-        let exact = vietnamese::exact_form(&text[start..end]);
+        exact.clear();
+        vietnamese::exact_form_into(&text[start..end], &mut exact);
         if exact.is_empty() {
             continue;
         }
+        let number = is_number(&exact);
         if let Some(prev) = current.last() {
             let gap = &text[prev.end..start];
-            let dash = has_spaced_dash(gap) && !(is_number(&prev.exact) && is_number(&exact));
+            let dash = has_spaced_dash(gap) && !(prev.number && number);
             let breaks = gap.chars().any(|c| {
                 matches!(
                     c,
@@ -99,11 +108,15 @@ fn clauses(text: &str) -> Vec<Clause> {
             });
             if breaks || dash {
                 let words = std::mem::take(&mut current);
+                words_read += words.len();
                 out.push(Clause {
                     question: gap.chars().take(3).any(|c| c == '?'),
                     words,
                     sentence,
                 });
+                if limit.is_some_and(|l| words_read >= l) {
+                    return out;
+                }
                 if gap
                     .chars()
                     .any(|c| matches!(c, '.' | ';' | '!' | '?' | '…'))
@@ -112,7 +125,12 @@ fn clauses(text: &str) -> Vec<Clause> {
                 }
             }
         }
-        current.push(Word { exact, start, end });
+        current.push(Word {
+            id: lex.word_id(&exact),
+            start,
+            end,
+            number,
+        });
     }
     if let Some(last) = current.last() {
         let tail = &text[last.end..];
@@ -125,28 +143,28 @@ fn clauses(text: &str) -> Vec<Clause> {
     out
 }
 
+/// The words of `words` from `at` are `part`.
+fn same(words: &[Word], at: usize, part: &[WordId]) -> bool {
+    words
+        .get(at..at + part.len())
+        .is_some_and(|ws| part.iter().zip(ws).all(|(p, w)| *p == w.id))
+}
+
 /// Where each part of `parts` matches from word `i` (the first part exactly at `i`, each
 /// later one within `GAP` words of the one before).
-fn match_at(words: &[Word], i: usize, parts: &[Vec<String>]) -> Option<Vec<(usize, usize)>> {
-    let same = |at: usize, part: &[String]| {
-        at + part.len() <= words.len()
-            && part
-                .iter()
-                .zip(&words[at..at + part.len()])
-                .all(|(p, w)| *p == w.exact)
-    };
+fn match_at(words: &[Word], i: usize, parts: &[Vec<WordId>]) -> Option<Vec<(usize, usize)>> {
     let mut spans = Vec::with_capacity(parts.len());
     let mut pos = i;
     for (k, part) in parts.iter().enumerate() {
         if k == 0 {
-            if !same(pos, part) {
+            if !same(words, pos, part) {
                 return None;
             }
             spans.push((pos, pos + part.len()));
             pos += part.len();
         } else {
             let last_start = words.len().checked_sub(part.len())?.min(pos + GAP);
-            let found = (pos..=last_start).find(|&s| same(s, part))?;
+            let found = (pos..=last_start).find(|&s| same(words, s, part))?;
             spans.push((found, found + part.len()));
             pos = found + part.len();
         }
@@ -175,7 +193,7 @@ pub(super) fn scan(
     weights: (f64, f64),
     body_budget: Option<usize>,
 ) -> Vec<Found> {
-    let clauses = clauses(text);
+    let clauses = clauses(lex, text, body_budget);
     let mut pending: Vec<Pending> = Vec::new();
     let mut contrasts: Vec<(usize, (usize, usize))> = Vec::new();
     let mut budget = body_budget;
@@ -192,27 +210,22 @@ pub(super) fn scan(
         let mut i = 0;
         while i < words.len() {
             // The longest marker starting here.
-            let mut marker: Option<(Marker, usize)> = None;
-            for len in (1..=MAX_MARKER_WORDS.min(words.len() - i)).rev() {
-                let key: Vec<String> = words[i..i + len].iter().map(|w| w.exact.clone()).collect();
-                if let Some(m) = lex.markers.get(&key) {
-                    marker = Some((*m, len));
-                    break;
-                }
-            }
+            let marker: Option<(Marker, usize)> = lex
+                .markers_from(words[i].id)
+                .iter()
+                .find(|(key, _)| same(words, i, key))
+                .map(|(key, m)| (*m, key.len()));
             // The best phrase starting here: longest first part, then most words.
             let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
-            if let Some(candidates) = lex.by_first.get(&words[i].exact) {
-                for &p in candidates {
-                    let phrase = &lex.phrases[p];
-                    if let Some(spans) = match_at(words, i, &phrase.parts) {
-                        let better = best.as_ref().is_none_or(|(b, _)| {
-                            let b = &lex.phrases[*b];
-                            (phrase.head_len(), phrase.total_len()) > (b.head_len(), b.total_len())
-                        });
-                        if better {
-                            best = Some((p, spans));
-                        }
+            for &p in lex.phrases_from(words[i].id) {
+                let phrase = &lex.phrases[p];
+                if let Some(spans) = match_at(words, i, &lex.part_ids[p]) {
+                    let better = best.as_ref().is_none_or(|(b, _)| {
+                        let b = &lex.phrases[*b];
+                        (phrase.head_len(), phrase.total_len()) > (b.head_len(), b.total_len())
+                    });
+                    if better {
+                        best = Some((p, spans));
                     }
                 }
             }
@@ -222,13 +235,11 @@ pub(super) fn scan(
             {
                 let total = lex.phrases[*p].total_len();
                 let longer_inside = (i + 1..spans[0].1).any(|j| {
-                    lex.by_first.get(&words[j].exact).is_some_and(|cands| {
-                        cands.iter().any(|&q| {
-                            let parts = &lex.phrases[q].parts;
-                            parts.len() == 1
-                                && match_at(words, j, parts).is_some()
-                                && parts[0].len() > total
-                        })
+                    lex.phrases_from(words[j].id).iter().any(|&q| {
+                        let parts = &lex.part_ids[q];
+                        parts.len() == 1
+                            && match_at(words, j, parts).is_some()
+                            && parts[0].len() > total
                     })
                 });
                 if longer_inside {

@@ -223,3 +223,30 @@ fn reasons_read_as_one_line() {
         "{line}"
     );
 }
+
+#[test]
+fn a_body_is_read_to_the_end_of_the_clause_that_reaches_its_budget() {
+    // 399 plain words in short clauses, then one clause that crosses the budget with a bad
+    // phrase at its end, then a bad phrase in the next clause (past the budget).
+    let filler = format!("{}, bà con đi làm", vec!["bà con đi làm rẫy"; 79].join(", "));
+    let crossing = "cán bộ xã đến thăm và người dân bị tai nạn";
+    let body = format!("{filler}, {crossing}. Ba người tử vong.");
+    let scan = |body: &str| {
+        scan::scan(
+            ToneModel::builtin().lexicon(),
+            body,
+            scan::Field::Body,
+            (1.0, 1.0),
+            Some(BODY_WORDS),
+        )
+        .into_iter()
+        .map(|f| f.text.to_lowercase())
+        .collect::<Vec<_>>()
+    };
+    let found = scan(&body);
+    assert!(found.contains(&"tai nạn".to_string()), "{found:?}");
+    assert!(!found.iter().any(|p| p == "tử vong"), "{found:?}");
+    // Without the filler the same last sentence is read.
+    let found = scan(&format!("{crossing}. Ba người tử vong."));
+    assert!(found.contains(&"tử vong".to_string()), "{found:?}");
+}
