@@ -218,7 +218,13 @@ fn believe_label(bytes: &[u8], label: Charset, signal: Signal) -> (Charset, Sign
     let Charset::Whatwg(enc) = label else {
         return (label, signal);
     };
+    // Well-formed UTF-8 (nearly every feed) has no bad sequence, so only the count of
+    // good ones could matter: read it from the validation alone.
+    let valid_utf8 = std::str::from_utf8(bytes).is_ok();
     if enc == encoding_rs::UTF_8 {
+        if valid_utf8 {
+            return (label, signal);
+        }
         let (good, bad) = utf8_evidence(bytes);
         // A stray byte in real UTF-8 text stays a U+FFFD; a legacy page is mostly "bad".
         if bad > 0 && good < bad * 8 {
@@ -230,8 +236,8 @@ fn believe_label(bytes: &[u8], label: Charset, signal: Signal) -> (Charset, Sign
         return (label, signal);
     }
     if enc.is_single_byte() {
-        let (good, bad) = utf8_evidence(bytes);
-        if good > 0 && bad == 0 {
+        // `good > 0 && bad == 0` of `utf8_evidence`: well formed, and not all ASCII.
+        if valid_utf8 && !bytes.is_ascii() {
             return (
                 Charset::Whatwg(encoding_rs::UTF_8),
                 Signal::LabelContradicted,
@@ -250,7 +256,12 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         _ => bytes,
     };
     let (mut text, had_errors) = decode_with(body, charset);
-    if text.contains(|c: char| ('\u{80}'..='\u{9f}').contains(&c)) {
+    // U+0080–U+009F are C2 80 … C2 9F in UTF-8: looked for in the bytes.
+    if text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]))
+    {
         text = repair_c1(&text);
     }
     Decoded {

@@ -284,9 +284,10 @@ fn upsert_one(
         None => {
             // The id SQLite would give the row (one past the largest), taken beforehand so
             // that an item starting its own cluster is written with it as its cluster id.
-            let id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM items", [], |r| {
-                r.get(0)
-            })?;
+            // Prepared once per connection: this runs for every new item.
+            let id: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM items")?
+                .query_row([], |r| r.get(0))?;
             (Upsert::Inserted, id, ts(item.published_at.unwrap_or(now)))
         }
     };
@@ -306,9 +307,9 @@ fn upsert_one(
     // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
     let minhash = sig.map(Signature::to_bytes);
     let shingles = sig.map_or(0, |s| i64::from(s.shingles));
-    let seq = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM items", [], |r| {
-        r.get::<_, i64>(0)
-    })?;
+    let seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM items")?
+        .query_row([], |r| r.get(0))?;
     let (tone, tone_score, tone_reasons) = super::tone::verdict_columns(item.tone.as_ref());
     tx.prepare_cached(if edit { UPDATE_ITEM } else { INSERT_ITEM })?
         .execute(params![

@@ -340,6 +340,10 @@ const MIGRATIONS: &[&str] = &[
 /// File name of the database inside the data folder.
 pub const DB_FILE: &str = "gomtin.sqlite";
 
+/// Statements each connection keeps prepared (`prepare_cached`; rusqlite keeps 16): the
+/// store path of one item alone uses about a dozen, and the app has some forty in all.
+const STATEMENT_CACHE: usize = 64;
+
 /// Handle on the SQLite database: one connection that writes (and does most reads), and
 /// one that only reads, for the reads that must not wait while a source's items are
 /// being written — the index following the change log during a fetch pass, and what the
@@ -368,6 +372,7 @@ impl Store {
         reader.pragma_update(None, "query_only", "ON")?;
         // Its reads are of recent rows and single items: a modest cache.
         reader.pragma_update(None, "cache_size", -8_192)?;
+        reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         store.reader = Some(Mutex::new(reader));
         Ok(store)
     }
@@ -385,6 +390,7 @@ impl Store {
         // 32 MB of page cache (the default is 2 MB): clustering and catch-up touch index
         // pages all over a large file; the cache is filled only as pages are used.
         conn.pragma_update(None, "cache_size", -32_768)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
