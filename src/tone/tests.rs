@@ -228,7 +228,10 @@ fn reasons_read_as_one_line() {
 fn a_body_is_read_to_the_end_of_the_clause_that_reaches_its_budget() {
     // 399 plain words in short clauses, then one clause that crosses the budget with a bad
     // phrase at its end, then a bad phrase in the next clause (past the budget).
-    let filler = format!("{}, bà con đi làm", vec!["bà con đi làm rẫy"; 79].join(", "));
+    let filler = format!(
+        "{}, bà con đi làm",
+        vec!["bà con đi làm rẫy"; 79].join(", ")
+    );
     let crossing = "cán bộ xã đến thăm và người dân bị tai nạn";
     let body = format!("{filler}, {crossing}. Ba người tử vong.");
     let scan = |body: &str| {
