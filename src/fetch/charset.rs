@@ -218,11 +218,9 @@ fn believe_label(bytes: &[u8], label: Charset, signal: Signal) -> (Charset, Sign
     let Charset::Whatwg(enc) = label else {
         return (label, signal);
     };
-    // Well-formed UTF-8 (nearly every feed) has no bad sequence, so only the count of
-    // good ones could matter: read it from the validation alone.
-    let valid_utf8 = std::str::from_utf8(bytes).is_ok();
     if enc == encoding_rs::UTF_8 {
-        if valid_utf8 {
+        // Well-formed UTF-8 (nearly every feed) has no bad sequence: nothing to count.
+        if std::str::from_utf8(bytes).is_ok() {
             return (label, signal);
         }
         let (good, bad) = utf8_evidence(bytes);
@@ -237,7 +235,7 @@ fn believe_label(bytes: &[u8], label: Charset, signal: Signal) -> (Charset, Sign
     }
     if enc.is_single_byte() {
         // `good > 0 && bad == 0` of `utf8_evidence`: well formed, and not all ASCII.
-        if valid_utf8 && !bytes.is_ascii() {
+        if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
             return (
                 Charset::Whatwg(encoding_rs::UTF_8),
                 Signal::LabelContradicted,

@@ -83,9 +83,12 @@ fn is_number(w: &str) -> bool {
 }
 
 /// The clauses of `text`, its words numbered by `lex`. With `limit`, clauses stop after
-/// the one that brings the words read to `limit` (the scanner reads no further).
+/// the one that brings the words read to `limit` (whole clauses: the last may cross it).
 fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
     let mut out: Vec<Clause> = Vec::new();
+    if limit == Some(0) {
+        return out;
+    }
     let mut current: Vec<Word> = Vec::new();
     let mut sentence = 0;
     let mut words_read = 0usize;
@@ -196,14 +199,7 @@ pub(super) fn scan(
     let clauses = clauses(lex, text, body_budget);
     let mut pending: Vec<Pending> = Vec::new();
     let mut contrasts: Vec<(usize, (usize, usize))> = Vec::new();
-    let mut budget = body_budget;
     for (ci, clause) in clauses.iter().enumerate() {
-        if let Some(b) = budget.as_mut() {
-            if *b == 0 {
-                break;
-            }
-            *b = b.saturating_sub(clause.words.len());
-        }
         let words = &clause.words;
         let mut last_negator: Option<usize> = None;
         let mut hedged = clause.question;
