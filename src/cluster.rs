@@ -270,19 +270,18 @@ impl Signature {
     /// any key are candidate duplicates. The bucket is the high 32 bits, so the keys of
     /// items published close together sit together in the database's index: a fetch pass
     /// of recent news touches a small, cached part of it however large the archive grows.
-    pub fn band_keys(&self, bucket: i64) -> Vec<i64> {
-        (0..BANDS)
-            .map(|b| {
-                let mut bytes = Vec::with_capacity(4 + ROWS * 4);
-                bytes.extend_from_slice(&(b as u32).to_le_bytes());
-                for m in &self.mins[b * ROWS..(b + 1) * ROWS] {
-                    bytes.extend_from_slice(&m.to_le_bytes());
-                }
-                // 32 bits are enough to find candidates (each is verified by its whole
-                // signature) and keep the band rows small.
-                (bucket << 32) | i64::from(fnv1a(&bytes) as u32)
-            })
-            .collect()
+    pub fn band_keys(&self, bucket: i64) -> [i64; BANDS] {
+        std::array::from_fn(|b| {
+            // The band's number, then its rows' minimums, hashed in turn (as one byte
+            // string: the stored keys depend on it).
+            let mut h = fnv1a(&(b as u32).to_le_bytes());
+            for m in &self.mins[b * ROWS..(b + 1) * ROWS] {
+                h = fnv1a_more(h, &m.to_le_bytes());
+            }
+            // 32 bits are enough to find candidates (each is verified by its whole
+            // signature) and keep the band rows small.
+            (bucket << 32) | i64::from(h as u32)
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -447,5 +446,26 @@ mod tests {
     #[test]
     fn short_texts_are_not_compared() {
         assert!(signature("Tin ngắn").is_none());
+    }
+
+    #[test]
+    fn band_keys_are_those_the_stored_rows_were_filed_under() {
+        // The keys in `minhash_bands` were made by hashing each band's number and its
+        // rows' minimums joined into one byte string; the keys computed now must be the
+        // same, or stored items would no longer be found.
+        let text: String = (0..80)
+            .map(|i| format!("Kon Rẫy xã {i} hoàn thành nông thôn mới năm {} ", 2000 + i))
+            .collect();
+        let sig = signature(&text).expect("long enough");
+        for bucket in [0, 1_500, -3] {
+            let keys = sig.band_keys(bucket);
+            for (b, key) in keys.iter().enumerate() {
+                let mut bytes = (b as u32).to_le_bytes().to_vec();
+                for m in &sig.mins[b * ROWS..(b + 1) * ROWS] {
+                    bytes.extend_from_slice(&m.to_le_bytes());
+                }
+                assert_eq!(*key, (bucket << 32) | i64::from(fnv1a(&bytes) as u32));
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ use chrono::Duration;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Store;
+use super::bands::BandFilter;
 use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
 use crate::error::Result;
 
@@ -27,6 +28,7 @@ const PER_BAND: usize = 8;
 /// already (an edit), so that it does not find itself.
 pub(super) fn find_cluster(
     tx: &Transaction<'_>,
+    filter: &mut BandFilter,
     id: Option<i64>,
     sig: &Signature,
     published: i64,
@@ -43,6 +45,10 @@ pub(super) fn find_cluster(
              ORDER BY item_id DESC LIMIT {PER_BAND}"
         ))?;
         for k in sig.band_keys(own).iter().chain(&sig.band_keys(neighbour)) {
+            // Most keys are no other item's: the filter says so without a seek.
+            if !filter.may_hold(tx, *k)? {
+                continue;
+            }
             for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
                 let other = other?;
                 if Some(other) != id && !candidates.contains(&other) {
@@ -88,14 +94,16 @@ pub(super) fn find_cluster(
 /// items find it. Keys filed already (an item clustered again) are left as they are.
 pub(super) fn file_bands(
     tx: &Transaction<'_>,
+    filter: &mut BandFilter,
     id: i64,
     sig: &Signature,
     published: i64,
 ) -> Result<()> {
     let mut ins =
         tx.prepare_cached("INSERT OR IGNORE INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
-    for k in &sig.band_keys(bucket_of(published)) {
+    for k in sig.band_keys(bucket_of(published)) {
         ins.execute(params![k, id])?;
+        filter.add(k);
     }
     Ok(())
 }
@@ -141,6 +149,9 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
+            // After the first read: the filter then answers for this transaction's view.
+            let mut filter = self.bands.lock().unwrap_or_else(|p| p.into_inner());
+            filter.sync(&tx)?;
             // The signature was stored with the item (`upsert_items`): a blob, or no blob
             // and a shingle count (0) when the text is too short to compare. Rows written
             // before signatures were stored have neither and get it computed here.
@@ -175,8 +186,8 @@ impl Store {
                 let cluster = match &sig {
                     None => *id,
                     Some(sig) => {
-                        let joined = find_cluster(&tx, Some(*id), sig, *published)?;
-                        file_bands(&tx, *id, sig, *published)?;
+                        let joined = find_cluster(&tx, &mut filter, Some(*id), sig, *published)?;
+                        file_bands(&tx, &mut filter, *id, sig, *published)?;
                         joined.unwrap_or(*id)
                     }
                 };
@@ -196,6 +207,9 @@ impl Store {
                 [last_seq],
             )?;
             tx.commit()?;
+            drop(filter);
+            drop(conn);
+            self.committed();
         }
     }
 
@@ -241,6 +255,10 @@ impl Store {
             }
         }
         tx.commit()?;
+        // Thousands of keys at once: the filters are rebuilt from the table when asked.
+        self.bands.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        drop(conn);
+        self.committed();
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use super::bands::BandFilter;
 use super::clusters::{file_bands, find_cluster, forget_bands};
 use super::{Store, from_ts, ts};
 use crate::cluster::{Signature, item_text, signature};
@@ -88,9 +89,12 @@ impl Store {
             == tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| {
                 r.get::<_, i64>(0)
             })?;
+        let mut filter = self.bands.lock().unwrap_or_else(|p| p.into_inner());
+        filter.sync(&tx)?;
         let mut counts = UpsertCounts::default();
         for (item, sig) in items.iter().zip(&signatures) {
-            counts.add(upsert_one(&tx, item, sig.as_ref(), now, cluster_now)?);
+            let sig = sig.as_ref();
+            counts.add(upsert_one(&tx, &mut filter, item, sig, now, cluster_now)?);
         }
         if cluster_now && counts.new + counts.updated > 0 {
             tx.execute(
@@ -100,6 +104,9 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        drop(filter);
+        drop(conn);
+        self.committed();
         Ok(counts)
     }
 
@@ -256,6 +263,7 @@ const SAME_LINK_AND_CONTENT: &str = "SELECT 1 FROM items INDEXED BY items_canoni
 /// written once, with its cluster id, and its band keys are filed after it.
 fn upsert_one(
     tx: &Transaction<'_>,
+    filter: &mut BandFilter,
     item: &NewItem,
     sig: Option<&Signature>,
     now: DateTime<Utc>,
@@ -296,10 +304,10 @@ fn upsert_one(
         (false, _) => None,
         (true, None) => Some(id),
         (true, Some(sig)) => {
-            let joined = find_cluster(tx, edit.then_some(id), sig, published)?;
+            let joined = find_cluster(tx, filter, edit.then_some(id), sig, published)?;
             // An edited row exists already: its new keys can go in before it is rewritten.
             if edit {
-                file_bands(tx, id, sig, published)?;
+                file_bands(tx, filter, id, sig, published)?;
             }
             Some(joined.unwrap_or(id))
         }
@@ -346,7 +354,7 @@ fn upsert_one(
         && cluster
         && let Some(sig) = sig
     {
-        file_bands(tx, id, sig, published)?;
+        file_bands(tx, filter, id, sig, published)?;
     }
     Ok(upsert)
 }

@@ -5,6 +5,8 @@
 
 mod alerts;
 mod audit;
+mod bands;
+mod checkpoint;
 mod clusters;
 mod digests;
 mod forum;
@@ -353,6 +355,11 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// `None` for an in-memory database (a second connection would open another one).
     reader: Option<Mutex<Connection>>,
+    /// Which LSH band keys the bands table may hold (`bands`): clustering skips the index
+    /// seeks of keys it surely does not. Locked only while `conn` is held.
+    bands: Mutex<bands::BandFilter>,
+    /// `None` for an in-memory database, which has no log to checkpoint.
+    checkpointer: Option<checkpoint::Checkpointer>,
     path: PathBuf,
 }
 
@@ -374,6 +381,9 @@ impl Store {
         reader.pragma_update(None, "cache_size", -8_192)?;
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         store.reader = Some(Mutex::new(reader));
+        // Checkpoints run beside the writer (`checkpoint`), not inside its commits.
+        store.checkpointer = Some(checkpoint::Checkpointer::start(&store.path)?);
+        store.conn().pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(store)
     }
 
@@ -395,6 +405,8 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             reader: None,
+            bands: Mutex::new(bands::BandFilter::default()),
+            checkpointer: None,
             path,
         })
     }
@@ -406,6 +418,13 @@ impl Store {
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A write was committed: its log pages are checkpointed soon, off the writer.
+    fn committed(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
     }
 
     /// The read-only connection (the writer's for an in-memory database). Only for reads
