@@ -238,5 +238,14 @@ mod tests {
             f.buckets.contains_key(&key(2000, 0)),
             "own write reset the filter"
         );
+        // Nor does the writer truncating its own log (`checkpoint::truncate_if_large`).
+        let _: i64 = a
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .expect("truncate");
+        f.sync(&a).expect("sync");
+        assert!(
+            f.buckets.contains_key(&key(2000, 0)),
+            "own truncate reset the filter"
+        );
     }
 }

@@ -4,9 +4,12 @@
 //! source waiting to store (at a million items a commit of band keys dirties thousands of
 //! pages). The writer connection turns it off, and this thread checkpoints in `PASSIVE`
 //! mode — beside the writer, never blocking it — whenever a commit asks ([`Checkpointer::nudge`])
-//! and at least every few seconds. A log that has grown large all the same (a checkpoint
-//! can only copy what no reader still needs) is truncated in `TRUNCATE` mode, which waits
-//! for the writer's current transaction: rare, and short.
+//! and at least every few seconds. A log that has grown large all the same (the log
+//! restarts from its beginning only when a write begins after a checkpoint copied all of
+//! it, and back-to-back writes leave no such moment) is truncated by the writer itself
+//! ([`truncate_if_large`], under its lock): a checkpoint by another connection in that
+//! mode would read, to the writer, as a change made elsewhere (`PRAGMA data_version`),
+//! which `store::bands` answers by rebuilding its filters.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
@@ -19,7 +22,7 @@ use crate::error::Result;
 
 /// The longest a committed change waits for its checkpoint when nothing asks.
 const IDLE: Duration = Duration::from_secs(5);
-/// A log file at least this large is truncated after the next checkpoint.
+/// A log file at least this large is truncated by the writer after its commit.
 const TRUNCATE_AT: u64 = 256 * 1024 * 1024;
 
 /// The checkpointing thread of one database; stopped (and waited for) when dropped.
@@ -33,15 +36,10 @@ impl Checkpointer {
     pub(super) fn start(path: &Path) -> Result<Checkpointer> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        let wal = {
-            let mut p = path.as_os_str().to_owned();
-            p.push("-wal");
-            std::path::PathBuf::from(p)
-        };
         let (tx, rx) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run(&conn, &wal, &rx))
+            .spawn(move || run(&conn, &rx))
             .map_err(|e| crate::error::Error::Task(e.to_string()))?;
         Ok(Checkpointer {
             nudge: Some(tx),
@@ -68,7 +66,7 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(conn: &Connection, wal: &Path, asks: &Receiver<()>) {
+fn run(conn: &Connection, asks: &Receiver<()>) {
     loop {
         match asks.recv_timeout(IDLE) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
@@ -76,12 +74,19 @@ fn run(conn: &Connection, wal: &Path, asks: &Receiver<()>) {
         }
         if let Err(e) = checkpoint(conn, "PASSIVE") {
             tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
-            continue;
         }
-        let large = std::fs::metadata(wal).is_ok_and(|m| m.len() >= TRUNCATE_AT);
-        if large && let Err(e) = checkpoint(conn, "TRUNCATE") {
-            tracing::warn!(error = %e, "truncating the WAL failed; the next checkpoint retries");
-        }
+    }
+}
+
+/// On the writer's connection, after a commit: when the log of the database at `path`
+/// has grown to [`TRUNCATE_AT`], checkpoint it whole and truncate it (waiting for readers
+/// still in it, within the busy timeout).
+pub(super) fn truncate_if_large(conn: &Connection, path: &Path) {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let large = std::fs::metadata(&wal).is_ok_and(|m| m.len() >= TRUNCATE_AT);
+    if large && let Err(e) = checkpoint(conn, "TRUNCATE") {
+        tracing::warn!(error = %e, "truncating the WAL failed; the next commit retries");
     }
 }
 

@@ -208,8 +208,7 @@ impl Store {
             )?;
             tx.commit()?;
             drop(filter);
-            drop(conn);
-            self.committed();
+            self.committed(&conn);
         }
     }
 
@@ -257,8 +256,7 @@ impl Store {
         tx.commit()?;
         // Thousands of keys at once: the filters are rebuilt from the table when asked.
         self.bands.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        drop(conn);
-        self.committed();
+        self.committed(&conn);
         Ok(())
     }
 

@@ -105,8 +105,7 @@ impl Store {
         }
         tx.commit()?;
         drop(filter);
-        drop(conn);
-        self.committed();
+        self.committed(&conn);
         Ok(counts)
     }
 
@@ -381,6 +380,49 @@ mod tests {
             plan,
             ["SEARCH items USING INDEX items_canonical_url (canonical_url=?)"]
         );
+    }
+
+    #[test]
+    fn committed_items_reach_the_database_file_through_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = Store::open(dir.path()).expect("db");
+        let cfg = Config::parse(
+            "[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"feed\"\nurl = \"https://a.vn/rss\"\n",
+            Path::new("x.toml"),
+        )
+        .expect("cfg");
+        s.sync_sources(&cfg, Utc::now()).expect("sync");
+        // The writer does not checkpoint in its commits.
+        let auto: i64 = s
+            .conn()
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(auto, 0);
+        let items: Vec<NewItem> = (0..50)
+            .map(|i| item(&format!("k{i}"), &format!("Tin {i}")))
+            .collect();
+        s.upsert_items(&items, Utc::now()).expect("store");
+        // The database file alone (the log ignored) holds them once the thread has run.
+        let file = format!("file:{}?immutable=1", s.path().display());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let direct = rusqlite::Connection::open_with_flags(
+                &file,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+            )
+            .expect("open file");
+            let n: i64 = direct
+                .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))
+                .unwrap_or(0);
+            if n == 50 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not checkpointed: {n} items in the file"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     #[test]

@@ -420,9 +420,11 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A write was committed: its log pages are checkpointed soon, off the writer.
-    fn committed(&self) {
+    /// A write was committed on `conn` (the writer, still held): its log pages are
+    /// checkpointed soon, off the writer; a log grown large is truncated now.
+    fn committed(&self, conn: &Connection) {
         if let Some(c) = &self.checkpointer {
+            checkpoint::truncate_if_large(conn, &self.path);
             c.nudge();
         }
     }

@@ -59,7 +59,8 @@ struct Word {
 }
 
 struct Clause {
-    words: Vec<Word>,
+    /// Its words: a range of the text's word list (one buffer for all clauses).
+    words: std::ops::Range<usize>,
     sentence: usize,
     /// The clause ends its sentence with a question mark.
     question: bool,
@@ -82,16 +83,18 @@ fn is_number(w: &str) -> bool {
     !w.is_empty() && w.chars().all(char::is_numeric)
 }
 
-/// The clauses of `text`, its words numbered by `lex`. With `limit`, clauses stop after
-/// the one that brings the words read to `limit` (whole clauses: the last may cross it).
-fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
+/// The words of `text` numbered by `lex`, and its clauses (ranges of those words). With
+/// `limit`, clauses stop after the one that brings the words read to `limit` (whole
+/// clauses: the last may cross it).
+fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> (Vec<Word>, Vec<Clause>) {
     let mut out: Vec<Clause> = Vec::new();
+    let mut all: Vec<Word> = Vec::new();
     if limit == Some(0) {
-        return out;
+        return (all, out);
     }
-    let mut current: Vec<Word> = Vec::new();
+    // The current clause is `all[begun..]`.
+    let mut begun = 0usize;
     let mut sentence = 0;
-    let mut words_read = 0usize;
     let mut exact = String::new();
     for (start, end) in vietnamese::word_spans(text) {
         exact.clear();
@@ -100,7 +103,7 @@ fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
             continue;
         }
         let number = is_number(&exact);
-        if let Some(prev) = current.last() {
+        if let Some(prev) = all[begun..].last() {
             let gap = &text[prev.end..start];
             let dash = has_spaced_dash(gap) && !(prev.number && number);
             let breaks = gap.chars().any(|c| {
@@ -110,15 +113,14 @@ fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
                 )
             });
             if breaks || dash {
-                let words = std::mem::take(&mut current);
-                words_read += words.len();
                 out.push(Clause {
                     question: gap.chars().take(3).any(|c| c == '?'),
-                    words,
+                    words: begun..all.len(),
                     sentence,
                 });
-                if limit.is_some_and(|l| words_read >= l) {
-                    return out;
+                begun = all.len();
+                if limit.is_some_and(|l| all.len() >= l) {
+                    return (all, out);
                 }
                 if gap
                     .chars()
@@ -128,22 +130,22 @@ fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> Vec<Clause> {
                 }
             }
         }
-        current.push(Word {
+        all.push(Word {
             id: lex.word_id(&exact),
             start,
             end,
             number,
         });
     }
-    if let Some(last) = current.last() {
+    if let Some(last) = all[begun..].last() {
         let tail = &text[last.end..];
         out.push(Clause {
             question: tail.chars().take(3).any(|c| c == '?'),
-            words: current,
+            words: begun..all.len(),
             sentence,
         });
     }
-    out
+    (all, out)
 }
 
 /// The words of `words` from `at` are `part`.
@@ -196,11 +198,11 @@ pub(super) fn scan(
     weights: (f64, f64),
     body_budget: Option<usize>,
 ) -> Vec<Found> {
-    let clauses = clauses(lex, text, body_budget);
+    let (all_words, clauses) = clauses(lex, text, body_budget);
     let mut pending: Vec<Pending> = Vec::new();
     let mut contrasts: Vec<(usize, (usize, usize))> = Vec::new();
     for (ci, clause) in clauses.iter().enumerate() {
-        let words = &clause.words;
+        let words = &all_words[clause.words.clone()];
         let mut last_negator: Option<usize> = None;
         let mut hedged = clause.question;
         let mut i = 0;
