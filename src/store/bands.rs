@@ -118,22 +118,21 @@ impl BandFilter {
     }
 }
 
-/// The filter of one bucket, from its rows (a range of the table's key).
+/// The filter of one bucket, from its rows (a range of the table's key), sized for twice
+/// as many keys as it has.
 fn load(conn: &Connection, bucket: i64) -> Result<Layers> {
     let started = std::time::Instant::now();
-    let hi = bucket | LOW;
-    let rows: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM minhash_bands WHERE band BETWEEN ?1 AND ?2")?
-        .query_row([bucket, hi], |r| r.get(0))?;
-    let mut layers = Layers(vec![Layer::new(0, rows as usize * 2)]);
-    let mut stmt =
-        conn.prepare_cached("SELECT band FROM minhash_bands WHERE band BETWEEN ?1 AND ?2")?;
-    for key in stmt.query_map([bucket, hi], |r| r.get::<_, i64>(0))? {
-        layers.add(key?);
+    let keys = conn
+        .prepare_cached("SELECT band FROM minhash_bands WHERE band BETWEEN ?1 AND ?2")?
+        .query_map([bucket, bucket | LOW], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    let mut layers = Layers(vec![Layer::new(0, keys.len() * 2)]);
+    for key in &keys {
+        layers.add(*key);
     }
     tracing::debug!(
         bucket = bucket >> 32,
-        rows,
+        rows = keys.len(),
         ms = started.elapsed().as_millis() as u64,
         "band filter built"
     );
@@ -144,13 +143,12 @@ fn load(conn: &Connection, bucket: i64) -> Result<Layers> {
 mod tests {
     use super::*;
 
+    const SCHEMA: &str = "CREATE TABLE minhash_bands (band INTEGER NOT NULL,
+        item_id INTEGER NOT NULL, PRIMARY KEY (band, item_id)) WITHOUT ROWID";
+
     fn table() -> Connection {
         let conn = Connection::open_in_memory().expect("open");
-        conn.execute_batch(
-            "CREATE TABLE minhash_bands (band INTEGER NOT NULL, item_id INTEGER NOT NULL,
-                PRIMARY KEY (band, item_id)) WITHOUT ROWID",
-        )
-        .expect("schema");
+        conn.execute_batch(SCHEMA).expect("schema");
         conn
     }
 
@@ -212,11 +210,7 @@ mod tests {
         let path = dir.path().join("b.sqlite");
         let a = Connection::open(&path).expect("a");
         a.pragma_update(None, "journal_mode", "WAL").expect("wal");
-        a.execute_batch(
-            "CREATE TABLE minhash_bands (band INTEGER NOT NULL, item_id INTEGER NOT NULL,
-                PRIMARY KEY (band, item_id)) WITHOUT ROWID",
-        )
-        .expect("schema");
+        a.execute_batch(SCHEMA).expect("schema");
         let b = Connection::open(&path).expect("b");
         let mut f = BandFilter::default();
         f.sync(&a).expect("sync");

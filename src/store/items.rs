@@ -385,13 +385,7 @@ mod tests {
     #[test]
     fn committed_items_reach_the_database_file_through_the_checkpoint_thread() {
         let dir = tempfile::tempdir().expect("tmp");
-        let s = Store::open(dir.path()).expect("db");
-        let cfg = Config::parse(
-            "[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"feed\"\nurl = \"https://a.vn/rss\"\n",
-            Path::new("x.toml"),
-        )
-        .expect("cfg");
-        s.sync_sources(&cfg, Utc::now()).expect("sync");
+        let s = with_source(Store::open(dir.path()).expect("db"));
         // The writer does not checkpoint in its commits.
         let auto: i64 = s
             .conn()
@@ -431,7 +425,11 @@ mod tests {
     }
 
     fn store_with_source() -> Store {
-        let s = Store::open_in_memory().expect("db");
+        with_source(Store::open_in_memory().expect("db"))
+    }
+
+    /// `s` with source "a" configured.
+    fn with_source(s: Store) -> Store {
         let cfg = Config::parse(
             "[[sources]]\nid = \"a\"\nname = \"A\"\nkind = \"feed\"\nurl = \"https://a.vn/rss\"\n",
             Path::new("x.toml"),
