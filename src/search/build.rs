@@ -25,6 +25,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Score, Term};
 
 use super::SearchRequest;
+use super::all_of::AllOf;
 use super::any_of::AnyOf;
 use super::proximity::ProximityBoost;
 use super::query::{MAX_UNITS, ParsedQuery, Unit, UnitKind};
@@ -415,14 +416,23 @@ impl Builder<'_> {
         // slower, every class's p99 lower (`AnyOf` only for spans 4× more common than the
         // leader was tried: no better). Without estimates, phrases get `AnyOf` and plain
         // words the buffered union.
-        let estimates: Vec<Option<u64>> = spans.iter().map(|w| self.estimate(w)).collect();
-        let rarest = estimates.iter().flatten().min().copied();
-        for (i, ways) in spans.iter().enumerate() {
-            let lazy = match (estimates[i], rarest) {
-                (Some(n), Some(rarest)) => n > rarest,
-                _ => has_phrase(ways),
-            };
-            clauses.push((Occur::Must, self.union_of(ways, lazy)));
+        //
+        // Two spans or more without fuzzy words (every way a word or a phrase) are one
+        // `AllOf`, which reads a phrase's positions only where every span's words are (the
+        // 1M benchmark: `đề thi Ngữ văn THPT quốc gia 2017` 38 → 24 ms one thread). One
+        // span alone has nothing to intersect: tantivy's union walks it faster.
+        if !self.fuzzy && spans.len() > 1 {
+            clauses.push((Occur::Must, Box::new(AllOf::new(&spans))));
+        } else {
+            let estimates: Vec<Option<u64>> = spans.iter().map(|w| self.estimate(w)).collect();
+            let rarest = estimates.iter().flatten().min().copied();
+            for (i, ways) in spans.iter().enumerate() {
+                let lazy = match (estimates[i], rarest) {
+                    (Some(n), Some(rarest)) => n > rarest,
+                    _ => has_phrase(ways),
+                };
+                clauses.push((Occur::Must, self.union_of(ways, lazy)));
+            }
         }
         let has_positive = clauses.iter().any(|(o, _)| *o == Occur::Must);
         // One exclusion clause: a document is checked against each excluded word or

@@ -21,6 +21,7 @@ use crate::index::SearchIndex;
 use crate::store::Store;
 use crate::vietnamese::variants::Variants;
 
+mod all_of;
 mod any_of;
 mod build;
 pub mod cache;

@@ -158,29 +158,42 @@ impl SegmentPositions {
     /// How many times the terms at `slots` occur one right after another at the loaded
     /// document.
     fn phrase_count(&mut self, slots: &[usize]) -> u32 {
-        let Some((&first, rest)) = slots.split_first() else {
-            return 0;
-        };
-        self.candidates.clear();
-        self.candidates.extend_from_slice(&self.positions[first]);
-        for (offset, &slot) in rest.iter().enumerate() {
-            if self.candidates.is_empty() {
-                break;
-            }
-            let next = &self.positions[slot];
-            let offset = offset as u32 + 1;
-            // Both lists are sorted: keep the starts whose word `offset` later is there.
-            let mut j = 0;
-            self.candidates.retain(|&start| {
-                let want = start + offset;
-                while j < next.len() && next[j] < want {
-                    j += 1;
-                }
-                j < next.len() && next[j] == want
-            });
-        }
-        self.candidates.len() as u32
+        let positions = &self.positions;
+        count_runs(
+            slots.iter().map(|&s| positions[s].as_slice()),
+            &mut self.candidates,
+        )
     }
+}
+
+/// How many times the words whose positions at one document are `lists` (in the phrase's
+/// order, each sorted) stand one right after another: the number of starts `p` with the
+/// `i`-th word at `p + i` — what tantivy's phrase scorer (slop 0) counts.
+pub(super) fn count_runs<'a>(
+    mut lists: impl Iterator<Item = &'a [u32]>,
+    candidates: &mut Vec<u32>,
+) -> u32 {
+    candidates.clear();
+    let Some(first) = lists.next() else {
+        return 0;
+    };
+    candidates.extend_from_slice(first);
+    for (offset, next) in lists.enumerate() {
+        if candidates.is_empty() {
+            break;
+        }
+        let offset = offset as u32 + 1;
+        // Both lists are sorted: keep the starts whose word `offset` later is there.
+        let mut j = 0;
+        candidates.retain(|&start| {
+            let want = start + offset;
+            while j < next.len() && next[j] < want {
+                j += 1;
+            }
+            j < next.len() && next[j] == want
+        });
+    }
+    candidates.len() as u32
 }
 
 #[cfg(test)]
