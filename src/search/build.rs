@@ -409,18 +409,18 @@ impl Builder<'_> {
         if !run.is_empty() {
             self.run_clauses(&run, &mut spans, &mut boosts);
         }
-        // The rarest required span leads the intersection: tantivy walks it and jumps the
-        // others to its documents. The leader gets the buffered union (fast to walk), the
-        // spans jumped through get `AnyOf` (no window filled ahead of each jump): on the
-        // 1M benchmark index, selective queries 1.5–2× faster, two common words ~25%
-        // slower, every class's p99 lower (`AnyOf` only for spans 4× more common than the
-        // leader was tried: no better). Without estimates, phrases get `AnyOf` and plain
-        // words the buffered union.
-        //
         // Two spans or more without fuzzy words (every way a word or a phrase) are one
         // `AllOf`, which reads a phrase's positions only where every span's words are (the
-        // 1M benchmark: `đề thi Ngữ văn THPT quốc gia 2017` 38 → 24 ms one thread). One
+        // 1M benchmark: `đề thi Ngữ văn THPT quốc gia 2017` 34 → 24 ms one thread). One
         // span alone has nothing to intersect: tantivy's union walks it faster.
+        //
+        // Otherwise the rarest required span leads tantivy's intersection, which walks it
+        // and jumps the others to its documents. The leader gets the buffered union (fast
+        // to walk), the spans jumped through get `AnyOf` (no window filled ahead of each
+        // jump): on the 1M benchmark index, selective queries 1.5–2× faster, two common
+        // words ~25% slower, every class's p99 lower (`AnyOf` only for spans 4× more
+        // common than the leader was tried: no better). Without estimates, phrases get
+        // `AnyOf` and plain words the buffered union.
         if !self.fuzzy && spans.len() > 1 {
             clauses.push((Occur::Must, Box::new(AllOf::new(&spans))));
         } else {
