@@ -119,8 +119,12 @@ impl ProximityScorer {
 /// The postings of each term in one segment, and their positions at the current document.
 struct SegmentPositions {
     postings: Vec<Option<SegmentPostings>>,
-    /// Positions of each term at the loaded document (empty when it doesn't occur).
+    /// Positions of each term at the loaded document, read only when a phrase whose
+    /// every word is there asks for them.
     positions: Vec<Vec<u32>>,
+    /// Per term: 0 absent from the loaded document, 1 there (positions not read yet), 2
+    /// there with its positions read.
+    state: Vec<u8>,
     /// Scratch for phrase counting.
     candidates: Vec<u32>,
 }
@@ -138,19 +142,22 @@ impl SegmentPositions {
         }
         Ok(SegmentPositions {
             positions: vec![Vec::new(); terms.len()],
+            state: vec![0; terms.len()],
             postings,
             candidates: Vec::new(),
         })
     }
 
-    /// Read every term's positions at `doc` (docs must come in increasing order).
+    /// Move every term to `doc` (docs must come in increasing order); positions are read
+    /// later, and only for the phrases that can match (a one-word boost needs none: its
+    /// count is the word's frequency).
     fn load(&mut self, doc: DocId) {
-        for (p, out) in self.postings.iter_mut().zip(self.positions.iter_mut()) {
-            out.clear();
+        for (p, state) in self.postings.iter_mut().zip(self.state.iter_mut()) {
+            *state = 0;
             let Some(p) = p else { continue };
             let at = if p.doc() < doc { p.seek(doc) } else { p.doc() };
             if at == doc {
-                p.positions(out);
+                *state = 1;
             }
         }
     }
@@ -158,6 +165,22 @@ impl SegmentPositions {
     /// How many times the terms at `slots` occur one right after another at the loaded
     /// document.
     fn phrase_count(&mut self, slots: &[usize]) -> u32 {
+        if slots.iter().any(|&s| self.state[s] == 0) {
+            return 0;
+        }
+        if let [only] = slots {
+            return self.postings[*only].as_ref().map_or(0, |p| p.term_freq());
+        }
+        for &s in slots {
+            if self.state[s] == 1 {
+                let out = &mut self.positions[s];
+                out.clear();
+                if let Some(p) = self.postings[s].as_mut() {
+                    p.positions(out);
+                }
+                self.state[s] = 2;
+            }
+        }
         let positions = &self.positions;
         count_runs(
             slots.iter().map(|&s| positions[s].as_slice()),
