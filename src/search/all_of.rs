@@ -15,7 +15,7 @@
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
 use super::proximity::{ProximityBoost, count_runs};
@@ -57,7 +57,6 @@ impl AllOf {
 
 /// One way of a span, ready to be opened on each segment.
 struct WayWeight {
-    field: Field,
     terms: Vec<Term>,
     /// None when scoring is disabled.
     bm25: Option<Bm25Weight>,
@@ -79,11 +78,7 @@ impl Query for AllOf {
                     ),
                     EnableScoring::Disabled { .. } => None,
                 };
-                ways.push(WayWeight {
-                    field: terms[0].field(),
-                    terms,
-                    bm25,
-                });
+                ways.push(WayWeight { terms, bm25 });
             }
             spans.push(ways);
         }
@@ -115,7 +110,9 @@ impl AllOfWeight {
                     (false, true) => IndexRecordOption::WithFreqs,
                     (false, false) => IndexRecordOption::Basic,
                 };
-                let inverted = reader.inverted_index(w.field)?;
+                // Every term of a way is on its one field.
+                let field = w.terms[0].field();
+                let inverted = reader.inverted_index(field)?;
                 let mut postings = Vec::with_capacity(w.terms.len());
                 for (offset, t) in w.terms.iter().enumerate() {
                     match inverted.read_postings(t, option)? {
@@ -127,7 +124,7 @@ impl AllOfWeight {
                 // The rarest word leads the way's own intersection.
                 postings.sort_by_key(|(_, p)| p.doc_freq());
                 let norms = match w.bm25 {
-                    Some(_) => reader.get_fieldnorms_reader(w.field)?,
+                    Some(_) => reader.get_fieldnorms_reader(field)?,
                     None => FieldNormReader::constant(reader.max_doc(), 1),
                 };
                 let mut way = WayScorer {
@@ -405,6 +402,7 @@ mod tests {
     use crate::index::in_memory_index;
     use tantivy::collector::TopDocs;
     use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, TermQuery};
+    use tantivy::schema::Field;
     use tantivy::{DocAddress, TantivyDocument, doc};
 
     fn way(field: Field, words: &str, boost: Score) -> ProximityBoost {

@@ -1,7 +1,8 @@
 //! `AnyOf`: a document matches when any of its clauses does, and scores the sum of the
 //! clauses it matches — what a boolean query of `Should` clauses gives, but moving each
-//! clause only as far as asked. Search uses it where the alternatives are phrases (a
-//! place name and its spelling variants, an excluded phrase): tantivy's buffered union
+//! clause only as far as asked. Search uses it where alternatives that may be phrases
+//! are not among a query's required spans (`search::all_of` takes those): an OR group,
+//! an excluded phrase, the spans of a fuzzy search. tantivy's buffered union
 //! fills a window of thousands of documents ahead of each jump, and for phrases that
 //! means checking word positions in documents the rest of the query never asks about.
 

@@ -116,15 +116,23 @@ impl ProximityScorer {
     }
 }
 
+/// A term at the loaded document: absent, there (positions not read yet), or there with
+/// its positions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Absent,
+    There,
+    Read,
+}
+
 /// The postings of each term in one segment, and their positions at the current document.
 struct SegmentPositions {
     postings: Vec<Option<SegmentPostings>>,
     /// Positions of each term at the loaded document, read only when a phrase whose
     /// every word is there asks for them.
     positions: Vec<Vec<u32>>,
-    /// Per term: 0 absent from the loaded document, 1 there (positions not read yet), 2
-    /// there with its positions read.
-    state: Vec<u8>,
+    /// Per term: where it stands at the loaded document.
+    state: Vec<At>,
     /// Scratch for phrase counting.
     candidates: Vec<u32>,
 }
@@ -142,7 +150,7 @@ impl SegmentPositions {
         }
         Ok(SegmentPositions {
             positions: vec![Vec::new(); terms.len()],
-            state: vec![0; terms.len()],
+            state: vec![At::Absent; terms.len()],
             postings,
             candidates: Vec::new(),
         })
@@ -153,11 +161,11 @@ impl SegmentPositions {
     /// count is the word's frequency).
     fn load(&mut self, doc: DocId) {
         for (p, state) in self.postings.iter_mut().zip(self.state.iter_mut()) {
-            *state = 0;
+            *state = At::Absent;
             let Some(p) = p else { continue };
             let at = if p.doc() < doc { p.seek(doc) } else { p.doc() };
             if at == doc {
-                *state = 1;
+                *state = At::There;
             }
         }
     }
@@ -165,20 +173,20 @@ impl SegmentPositions {
     /// How many times the terms at `slots` occur one right after another at the loaded
     /// document.
     fn phrase_count(&mut self, slots: &[usize]) -> u32 {
-        if slots.iter().any(|&s| self.state[s] == 0) {
+        if slots.iter().any(|&s| self.state[s] == At::Absent) {
             return 0;
         }
         if let [only] = slots {
             return self.postings[*only].as_ref().map_or(0, |p| p.term_freq());
         }
         for &s in slots {
-            if self.state[s] == 1 {
+            if self.state[s] == At::There {
                 let out = &mut self.positions[s];
                 out.clear();
                 if let Some(p) = self.postings[s].as_mut() {
                     p.positions(out);
                 }
-                self.state[s] = 2;
+                self.state[s] = At::Read;
             }
         }
         let positions = &self.positions;
