@@ -18,7 +18,7 @@ use tantivy::query::{Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query,
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
-use super::proximity::{ProximityBoost, count_runs};
+use super::proximity::{ProximityBoost, any_run, count_runs};
 
 /// Every one of `spans` (each any of its ways); see the module.
 #[derive(Debug, Clone)]
@@ -104,39 +104,9 @@ impl AllOfWeight {
         let mut spans = Vec::with_capacity(self.spans.len());
         for span in &self.spans {
             let mut ways = Vec::with_capacity(span.len());
-            'ways: for w in span {
-                let option = match (w.terms.len() > 1, w.bm25.is_some()) {
-                    (true, _) => IndexRecordOption::WithFreqsAndPositions,
-                    (false, true) => IndexRecordOption::WithFreqs,
-                    (false, false) => IndexRecordOption::Basic,
-                };
-                // Every term of a way is on its one field.
-                let field = w.terms[0].field();
-                let inverted = reader.inverted_index(field)?;
-                let mut postings = Vec::with_capacity(w.terms.len());
-                for (offset, t) in w.terms.iter().enumerate() {
-                    match inverted.read_postings(t, option)? {
-                        Some(p) => postings.push((offset, p)),
-                        // A word the segment lacks: this way matches nothing here.
-                        None => continue 'ways,
-                    }
-                }
-                // The rarest word leads the way's own intersection.
-                postings.sort_by_key(|(_, p)| p.doc_freq());
-                let norms = match w.bm25 {
-                    Some(_) => reader.get_fieldnorms_reader(field)?,
-                    None => FieldNormReader::constant(reader.max_doc(), 1),
-                };
-                let mut way = WayScorer {
-                    positions: vec![Vec::new(); postings.len()],
-                    postings,
-                    bm25: w.bm25.as_ref().map(|b| b.boost_by(boost)),
-                    norms,
-                    doc: 0,
-                    count: 0,
-                };
-                way.seek(0);
-                if way.doc != TERMINATED {
+            for w in span {
+                let bm25 = w.bm25.as_ref().map(|b| b.boost_by(boost));
+                if let Some(way) = WayScorer::open(reader, &w.terms, bm25)? {
                     ways.push(way);
                 }
             }
@@ -183,7 +153,7 @@ impl Weight for AllOfWeight {
 
 /// One way in one segment: its words' postings (with each word's place in the phrase),
 /// at the first document at or after the last target that has all of them.
-struct WayScorer {
+pub(super) struct WayScorer {
     postings: Vec<(usize, SegmentPostings)>,
     /// Positions of each word at the current document, by place in the phrase.
     positions: Vec<Vec<u32>>,
@@ -196,8 +166,61 @@ struct WayScorer {
 }
 
 impl WayScorer {
+    /// The way of `terms` (words in sequence, all on one field) in the segment of
+    /// `reader`, at its first document holding every word; None when the segment lacks
+    /// one of them or no document has them all. Scored with `bm25` when given.
+    pub(super) fn open(
+        reader: &SegmentReader,
+        terms: &[Term],
+        bm25: Option<Bm25Weight>,
+    ) -> tantivy::Result<Option<WayScorer>> {
+        let option = match (terms.len() > 1, bm25.is_some()) {
+            (true, _) => IndexRecordOption::WithFreqsAndPositions,
+            (false, true) => IndexRecordOption::WithFreqs,
+            (false, false) => IndexRecordOption::Basic,
+        };
+        let Some(field) = terms.first().map(Term::field) else {
+            return Ok(None);
+        };
+        let inverted = reader.inverted_index(field)?;
+        let mut postings = Vec::with_capacity(terms.len());
+        for (offset, t) in terms.iter().enumerate() {
+            match inverted.read_postings(t, option)? {
+                Some(p) => postings.push((offset, p)),
+                // A word the segment lacks: this way matches nothing here.
+                None => return Ok(None),
+            }
+        }
+        // The rarest word leads the way's own intersection.
+        postings.sort_by_key(|(_, p)| p.doc_freq());
+        let norms = match bm25 {
+            Some(_) => reader.get_fieldnorms_reader(field)?,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        let mut way = WayScorer {
+            positions: vec![Vec::new(); postings.len()],
+            postings,
+            bm25,
+            norms,
+            doc: 0,
+            count: 0,
+        };
+        way.seek(0);
+        Ok((way.doc != TERMINATED).then_some(way))
+    }
+
+    /// The document the way is at (TERMINATED past its last).
+    pub(super) fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    /// The documents of its rarest word (an upper bound of its matches).
+    pub(super) fn cost(&self) -> u32 {
+        self.postings.first().map_or(0, |(_, p)| p.doc_freq())
+    }
+
     /// Go to the first document at or after `target` holding every word.
-    fn seek(&mut self, target: DocId) -> DocId {
+    pub(super) fn seek(&mut self, target: DocId) -> DocId {
         fn move_to(p: &mut SegmentPostings, target: DocId) -> DocId {
             let at = p.doc();
             if at >= target {
@@ -230,7 +253,7 @@ impl WayScorer {
 
     /// Whether the way truly matches its current document (a phrase: its words in order),
     /// keeping the count its score needs.
-    fn verify(&mut self, scratch: &mut Vec<u32>) -> bool {
+    pub(super) fn verify(&mut self, scratch: &mut Vec<u32>) -> bool {
         if self.postings.len() == 1 {
             self.count = match self.bm25 {
                 Some(_) => self.postings[0].1.term_freq(),
@@ -245,6 +268,20 @@ impl WayScorer {
         }
         self.count = count_runs(self.positions.iter().map(Vec::as_slice), scratch);
         self.count > 0
+    }
+
+    /// Whether the way matches its current document, without counting (an exclusion's
+    /// question): a phrase stops at the first place its words stand in sequence.
+    pub(super) fn matches(&mut self, cursors: &mut Vec<usize>) -> bool {
+        if self.postings.len() == 1 {
+            return true;
+        }
+        for (offset, p) in &mut self.postings {
+            let out = &mut self.positions[*offset];
+            out.clear();
+            p.positions(out);
+        }
+        any_run(&self.positions, cursors)
     }
 
     fn score(&self, doc: DocId) -> Score {
@@ -269,7 +306,7 @@ impl SpanScorer {
     fn cost(&self) -> u32 {
         self.ways
             .iter()
-            .map(|w| w.postings.first().map_or(0, |(_, p)| p.doc_freq()))
+            .map(WayScorer::cost)
             .fold(0u32, u32::saturating_add)
     }
 

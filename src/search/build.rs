@@ -27,6 +27,7 @@ use tantivy::{Score, Term};
 use super::SearchRequest;
 use super::all_of::AllOf;
 use super::any_of::AnyOf;
+use super::none_of::NoneOf;
 use super::proximity::ProximityBoost;
 use super::query::{MAX_UNITS, ParsedQuery, Unit, UnitKind};
 use crate::index::schema::Fields;
@@ -361,25 +362,50 @@ impl Builder<'_> {
         Some(self.span_clause(&words, &alts, None))
     }
 
-    /// A query matching what `-unit` excludes: exact forms when typed with diacritics.
-    fn exclusion(&self, u: &Unit) -> Vec<Box<dyn Query>> {
+    /// What `-unit` excludes: its words on the title and the body fields — the exact
+    /// forms when typed with diacritics, the folded ones otherwise.
+    fn excluded_words(&self, u: &Unit) -> Vec<(tantivy::schema::Field, Vec<String>)> {
         let words = analyse(&u.text);
         if words.is_empty() {
             return Vec::new();
         }
-        if words.iter().any(|w| w.diacritics) {
-            let exact: Vec<&str> = words.iter().map(|w| w.exact.as_str()).collect();
-            vec![
-                self.seq(self.f.title, &exact),
-                self.seq(self.f.body, &exact),
-            ]
+        let exact = words.iter().any(|w| w.diacritics);
+        let forms: Vec<String> = words
+            .iter()
+            .map(|w| {
+                if exact {
+                    w.exact.clone()
+                } else {
+                    w.folded.clone()
+                }
+            })
+            .collect();
+        let (title, body) = if exact {
+            (self.f.title, self.f.body)
         } else {
-            let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
-            vec![
-                self.seq(self.f.title_f, &folded),
-                self.seq(self.f.body_f, &folded),
-            ]
-        }
+            (self.f.title_f, self.f.body_f)
+        };
+        vec![(title, forms.clone()), (body, forms)]
+    }
+
+    /// What `-unit` excludes, as terms in sequence (`none_of`'s ways).
+    fn exclusion_ways(&self, u: &Unit) -> Vec<Vec<Term>> {
+        self.excluded_words(u)
+            .into_iter()
+            .map(|(field, words)| words.iter().map(|w| self.term(field, w)).collect())
+            .collect()
+    }
+
+    /// A query matching what `-unit` excludes, for a fuzzy search (one word of five
+    /// letters or more is matched fuzzily there too).
+    fn exclusion(&self, u: &Unit) -> Vec<Box<dyn Query>> {
+        self.excluded_words(u)
+            .into_iter()
+            .map(|(field, words)| {
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                self.seq(field, &words)
+            })
+            .collect()
     }
 
     pub(super) fn build(&self, pq: &ParsedQuery, extra: &SearchRequest) -> Built {
@@ -437,10 +463,22 @@ impl Builder<'_> {
         let has_positive = clauses.iter().any(|(o, _)| *o == Occur::Must);
         // One exclusion clause: a document is checked against each excluded word or
         // phrase only when the rest of the query matches it.
-        let excluded: Vec<Box<dyn Query>> =
-            pq.excluded.iter().flat_map(|u| self.exclusion(u)).collect();
-        if !excluded.is_empty() {
-            clauses.push((Occur::MustNot, Box::new(AnyOf::new(excluded))));
+        if self.fuzzy {
+            let excluded: Vec<Box<dyn Query>> =
+                pq.excluded.iter().flat_map(|u| self.exclusion(u)).collect();
+            if !excluded.is_empty() {
+                clauses.push((Occur::MustNot, Box::new(AnyOf::new(excluded))));
+            }
+        } else {
+            // Checked at each document the rest matches, and there only (`none_of`).
+            let ways: Vec<Vec<Term>> = pq
+                .excluded
+                .iter()
+                .flat_map(|u| self.exclusion_ways(u))
+                .collect();
+            if !ways.is_empty() {
+                clauses.push((Occur::MustNot, Box::new(NoneOf::new(ways))));
+            }
         }
         // Filters: any of the given sources, any of the given topics.
         let no_threads = Vec::new();

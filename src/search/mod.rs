@@ -9,7 +9,8 @@
 //!   (the routing: folded forms always, exact forms as a boost, variants as alternatives);
 //! - `run`: the search itself, with its corrections (Telex/VNI keystrokes, then fuzzy),
 //!   using `parallel` (one search on every core), `collect` (count, facets, best matches,
-//!   the recency factor), `any_of` (a lazy union) and `proximity` (phrase boosts);
+//!   the recency factor), `any_of` (a lazy union), `all_of` (the required spans),
+//!   `none_of` (exclusions checked lazily) and `proximity` (phrase boosts);
 //! - `snippet`: the marked-up excerpt of each hit;
 //! - `suggest`: "Có phải bạn muốn tìm: …" for a query that finds nothing or little;
 //! - `cache`: recent pages, answered again without searching while the index is the same.
@@ -27,6 +28,7 @@ mod build;
 pub mod cache;
 pub mod collapse;
 mod collect;
+mod none_of;
 mod parallel;
 mod phrase_ends;
 mod proximity;

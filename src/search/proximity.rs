@@ -227,6 +227,34 @@ pub(super) fn count_runs<'a>(
     candidates.len() as u32
 }
 
+/// Whether the words stand in sequence at least once (`count_runs(..) > 0`, stopping at
+/// the first run found); `at[k]` is a cursor into `lists[k]`, reset here.
+pub(super) fn any_run(lists: &[Vec<u32>], at: &mut Vec<usize>) -> bool {
+    let Some((first, rest)) = lists.split_first() else {
+        return false;
+    };
+    at.clear();
+    at.resize(rest.len(), 0);
+    'starts: for &start in first {
+        for (k, next) in rest.iter().enumerate() {
+            let want = start + k as u32 + 1;
+            let j = &mut at[k];
+            while *j < next.len() && next[*j] < want {
+                *j += 1;
+            }
+            if *j == next.len() {
+                // This word has no place left this far on: no later start can run.
+                return false;
+            }
+            if next[*j] != want {
+                continue 'starts;
+            }
+        }
+        return true;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +330,37 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// `any_run` says yes exactly when `count_runs` finds a run, on word positions of
+    /// every shape (pseudo-random lists of 1–4 words, repeated places, empty lists).
+    #[test]
+    fn any_run_agrees_with_count_runs() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        let (mut scratch, mut cursors) = (Vec::new(), Vec::new());
+        let mut found = 0;
+        for _ in 0..5_000 {
+            let words = 1 + next() % 4;
+            let lists: Vec<Vec<u32>> = (0..words)
+                .map(|_| {
+                    let mut l: Vec<u32> = (0..next() % 6).map(|_| next() % 12).collect();
+                    l.sort_unstable();
+                    l.dedup();
+                    l
+                })
+                .collect();
+            let want = count_runs(lists.iter().map(Vec::as_slice), &mut scratch) > 0;
+            assert_eq!(any_run(&lists, &mut cursors), want, "{lists:?}");
+            found += usize::from(want);
+        }
+        assert!(found > 100 && found < 4_900, "{found}");
+        assert!(!any_run(&[], &mut cursors));
     }
 
     #[test]
