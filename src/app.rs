@@ -149,7 +149,13 @@ impl App {
     /// empty while the store has items; with `lag_too`, also behind it (for a process that
     /// does not feed the index itself, such as `gomtin search` beside no daemon).
     pub fn index_notice(&self, lag_too: bool) -> Result<Option<String>> {
-        let (docs, indexed) = (self.index.doc_count(), self.index.indexed_seq()?);
+        // The index's meta file is read only when the answer depends on it (an empty
+        // index, or `lag_too`): not on every search of a full one.
+        let docs = self.index.doc_count();
+        if !lag_too && docs > 0 {
+            return Ok(None);
+        }
+        let indexed = self.index.indexed_seq()?;
         if docs == 0 && indexed == 0 {
             let items = self.store.item_count()?;
             if items > 0 {

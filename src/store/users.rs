@@ -49,6 +49,9 @@ pub struct User {
 }
 
 /// The columns `user_from_row` reads, in its order.
+/// Seconds between two stamps of an API token's last use.
+pub const TOKEN_STAMP_SECS: i64 = 60;
+
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.created_at, u.must_change_password";
 
 impl User {
@@ -194,27 +197,32 @@ impl Store {
         Ok(())
     }
 
-    /// The owner of an API token, stamping its last use.
+    /// The owner of an API token, stamping its last use — at most once a
+    /// [`TOKEN_STAMP_SECS`]: a script asking many times a second reads the database, it
+    /// does not write to it on every request.
     pub fn user_by_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let conn = self.conn();
-        let user = conn
+        let found = self
+            .reader()
             .query_row(
                 &format!(
-                    "SELECT {USER_COLUMNS} FROM api_tokens t
+                    "SELECT {USER_COLUMNS}, t.last_used_at FROM api_tokens t
                      JOIN users u ON u.id = t.user_id
                      WHERE t.token_hash = ?1 AND u.disabled_at IS NULL"
                 ),
                 [token_hash],
-                user_from_row,
+                |r| Ok((user_from_row(r)?, r.get::<_, Option<i64>>(5)?)),
             )
             .optional()?;
-        if user.is_some() {
-            conn.execute(
+        let Some((user, last_used)) = found else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| ts(now) - t >= TOKEN_STAMP_SECS) {
+            self.conn().execute(
                 "UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1",
                 params![token_hash, ts(now)],
             )?;
         }
-        Ok(user)
+        Ok(Some(user))
     }
 }
 
@@ -549,6 +557,38 @@ mod tests {
             Some("lan".to_string())
         );
         assert!(s.user_by_api_token("other", now).expect("q").is_none());
+    }
+
+    /// A token's last use is stamped on its first use and then at most once a minute,
+    /// so a script asking many times a second does not write on every request.
+    #[test]
+    fn a_tokens_use_is_stamped_at_most_once_a_minute() {
+        let s = Store::open_in_memory().expect("db");
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let u = s.add_user("lan", Role::Staff, "H", t0).expect("staff");
+        s.add_api_token(u.id, "abcdef0123456789", "", t0)
+            .expect("token");
+        let last_used = || {
+            s.account("lan").expect("q").expect("lan").tokens[0]
+                .last_used_at
+                .map(|t| t.timestamp())
+        };
+        assert_eq!(last_used(), None);
+        let at = |secs: i64| {
+            let now = t0 + chrono::Duration::seconds(secs);
+            assert!(
+                s.user_by_api_token("abcdef0123456789", now)
+                    .expect("q")
+                    .is_some()
+            );
+        };
+        at(5);
+        assert_eq!(last_used(), Some(t0.timestamp() + 5));
+        at(30);
+        at(64);
+        assert_eq!(last_used(), Some(t0.timestamp() + 5), "within the minute");
+        at(65);
+        assert_eq!(last_used(), Some(t0.timestamp() + 65));
     }
 
     #[test]
