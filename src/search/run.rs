@@ -241,7 +241,7 @@ impl Searcher<'_> {
             return Ok(None);
         }
         let ids: Vec<i64> = s.examples.iter().map(|id| *id as i64).collect();
-        let items = self.store.items_by_ids(&ids)?;
+        let items = self.store.items_by_ids_plain(&ids)?;
         let texts: Vec<String> = items
             .iter()
             .map(|i| format!("{}\n{}", i.title, crate::index::schema::body_text(i)))
@@ -355,7 +355,7 @@ impl Searcher<'_> {
     /// The page's hits from the store, with their snippets when `snippets`.
     fn hydrate(&self, page: &RawPage, snippets: bool) -> Result<Vec<Hit>> {
         let ids: Vec<i64> = page.docs.iter().map(|(_, id)| *id as i64).collect();
-        let items = self.store.items_by_ids(&ids)?;
+        let items = self.store.items_by_ids_plain(&ids)?;
         let searcher = self.index.reader().searcher();
         let snippets =
             snippets.then(|| Snippets::new(&searcher, &*page.query, self.index.fields()));

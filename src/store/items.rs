@@ -169,9 +169,23 @@ impl Store {
 
     /// Several items by id, in the order asked (missing ids are skipped).
     pub fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<Item>> {
+        self.rows_by_ids(ids, ITEM_COLUMNS)
+    }
+
+    /// [`Store::items_by_ids`] with `content_html` left empty: what a search's hits and
+    /// snippets read (the plain text), without reading and checking the HTML, which is as
+    /// large as the rest of the row.
+    pub fn items_by_ids_plain(&self, ids: &[i64]) -> Result<Vec<Item>> {
+        self.rows_by_ids(
+            ids,
+            &ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1),
+        )
+    }
+
+    fn rows_by_ids(&self, ids: &[i64], columns: &str) -> Result<Vec<Item>> {
         let conn = self.reader();
         let mut stmt =
-            conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
+            conn.prepare_cached(&format!("SELECT {columns} FROM items WHERE id = ?1"))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(item) = stmt.query_row([id], item_from_row).optional()? {
