@@ -261,11 +261,7 @@ impl WayScorer {
             };
             return true;
         }
-        for (offset, p) in &mut self.postings {
-            let out = &mut self.positions[*offset];
-            out.clear();
-            p.positions(out);
-        }
+        self.read_positions();
         self.count = count_runs(self.positions.iter().map(Vec::as_slice), scratch);
         self.count > 0
     }
@@ -276,12 +272,17 @@ impl WayScorer {
         if self.postings.len() == 1 {
             return true;
         }
+        self.read_positions();
+        any_run(&self.positions, cursors)
+    }
+
+    /// Each word's positions at the current document, by its place in the phrase.
+    fn read_positions(&mut self) {
         for (offset, p) in &mut self.postings {
             let out = &mut self.positions[*offset];
             out.clear();
             p.positions(out);
         }
-        any_run(&self.positions, cursors)
     }
 
     fn score(&self, doc: DocId) -> Score {

@@ -3,6 +3,8 @@
 //! log in order and clustered in the same transaction (see `store::clusters`), and the
 //! reads the index and search need.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -18,6 +20,11 @@ pub(super) const ITEM_COLUMNS: &str =
     content_html, content_text, image_url, published_at, updated_at, first_seen_at, seq,
     thread_key, thread_title, thread_url, post_number, first_post,
     tone, tone_score, tone_reasons";
+
+/// [`ITEM_COLUMNS`] with `content_html` selected as `''`: for readers of the plain text
+/// (the index, search hits), since the HTML is as large as the rest of the row.
+static PLAIN_ITEM_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1));
 
 /// How many columns [`ITEM_COLUMNS`] names: the index of a column selected after them.
 pub(super) const ITEM_COLUMN_COUNT: usize = 24;
@@ -151,7 +158,7 @@ impl Store {
     /// and the HTML is as large as the rest of the row.
     pub fn items_after_seq(&self, seq: i64, limit: usize) -> Result<Vec<Item>> {
         let conn = self.reader();
-        let columns = ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1);
+        let columns = PLAIN_ITEM_COLUMNS.as_str();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {columns} FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
@@ -176,10 +183,7 @@ impl Store {
     /// snippets read (the plain text), without reading and checking the HTML, which is as
     /// large as the rest of the row.
     pub fn items_by_ids_plain(&self, ids: &[i64]) -> Result<Vec<Item>> {
-        self.rows_by_ids(
-            ids,
-            &ITEM_COLUMNS.replacen("content_html", "'' AS content_html", 1),
-        )
+        self.rows_by_ids(ids, &PLAIN_ITEM_COLUMNS)
     }
 
     fn rows_by_ids(&self, ids: &[i64], columns: &str) -> Result<Vec<Item>> {
