@@ -9,10 +9,10 @@ use std::ops::Range;
 use tantivy::Score;
 use tantivy::query::Query;
 use tantivy::schema::Field;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 use crate::index::schema::{Fields, body_text};
 use crate::model::Item;
-use crate::vietnamese;
 
 /// Longest snippet (characters).
 const SNIPPET_CHARS: usize = 220;
@@ -31,11 +31,12 @@ pub(super) struct Snippet {
 /// (bytes, from a word's start to a word's end), each worth the sum of its matched words'
 /// weights (1 / (1 + the word's document frequency): a rare word counts more); the
 /// highest wins, the earliest among equals. What tantivy's snippet generator does, with
-/// the words looked up as the analyzer makes them (no lowercased copy of each word).
+/// the words looked up as the field's analyzer makes them (no lowercased copy of each).
 struct Picker {
     /// Query word (the field's form) → its weight.
     words: HashMap<String, Score>,
-    folded: bool,
+    /// The field's analyzer, as registered on the index (None: not a text field).
+    analyzer: Option<TextAnalyzer>,
 }
 
 /// A fragment: its byte range in the text and its matched words' ranges in it.
@@ -48,7 +49,7 @@ struct Fragment {
 
 impl Picker {
     /// The words of `query` on `field` that some document has.
-    fn new(searcher: &tantivy::Searcher, query: &dyn Query, field: Field, folded: bool) -> Self {
+    fn new(searcher: &tantivy::Searcher, query: &dyn Query, field: Field) -> Self {
         let mut terms = Vec::new();
         query.query_terms(&mut |term, _| {
             if term.field() == field {
@@ -65,16 +66,15 @@ impl Picker {
                 words.insert(text, 1.0 / (1.0 + df as Score));
             }
         }
-        Picker { words, folded }
+        let analyzer = searcher.index().tokenizer_for_field(field).ok();
+        Picker { words, analyzer }
     }
 
     /// The best fragment of `text` and its marks (relative to the fragment); None when no
     /// word of the query is in it.
     fn pick<'t>(&self, text: &'t str) -> Option<(&'t str, Vec<Range<usize>>)> {
-        if self.words.is_empty() {
-            return None;
-        }
-        let mut form = String::new();
+        let mut analyzer = self.analyzer.clone().filter(|_| !self.words.is_empty())?;
+        let mut tokens = analyzer.token_stream(text);
         let mut best: Option<Fragment> = None;
         let mut current = Fragment {
             start: 0,
@@ -87,17 +87,8 @@ impl Picker {
                 *best = Some(f);
             }
         };
-        for (from, to) in vietnamese::word_spans(text) {
-            form.clear();
-            let word = &text[from..to];
-            if self.folded {
-                vietnamese::fold_into(word, &mut form);
-            } else {
-                vietnamese::exact_form_into(word, &mut form);
-            }
-            if form.is_empty() {
-                continue;
-            }
+        while let Some(token) = tokens.next() {
+            let (from, to) = (token.offset_from, token.offset_to);
             if to - current.start > SNIPPET_CHARS {
                 let next = Fragment {
                     start: from,
@@ -108,7 +99,7 @@ impl Picker {
                 close(std::mem::replace(&mut current, next), &mut best);
             }
             current.stop = to;
-            if let Some(w) = self.words.get(form.as_str()) {
+            if let Some(w) = self.words.get(token.text.as_str()) {
                 current.worth += w;
                 current.marks.push(from..to);
             }
@@ -136,8 +127,8 @@ impl Snippets {
     /// gets its summary's excerpt).
     pub(super) fn new(searcher: &tantivy::Searcher, query: &dyn Query, f: Fields) -> Snippets {
         Snippets {
-            folded: Picker::new(searcher, query, f.body_f, true),
-            exact: Picker::new(searcher, query, f.body, false),
+            folded: Picker::new(searcher, query, f.body_f),
+            exact: Picker::new(searcher, query, f.body),
         }
     }
 
@@ -290,10 +281,10 @@ mod tests {
         ];
         let mut compared = 0;
         for q in &queries {
-            for (field, folded) in [(f.body_f, true), (f.body, false)] {
+            for field in [f.body_f, f.body] {
                 let mut g = SnippetGenerator::create(&searcher, q, field).expect("generator");
                 g.set_max_num_chars(SNIPPET_CHARS);
-                let picker = Picker::new(&searcher, q, field, folded);
+                let picker = Picker::new(&searcher, q, field);
                 for t in &texts {
                     let want = g.snippet(t);
                     let got = picker.pick(t);
