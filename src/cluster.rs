@@ -266,11 +266,9 @@ impl Signature {
         self.containment(other) >= SAME_STORY
     }
 
-    /// One key per LSH band, filed under a time bucket (see [`bucket_of`]); items sharing
-    /// any key are candidate duplicates. The bucket is the high 32 bits, so the keys of
-    /// items published close together sit together in the database's index: a fetch pass
-    /// of recent news touches a small, cached part of it however large the archive grows.
-    pub fn band_keys(&self, bucket: i64) -> [i64; BANDS] {
+    /// One hash per LSH band; items of one time bucket (see [`bucket_of`]) sharing any
+    /// band's hash are candidate duplicates (`store::bands` files them by bucket).
+    pub fn band_hashes(&self) -> [u32; BANDS] {
         std::array::from_fn(|b| {
             // The band's number, then its rows' minimums, hashed in turn (as one byte
             // string: the stored keys depend on it).
@@ -280,7 +278,7 @@ impl Signature {
             }
             // 32 bits are enough to find candidates (each is verified by its whole
             // signature) and keep the band rows small.
-            (bucket << 32) | i64::from(h as u32)
+            h as u32
         })
     }
 
@@ -449,23 +447,21 @@ mod tests {
     }
 
     #[test]
-    fn band_keys_are_those_the_stored_rows_were_filed_under() {
-        // The keys in `minhash_bands` were made by hashing each band's number and its
-        // rows' minimums joined into one byte string; the keys computed now must be the
-        // same, or stored items would no longer be found.
+    fn band_hashes_are_those_the_stored_rows_were_filed_under() {
+        // The hashes in `item_bands` (and the keys of the earlier `minhash_bands`) were
+        // made by hashing each band's number and its rows' minimums joined into one byte
+        // string; the hashes computed now must be the same, or stored items would no
+        // longer be found.
         let text: String = (0..80)
             .map(|i| format!("Kon Rẫy xã {i} hoàn thành nông thôn mới năm {} ", 2000 + i))
             .collect();
         let sig = signature(&text).expect("long enough");
-        for bucket in [0, 1_500, -3] {
-            let keys = sig.band_keys(bucket);
-            for (b, key) in keys.iter().enumerate() {
-                let mut bytes = (b as u32).to_le_bytes().to_vec();
-                for m in &sig.mins[b * ROWS..(b + 1) * ROWS] {
-                    bytes.extend_from_slice(&m.to_le_bytes());
-                }
-                assert_eq!(*key, (bucket << 32) | i64::from(fnv1a(&bytes) as u32));
+        for (b, hash) in sig.band_hashes().iter().enumerate() {
+            let mut bytes = (b as u32).to_le_bytes().to_vec();
+            for m in &sig.mins[b * ROWS..(b + 1) * ROWS] {
+                bytes.extend_from_slice(&m.to_le_bytes());
             }
+            assert_eq!(*hash, fnv1a(&bytes) as u32);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! WAL checkpoints on their own thread. SQLite's automatic checkpoint runs inside the
 //! commit that crosses its threshold, on the writer's connection and under the store's
 //! writer lock: copying the log back into the database and syncing it then stalls every
-//! source waiting to store (at a million items a commit of band keys dirties thousands of
+//! source waiting to store (at a million items a commit dirties thousands of
 //! pages). The writer connection turns it off, and this thread checkpoints in `PASSIVE`
 //! mode — beside the writer, never blocking it — whenever a commit asks ([`Checkpointer::nudge`])
 //! and at least every few seconds. A log that has grown large all the same (the log
@@ -9,7 +9,7 @@
 //! it, and back-to-back writes leave no such moment) is truncated by the writer itself
 //! ([`truncate_if_large`], under its lock): a checkpoint by another connection in that
 //! mode would read, to the writer, as a change made elsewhere (`PRAGMA data_version`),
-//! which `store::bands` answers by rebuilding its filters.
+//! which `store::bands` answers by reading its buckets again.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};

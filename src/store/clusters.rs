@@ -12,8 +12,10 @@ use chrono::Duration;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Store;
-use super::bands::BandFilter;
-use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
+use super::bands::{BandIndex, hashes_from_blob, hashes_to_blob};
+use crate::cluster::{
+    BANDS, Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature,
+};
 use crate::error::Result;
 
 /// Candidates compared per item at most: when a story is everywhere (boilerplate posted by
@@ -28,31 +30,28 @@ const PER_BAND: usize = 8;
 /// already (an edit), so that it does not find itself.
 pub(super) fn find_cluster(
     tx: &Transaction<'_>,
-    filter: &mut BandFilter,
+    bands: &mut BandIndex,
     id: Option<i64>,
     sig: &Signature,
     published: i64,
 ) -> Result<Option<i64>> {
     let window = Duration::days(WINDOW_DAYS).num_seconds();
     // Newest few items of each band in the buckets the window spans — the item's own,
-    // whose keys it is filed under, and a neighbour (index range scans) — then their
-    // signatures; bounded however common the story is.
+    // whose keys it is filed under, and a neighbour — then their signatures; bounded
+    // however common the story is.
     let [own, neighbour] = buckets_near(published);
+    let hashes = sig.band_hashes();
     let mut candidates: Vec<i64> = Vec::new();
-    {
-        let mut by_band = tx.prepare_cached(&format!(
-            "SELECT item_id FROM minhash_bands WHERE band = ?1
-             ORDER BY item_id DESC LIMIT {PER_BAND}"
-        ))?;
-        for k in sig.band_keys(own).iter().chain(&sig.band_keys(neighbour)) {
-            // Most keys are no other item's: the filter says so without a seek.
-            if !filter.may_hold(tx, *k)? {
-                continue;
-            }
-            for other in by_band.query_map([k], |r| r.get::<_, i64>(0))? {
-                let other = other?;
-                if Some(other) != id && !candidates.contains(&other) {
-                    candidates.push(other);
+    let mut ids = Vec::new();
+    for bucket in [own, neighbour] {
+        for h in &hashes {
+            ids.clear();
+            bands.ids(tx, bucket, *h, &mut ids)?;
+            // Newest first; those of the band beyond the first few are not looked at.
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            for other in ids.iter().take(PER_BAND) {
+                if Some(*other) != id && !candidates.contains(other) {
+                    candidates.push(*other);
                 }
             }
         }
@@ -90,48 +89,47 @@ pub(super) fn find_cluster(
     Ok(best.map(|(_, c)| c))
 }
 
-/// File item `id`'s LSH band keys under the time bucket of `published`, so that later
-/// items find it. Keys filed already (an item clustered again) are left as they are.
+/// File item `id`'s LSH band hashes under the time bucket of `published`, so that later
+/// items find it: one row of `item_bands`, and in `bands`. Keys filed already (an item
+/// clustered again) are left as they are.
 pub(super) fn file_bands(
     tx: &Transaction<'_>,
-    filter: &mut BandFilter,
+    bands: &mut BandIndex,
     id: i64,
     sig: &Signature,
     published: i64,
 ) -> Result<()> {
-    let mut ins =
-        tx.prepare_cached("INSERT OR IGNORE INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
-    for k in sig.band_keys(bucket_of(published)) {
-        ins.execute(params![k, id])?;
-        filter.add(k);
+    let bucket = bucket_of(published);
+    let hashes = sig.band_hashes();
+    let written = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO item_bands (bucket, item_id, keys) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![bucket, id, hashes_to_blob(&hashes)])?;
+    if written == 1 {
+        bands.file(bucket, &hashes, id)?;
     }
     Ok(())
 }
 
-/// Remove the band keys item `id` was filed under for its stored signature, before its
-/// text changes: worked out from that signature and its publication time (Unix seconds)
-/// and removed by primary key.
-pub(super) fn forget_bands(tx: &Transaction<'_>, id: i64) -> Result<()> {
-    let stored = tx
-        .prepare_cached("SELECT minhash, shingles, published_at FROM items WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, Option<Vec<u8>>>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
+/// Remove the band keys item `id` was filed under, before its text changes or it goes:
+/// its row of `item_bands` (under the bucket of its stored publication time), and the
+/// same keys from `bands`.
+pub(super) fn forget_bands(tx: &Transaction<'_>, bands: &mut BandIndex, id: i64) -> Result<()> {
+    let Some(published) = tx
+        .prepare_cached("SELECT published_at FROM items WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let bucket = bucket_of(published);
+    let blob: Option<Vec<u8>> = tx
+        .prepare_cached("DELETE FROM item_bands WHERE bucket = ?1 AND item_id = ?2 RETURNING keys")?
+        .query_row(params![bucket, id], |r| r.get(0))
         .optional()?;
-    let Some((Some(bytes), Some(shingles), published)) = stored else {
-        return Ok(());
-    };
-    let Some(sig) = Signature::from_stored(&bytes, shingles) else {
-        return Ok(());
-    };
-    let mut del =
-        tx.prepare_cached("DELETE FROM minhash_bands WHERE band = ?1 AND item_id = ?2")?;
-    for k in &sig.band_keys(bucket_of(published)) {
-        del.execute(params![k, id])?;
+    if let Some(hashes) = blob.as_deref().and_then(hashes_from_blob) {
+        bands.forget(bucket, &hashes, id)?;
     }
     Ok(())
 }
@@ -149,9 +147,9 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            // After the first read: the filter then answers for this transaction's view.
-            let mut filter = self.bands.lock().unwrap_or_else(|p| p.into_inner());
-            filter.sync(&tx)?;
+            // After the first read: the band index then answers for this transaction's view.
+            let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
+            bands.sync(&tx)?;
             // The signature was stored with the item (`upsert_items`): a blob, or no blob
             // and a shingle count (0) when the text is too short to compare. Rows written
             // before signatures were stored have neither and get it computed here.
@@ -186,8 +184,8 @@ impl Store {
                 let cluster = match &sig {
                     None => *id,
                     Some(sig) => {
-                        let joined = find_cluster(&tx, &mut filter, Some(*id), sig, *published)?;
-                        file_bands(&tx, &mut filter, *id, sig, *published)?;
+                        let joined = find_cluster(&tx, &mut bands, Some(*id), sig, *published)?;
+                        file_bands(&tx, &mut bands, *id, sig, *published)?;
                         joined.unwrap_or(*id)
                     }
                 };
@@ -207,7 +205,7 @@ impl Store {
                 [last_seq],
             )?;
             tx.commit()?;
-            drop(filter);
+            drop(bands);
             self.committed(&conn);
         }
     }
@@ -219,7 +217,7 @@ impl Store {
         // Asked before every batch: the empty-bands test first (one page), so the items
         // are only looked at when the bands table is empty.
         let missing: bool = conn.query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM minhash_bands)
+            "SELECT NOT EXISTS (SELECT 1 FROM item_bands)
                 AND EXISTS (SELECT 1 FROM items WHERE minhash IS NOT NULL AND seq <=
                     (SELECT clustered_seq FROM cluster_state WHERE id = 1))",
             [],
@@ -235,7 +233,7 @@ impl Store {
                     AND seq <= (SELECT clustered_seq FROM cluster_state WHERE id = 1)",
             )?;
             let mut ins =
-                tx.prepare("INSERT INTO minhash_bands (band, item_id) VALUES (?1, ?2)")?;
+                tx.prepare("INSERT INTO item_bands (bucket, item_id, keys) VALUES (?1, ?2, ?3)")?;
             let rows = read.query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
@@ -247,14 +245,13 @@ impl Store {
             for row in rows {
                 let (id, bytes, shingles, published) = row?;
                 if let Some(sig) = Signature::from_stored(&bytes, shingles) {
-                    for k in sig.band_keys(bucket_of(published)) {
-                        ins.execute(params![k, id])?;
-                    }
+                    let hashes: [u32; BANDS] = sig.band_hashes();
+                    ins.execute(params![bucket_of(published), id, hashes_to_blob(&hashes)])?;
                 }
             }
         }
         tx.commit()?;
-        // Thousands of keys at once: the filters are rebuilt from the table when asked.
+        // Thousands of rows at once: the buckets are read from the table when asked.
         self.bands.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.committed(&conn);
         Ok(())

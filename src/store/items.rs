@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::bands::BandFilter;
+use super::bands::BandIndex;
 use super::clusters::{file_bands, find_cluster, forget_bands};
 use super::{Store, from_ts, ts};
 use crate::cluster::{Signature, item_text, signature};
@@ -96,22 +96,27 @@ impl Store {
             == tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| {
                 r.get::<_, i64>(0)
             })?;
-        let mut filter = self.bands.lock().unwrap_or_else(|p| p.into_inner());
-        filter.sync(&tx)?;
-        let mut counts = UpsertCounts::default();
-        for (item, sig) in items.iter().zip(&signatures) {
-            let sig = sig.as_ref();
-            counts.add(upsert_one(&tx, &mut filter, item, sig, now, cluster_now)?);
-        }
-        if cluster_now && counts.new + counts.updated > 0 {
-            tx.execute(
-                "UPDATE cluster_state SET clustered_seq = (SELECT MAX(seq) FROM items)
-                 WHERE id = 1",
-                [],
-            )?;
-        }
-        tx.commit()?;
-        drop(filter);
+        let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
+        bands.sync(&tx)?;
+        let stored = (|| {
+            let mut counts = UpsertCounts::default();
+            for (item, sig) in items.iter().zip(&signatures) {
+                let sig = sig.as_ref();
+                counts.add(upsert_one(&tx, &mut bands, item, sig, now, cluster_now)?);
+            }
+            if cluster_now && counts.new + counts.updated > 0 {
+                tx.execute(
+                    "UPDATE cluster_state SET clustered_seq = (SELECT MAX(seq) FROM items)
+                     WHERE id = 1",
+                    [],
+                )?;
+            }
+            tx.commit()?;
+            Ok(counts)
+        })();
+        // Keys filed in memory by a transaction that did not commit are not in the table.
+        let counts = stored.inspect_err(|_: &crate::error::Error| bands.clear())?;
+        drop(bands);
         self.committed(&conn);
         Ok(counts)
     }
@@ -280,7 +285,7 @@ const SAME_LINK_AND_CONTENT: &str = "SELECT 1 FROM items INDEXED BY items_canoni
 /// written once, with its cluster id, and its band keys are filed after it.
 fn upsert_one(
     tx: &Transaction<'_>,
-    filter: &mut BandFilter,
+    bands: &mut BandIndex,
     item: &NewItem,
     sig: Option<&Signature>,
     now: DateTime<Utc>,
@@ -302,7 +307,7 @@ fn upsert_one(
         Some((_, hash, _)) if hash == item.content_hash => return Ok(Upsert::Unchanged),
         Some((id, _, stored_published)) => {
             // The keys of the old text go now, whether or not the new text is clustered here.
-            forget_bands(tx, id)?;
+            forget_bands(tx, bands, id)?;
             let published = item.published_at.map_or(stored_published, ts);
             (Upsert::Updated, id, published)
         }
@@ -321,10 +326,10 @@ fn upsert_one(
         (false, _) => None,
         (true, None) => Some(id),
         (true, Some(sig)) => {
-            let joined = find_cluster(tx, filter, edit.then_some(id), sig, published)?;
+            let joined = find_cluster(tx, bands, edit.then_some(id), sig, published)?;
             // An edited row exists already: its new keys can go in before it is rewritten.
             if edit {
-                file_bands(tx, filter, id, sig, published)?;
+                file_bands(tx, bands, id, sig, published)?;
             }
             Some(joined.unwrap_or(id))
         }
@@ -371,7 +376,7 @@ fn upsert_one(
         && cluster
         && let Some(sig) = sig
     {
-        file_bands(tx, filter, id, sig, published)?;
+        file_bands(tx, bands, id, sig, published)?;
     }
     Ok(upsert)
 }
@@ -491,15 +496,22 @@ mod tests {
             i.content_hash = format!("h-{word}");
             i
         };
-        let bands = |s: &Store| -> Vec<(i64, i64)> {
+        let bands = |s: &Store| -> Vec<(u32, i64)> {
             let conn = s.conn();
             let mut stmt = conn
-                .prepare("SELECT band, item_id FROM minhash_bands ORDER BY band")
+                .prepare("SELECT keys, item_id FROM item_bands")
                 .expect("prepare");
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            let rows: Vec<(Vec<u8>, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .expect("query")
                 .collect::<rusqlite::Result<_>>()
-                .expect("rows")
+                .expect("rows");
+            rows.iter()
+                .flat_map(|(blob, id)| {
+                    let hashes = super::super::bands::hashes_from_blob(blob).expect("blob");
+                    hashes.map(|h| (h, *id))
+                })
+                .collect()
         };
         s.upsert_items(&[story("lua")], now).expect("first");
         let first = bands(&s);
@@ -512,6 +524,56 @@ mod tests {
         // Clustered as stored: nothing waits for the change log.
         assert_eq!(s.cluster_pending().expect("pending"), 0);
         assert_eq!(s.clusters_of(&[1]).expect("cluster").get(&1), Some(&1));
+    }
+
+    #[test]
+    fn stories_cluster_through_the_band_rows_after_a_rebuild_and_an_edit() {
+        let s = store_with_source();
+        let now = Utc::now();
+        let story = |key: &str, word: &str, tail: &str| {
+            let mut i = item(key, "Tin");
+            i.content_text = (0..60)
+                .map(|n| format!("{word}{n}"))
+                .chain(std::iter::once(tail.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            i.content_hash = format!("h-{key}-{word}-{tail}");
+            i
+        };
+        let cluster = |s: &Store, id: i64| s.clusters_of(&[id]).expect("c")[&id];
+        s.upsert_items(&[story("k1", "lua", "a")], now).expect("1");
+        // A copy in the same batch as an unrelated story finds it through memory.
+        s.upsert_items(&[story("k2", "lua", "b"), story("k3", "mua", "c")], now)
+            .expect("2, 3");
+        assert_eq!((cluster(&s, 2), cluster(&s, 3)), (1, 3));
+        // A database whose band rows are gone (one migrated from the per-band table):
+        // the rows come back from the stored signatures, and copies still find them.
+        s.conn()
+            .execute("DELETE FROM item_bands", [])
+            .expect("drop rows");
+        s.bands.lock().expect("bands").clear();
+        s.upsert_items(&[story("k4", "mua", "d")], now).expect("4");
+        assert_eq!(cluster(&s, 4), 3);
+        let rows: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM item_bands", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 4);
+        // Item 1 rewritten as another story: its old keys no longer lead to it, so a
+        // new copy of the old text joins item 2's cluster (1), found through item 2.
+        s.upsert_items(&[story("k1", "xuan", "e")], now)
+            .expect("edit 1");
+        s.upsert_items(&[story("k5", "lua", "f")], now).expect("5");
+        assert_eq!(cluster(&s, 5), 1);
+        s.upsert_items(&[story("k6", "xuan", "g")], now).expect("6");
+        assert_eq!(cluster(&s, 6), 1, "the edited text's new keys are found");
+        // A source deleted: its items' keys go from the table and from memory.
+        s.delete_source("a").expect("delete");
+        let rows: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM item_bands", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 0);
     }
 
     #[test]

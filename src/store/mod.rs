@@ -337,6 +337,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alert_deliveries_status ON alert_deliveries(status, next_attempt_at);
     "#,
+    // 12 (issue 18, ingest at a million items): one row of band keys per item, keyed by
+    // (time bucket, item id) so that a new item's row goes where its bucket's rows end,
+    // instead of 32 rows at random places; the lookup by band is held in memory
+    // (`store::bands`). The rows are rebuilt from the stored signatures by
+    // `backfill_bands` on the next store or clustering run.
+    r#"
+    DROP TABLE minhash_bands;
+    CREATE TABLE item_bands (
+        bucket INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        keys BLOB NOT NULL,
+        PRIMARY KEY (bucket, item_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// File name of the database inside the data folder.
@@ -355,9 +369,9 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// `None` for an in-memory database (a second connection would open another one).
     reader: Option<Mutex<Connection>>,
-    /// Which LSH band keys the bands table may hold (`bands`): clustering skips the index
-    /// seeks of keys it surely does not. Locked only while `conn` is held.
-    bands: Mutex<bands::BandFilter>,
+    /// The LSH band keys of the clustered items by bucket (`bands`), read from
+    /// `item_bands` as clustering asks. Locked only while `conn` is held.
+    bands: Mutex<bands::BandIndex>,
     /// `None` for an in-memory database, which has no log to checkpoint.
     checkpointer: Option<checkpoint::Checkpointer>,
     path: PathBuf,
@@ -405,7 +419,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             reader: None,
-            bands: Mutex::new(bands::BandFilter::default()),
+            bands: Mutex::new(bands::BandIndex::default()),
             checkpointer: None,
             path,
         })

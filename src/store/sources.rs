@@ -245,8 +245,12 @@ impl Store {
             let rows = stmt.query_map([source_id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
-        for id in &ids {
-            forget_bands(&tx, *id)?;
+        {
+            let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
+            bands.sync(&tx)?;
+            for id in &ids {
+                forget_bands(&tx, &mut bands, *id).inspect_err(|_| bands.clear())?;
+            }
         }
         // Everything that points at the items goes with them (shares, saved items,
         // proposals), so the foreign keys hold.
