@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::vietnamese;
@@ -76,7 +77,7 @@ pub(super) const UNKNOWN: WordId = WordId::MAX;
 pub struct Lexicon {
     pub(super) phrases: Vec<Phrase>,
     /// Every word of a phrase or a marker (exact form) and its number.
-    vocab: HashMap<String, WordId>,
+    vocab: FxHashMap<String, WordId>,
     /// Each phrase's parts as word numbers (same order as `phrases`).
     pub(super) part_ids: Vec<Vec<Vec<WordId>>>,
     /// Phrase indexes by the number of their first word, most words first (file order
@@ -176,7 +177,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut vocab: HashMap<String, WordId> = HashMap::new();
+        let mut vocab: FxHashMap<String, WordId> = FxHashMap::default();
         let mut number = |w: &String| -> WordId {
             let next = vocab.len() as WordId;
             *vocab.entry(w.clone()).or_insert(next)
@@ -234,7 +235,7 @@ impl Lexicon {
     pub fn empty(salt: &str) -> Lexicon {
         Lexicon {
             phrases: Vec::new(),
-            vocab: HashMap::new(),
+            vocab: FxHashMap::default(),
             part_ids: Vec::new(),
             by_first: Vec::new(),
             markers: Vec::new(),
