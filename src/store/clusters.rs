@@ -12,10 +12,8 @@ use chrono::Duration;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Store;
-use super::bands::{BandIndex, hashes_from_blob, hashes_to_blob};
-use crate::cluster::{
-    BANDS, Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature,
-};
+use super::bands::{BandIndex, BandsTx, Member, write_row};
+use crate::cluster::{Signature, WINDOW_DAYS, bucket_of, buckets_near, item_text, signature};
 use crate::error::Result;
 
 /// Candidates compared per item at most: when a story is everywhere (boilerplate posted by
@@ -41,7 +39,7 @@ pub(super) fn find_cluster(
     // however common the story is.
     let [own, neighbour] = buckets_near(published);
     let hashes = sig.band_hashes();
-    let mut candidates: Vec<i64> = Vec::new();
+    let mut candidates: Vec<(i64, i64)> = Vec::new();
     let mut ids = Vec::new();
     for bucket in [own, neighbour] {
         for h in &hashes {
@@ -50,71 +48,54 @@ pub(super) fn find_cluster(
             // Newest first; those of the band beyond the first few are not looked at.
             ids.sort_unstable_by(|a, b| b.cmp(a));
             for other in ids.iter().take(PER_BAND) {
-                if Some(*other) != id && !candidates.contains(other) {
-                    candidates.push(*other);
+                if Some(*other) != id && !candidates.iter().any(|(_, c)| c == other) {
+                    candidates.push((bucket, *other));
                 }
             }
         }
     }
     candidates.truncate(MAX_CANDIDATES);
-    let mut stmt = tx.prepare_cached(
-        "SELECT cluster_id, minhash, shingles FROM items
-         WHERE id = ?1 AND minhash IS NOT NULL AND published_at BETWEEN ?2 AND ?3",
-    )?;
+    // Compared as they were filed (`file_bands`): no read of the item rows.
     let mut best: Option<(f64, i64)> = None;
-    for other in &candidates {
-        let row = stmt
-            .query_row(
-                params![other, published - window, published + window],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<i64>>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((other_cluster, bytes, shingles)) = row else {
+    for (bucket, other) in &candidates {
+        let Some(o) = bands.member(*bucket, *other) else {
             continue;
         };
-        let Some(o) = Signature::from_stored(&bytes, shingles) else {
+        if (o.published - published).abs() > window {
             continue;
-        };
-        let c = sig.containment(&o);
-        if sig.same_story(&o) && best.is_none_or(|(b, _)| c > b) {
-            best = Some((c, other_cluster.unwrap_or(*other)));
+        }
+        let c = sig.containment(&o.sig);
+        if sig.same_story(&o.sig) && best.is_none_or(|(b, _)| c > b) {
+            best = Some((c, o.cluster));
         }
     }
     Ok(best.map(|(_, c)| c))
 }
 
-/// File item `id`'s LSH band hashes under the time bucket of `published`, so that later
-/// items find it: one row of `item_bands`, and in `bands`. Keys filed already (an item
-/// clustered again) are left as they are.
+/// File item `id`, published at `published` and joining `cluster`, under the time bucket
+/// of `published`, so that later items find it and compare with it: its row of
+/// `item_bands` (in place of any it had), and in `bands`.
 pub(super) fn file_bands(
     tx: &Transaction<'_>,
     bands: &mut BandIndex,
     id: i64,
     sig: &Signature,
     published: i64,
+    cluster: i64,
 ) -> Result<()> {
     let bucket = bucket_of(published);
-    let hashes = sig.band_hashes();
-    let written = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO item_bands (bucket, item_id, keys) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![bucket, id, hashes_to_blob(&hashes)])?;
-    if written == 1 {
-        bands.file(bucket, &hashes, id)?;
-    }
-    Ok(())
+    let member = Member {
+        published,
+        cluster,
+        sig: sig.clone(),
+    };
+    write_row(tx, bucket, id, &member)?;
+    bands.file(bucket, id, member)
 }
 
-/// Remove the band keys item `id` was filed under, before its text changes or it goes:
-/// its row of `item_bands` (under the bucket of its stored publication time), and the
-/// same keys from `bands`.
+/// Remove what item `id` was filed under, before its text changes or it goes: its row of
+/// `item_bands` (under the bucket of its stored publication time), and its entry in
+/// `bands`.
 pub(super) fn forget_bands(tx: &Transaction<'_>, bands: &mut BandIndex, id: i64) -> Result<()> {
     let Some(published) = tx
         .prepare_cached("SELECT published_at FROM items WHERE id = ?1")?
@@ -124,14 +105,9 @@ pub(super) fn forget_bands(tx: &Transaction<'_>, bands: &mut BandIndex, id: i64)
         return Ok(());
     };
     let bucket = bucket_of(published);
-    let blob: Option<Vec<u8>> = tx
-        .prepare_cached("DELETE FROM item_bands WHERE bucket = ?1 AND item_id = ?2 RETURNING keys")?
-        .query_row(params![bucket, id], |r| r.get(0))
-        .optional()?;
-    if let Some(hashes) = blob.as_deref().and_then(hashes_from_blob) {
-        bands.forget(bucket, &hashes, id)?;
-    }
-    Ok(())
+    tx.prepare_cached("DELETE FROM item_bands WHERE bucket = ?1 AND item_id = ?2")?
+        .execute(params![bucket, id])?;
+    bands.forget(bucket, id)
 }
 
 impl Store {
@@ -148,8 +124,8 @@ impl Store {
                 |r| r.get(0),
             )?;
             // After the first read: the band index then answers for this transaction's view.
-            let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
-            bands.sync(&tx)?;
+            // Keys filed in memory by a batch that does not commit are forgotten.
+            let mut bands = BandsTx::begin(&self.bands, &tx)?;
             // The signature was stored with the item (`upsert_items`): a blob, or no blob
             // and a shingle count (0) when the text is too short to compare. Rows written
             // before signatures were stored have neither and get it computed here.
@@ -165,6 +141,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?
             };
             let Some(last_seq) = batch.last().map(|b| b.1) else {
+                bands.keep();
                 return Ok(done);
             };
             for (id, _, minhash, shingles, published) in &batch {
@@ -184,9 +161,10 @@ impl Store {
                 let cluster = match &sig {
                     None => *id,
                     Some(sig) => {
-                        let joined = find_cluster(&tx, &mut bands, Some(*id), sig, *published)?;
-                        file_bands(&tx, &mut bands, *id, sig, *published)?;
-                        joined.unwrap_or(*id)
+                        let joined = find_cluster(&tx, &mut bands, Some(*id), sig, *published)?
+                            .unwrap_or(*id);
+                        file_bands(&tx, &mut bands, *id, sig, *published, joined)?;
+                        joined
                     }
                 };
                 tx.execute(
@@ -205,7 +183,7 @@ impl Store {
                 [last_seq],
             )?;
             tx.commit()?;
-            drop(bands);
+            bands.keep();
             self.committed(&conn);
         }
     }
@@ -229,24 +207,28 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut read = tx.prepare(
-                "SELECT id, minhash, shingles, published_at FROM items WHERE minhash IS NOT NULL
+                "SELECT id, minhash, shingles, published_at, COALESCE(cluster_id, id) FROM items
+                 WHERE minhash IS NOT NULL
                     AND seq <= (SELECT clustered_seq FROM cluster_state WHERE id = 1)",
             )?;
-            let mut ins =
-                tx.prepare("INSERT INTO item_bands (bucket, item_id, keys) VALUES (?1, ?2, ?3)")?;
             let rows = read.query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             })?;
             for row in rows {
-                let (id, bytes, shingles, published) = row?;
+                let (id, bytes, shingles, published, cluster) = row?;
                 if let Some(sig) = Signature::from_stored(&bytes, shingles) {
-                    let hashes: [u32; BANDS] = sig.band_hashes();
-                    ins.execute(params![bucket_of(published), id, hashes_to_blob(&hashes)])?;
+                    let member = Member {
+                        published,
+                        cluster,
+                        sig,
+                    };
+                    write_row(&tx, bucket_of(published), id, &member)?;
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::bands::BandIndex;
+use super::bands::{BandIndex, BandsTx};
 use super::clusters::{file_bands, find_cluster, forget_bands};
 use super::{Store, from_ts, ts};
 use crate::cluster::{Signature, item_text, signature};
@@ -96,27 +96,22 @@ impl Store {
             == tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM items", [], |r| {
                 r.get::<_, i64>(0)
             })?;
-        let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
-        bands.sync(&tx)?;
-        let stored = (|| {
-            let mut counts = UpsertCounts::default();
-            for (item, sig) in items.iter().zip(&signatures) {
-                let sig = sig.as_ref();
-                counts.add(upsert_one(&tx, &mut bands, item, sig, now, cluster_now)?);
-            }
-            if cluster_now && counts.new + counts.updated > 0 {
-                tx.execute(
-                    "UPDATE cluster_state SET clustered_seq = (SELECT MAX(seq) FROM items)
-                     WHERE id = 1",
-                    [],
-                )?;
-            }
-            tx.commit()?;
-            Ok(counts)
-        })();
-        // Keys filed in memory by a transaction that did not commit are not in the table.
-        let counts = stored.inspect_err(|_: &crate::error::Error| bands.clear())?;
-        drop(bands);
+        // Keys filed in memory by a transaction that does not commit are forgotten.
+        let mut bands = BandsTx::begin(&self.bands, &tx)?;
+        let mut counts = UpsertCounts::default();
+        for (item, sig) in items.iter().zip(&signatures) {
+            let sig = sig.as_ref();
+            counts.add(upsert_one(&tx, &mut bands, item, sig, now, cluster_now)?);
+        }
+        if cluster_now && counts.new + counts.updated > 0 {
+            tx.execute(
+                "UPDATE cluster_state SET clustered_seq = (SELECT MAX(seq) FROM items)
+                 WHERE id = 1",
+                [],
+            )?;
+        }
+        tx.commit()?;
+        bands.keep();
         self.committed(&conn);
         Ok(counts)
     }
@@ -327,11 +322,12 @@ fn upsert_one(
         (true, None) => Some(id),
         (true, Some(sig)) => {
             let joined = find_cluster(tx, bands, edit.then_some(id), sig, published)?;
+            let joined = joined.unwrap_or(id);
             // An edited row exists already: its new keys can go in before it is rewritten.
             if edit {
-                file_bands(tx, bands, id, sig, published)?;
+                file_bands(tx, bands, id, sig, published, joined)?;
             }
-            Some(joined.unwrap_or(id))
+            Some(joined)
         }
     };
     // No blob but a count of 0 says "signed, too short to compare" (see `cluster_pending`).
@@ -373,10 +369,10 @@ fn upsert_one(
             tone_reasons
         ])?;
     if !edit
-        && cluster
         && let Some(sig) = sig
+        && let Some(joined) = cluster_id
     {
-        file_bands(tx, bands, id, sig, published)?;
+        file_bands(tx, bands, id, sig, published, joined)?;
     }
     Ok(upsert)
 }
@@ -499,17 +495,17 @@ mod tests {
         let bands = |s: &Store| -> Vec<(u32, i64)> {
             let conn = s.conn();
             let mut stmt = conn
-                .prepare("SELECT keys, item_id FROM item_bands")
+                .prepare("SELECT minhash, shingles, item_id FROM item_bands")
                 .expect("prepare");
-            let rows: Vec<(Vec<u8>, i64)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            let rows: Vec<(Vec<u8>, i64, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .expect("query")
                 .collect::<rusqlite::Result<_>>()
                 .expect("rows");
             rows.iter()
-                .flat_map(|(blob, id)| {
-                    let hashes = super::super::bands::hashes_from_blob(blob).expect("blob");
-                    hashes.map(|h| (h, *id))
+                .flat_map(|(blob, shingles, id)| {
+                    let sig = Signature::from_stored(blob, *shingles).expect("blob");
+                    sig.band_hashes().map(|h| (h, *id))
                 })
                 .collect()
         };

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
+use super::bands::BandsTx;
 use super::clusters::forget_bands;
 use super::{Store, from_ts, ts};
 use crate::config::Config;
@@ -245,12 +246,10 @@ impl Store {
             let rows = stmt.query_map([source_id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
-        {
-            let mut bands = self.bands.lock().unwrap_or_else(|p| p.into_inner());
-            bands.sync(&tx)?;
-            for id in &ids {
-                forget_bands(&tx, &mut bands, *id).inspect_err(|_| bands.clear())?;
-            }
+        // Keys forgotten in memory come back if the deletion does not commit.
+        let mut bands = BandsTx::begin(&self.bands, &tx)?;
+        for id in &ids {
+            forget_bands(&tx, &mut bands, *id)?;
         }
         // Everything that points at the items goes with them (shares, saved items,
         // proposals), so the foreign keys hold.
@@ -266,6 +265,7 @@ impl Store {
         tx.execute("DELETE FROM fetch_log WHERE source_id = ?1", [source_id])?;
         tx.execute("DELETE FROM sources WHERE id = ?1", [source_id])?;
         tx.commit()?;
+        bands.keep();
         Ok(ids)
     }
 
