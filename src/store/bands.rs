@@ -227,6 +227,15 @@ impl Bucket {
         }
     }
 
+    /// Item `id` and its pairs, if it is here.
+    fn drop_member(&mut self, id: u32) {
+        if let Some(old) = self.members.remove(&id) {
+            for h in old.sig.band_hashes() {
+                self.remove(h, id);
+            }
+        }
+    }
+
     /// The tail into the sorted array, without the removed pairs.
     fn merge(&mut self) {
         let mut new: Vec<u64> = Vec::with_capacity(self.tail_len);
@@ -366,11 +375,7 @@ impl BandIndex {
     pub(super) fn file(&mut self, bucket: i64, id: i64, member: Member) -> Result<()> {
         let id = narrow(id)?;
         if let Some(b) = self.buckets.get_mut(&bucket) {
-            if let Some(old) = b.members.remove(&id) {
-                for h in old.sig.band_hashes() {
-                    b.remove(h, id);
-                }
-            }
+            b.drop_member(id);
             for h in member.sig.band_hashes() {
                 b.add(h, id);
             }
@@ -382,12 +387,8 @@ impl BandIndex {
     /// Item `id`'s row under `bucket` was deleted.
     pub(super) fn forget(&mut self, bucket: i64, id: i64) -> Result<()> {
         let id = narrow(id)?;
-        if let Some(b) = self.buckets.get_mut(&bucket)
-            && let Some(old) = b.members.remove(&id)
-        {
-            for h in old.sig.band_hashes() {
-                b.remove(h, id);
-            }
+        if let Some(b) = self.buckets.get_mut(&bucket) {
+            b.drop_member(id);
         }
         Ok(())
     }
@@ -405,11 +406,12 @@ fn load(conn: &Connection, bucket: i64) -> Result<Bucket> {
     let mut rows = stmt.query([bucket])?;
     while let Some(r) = rows.next()? {
         let id = narrow(r.get(0)?)?;
+        let shingles: i64 = r.get(3)?;
         let blob = r.get_ref(4)?;
         let Some(sig) = blob
             .as_blob()
             .ok()
-            .and_then(|b| Signature::from_stored(b, r.get(3).unwrap_or(0)))
+            .and_then(|b| Signature::from_stored(b, shingles))
         else {
             continue;
         };
