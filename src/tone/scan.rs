@@ -97,8 +97,9 @@ fn is_number(w: &str) -> bool {
 /// clauses: the last may cross it).
 fn clauses(lex: &Lexicon, text: &str, limit: Option<usize>) -> (Vec<Word>, Vec<Clause>) {
     let mut out: Vec<Clause> = Vec::new();
-    // About one word per six bytes of Vietnamese text.
-    let mut all: Vec<Word> = Vec::with_capacity(text.len() / 6);
+    // About one word per six bytes of Vietnamese text, and no more than a body's budget
+    // (a long body is read only that far).
+    let mut all: Vec<Word> = Vec::with_capacity((text.len() / 6).min(limit.unwrap_or(usize::MAX)));
     if limit == Some(0) {
         return (all, out);
     }
