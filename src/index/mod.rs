@@ -25,7 +25,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use crate::error::{Error, Result};
 use crate::model::Item;
 use crate::store::Store;
+use queue::{Queue, Queued};
 
+mod queue;
 pub mod schema;
 #[cfg(test)]
 pub(crate) use schema::in_memory_index;
@@ -61,7 +63,9 @@ pub trait Tagger: Send + Sync {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<Option<IndexWriter>>,
+    writer: Mutex<Option<IndexWriter<Queued>>>,
+    /// The documents handed to the writer and not yet indexed (see `queue`).
+    queue: Queue,
     fields: Fields,
     dir: PathBuf,
     writer_threads: usize,
@@ -137,6 +141,7 @@ impl SearchIndex {
             index,
             reader,
             writer: Mutex::new(None),
+            queue: Queue::default(),
             fields,
             dir: dir.to_path_buf(),
             writer_threads: 1,
@@ -293,7 +298,7 @@ impl SearchIndex {
             .unwrap_or(0))
     }
 
-    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter<Queued>) -> Result<T>) -> Result<T> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let w = self
@@ -350,7 +355,8 @@ impl SearchIndex {
                     w.delete_term(Term::from_field_u64(self.fields.id, id));
                 }
                 let topics = tags.get(&item.id).map(Vec::as_slice).unwrap_or(&[]);
-                w.add_document(item_document(self.fields, item, topics))?;
+                self.queue.wait_for_room();
+                w.add_document(self.queue.ticket(item_document(self.fields, item, topics)))?;
             }
             Ok(())
         })
